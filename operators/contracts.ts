@@ -1,0 +1,255 @@
+/**
+ * The types that flow between the stages of the pipeline, and the interfaces of
+ * the services the stages reach (source, embedder, vector store, checkpoints).
+ *
+ *   source → parse → micro-batch → dedup → embed → sink → commit
+ *
+ * Operators depend on these contracts only; adapters under `src/` implement them.
+ */
+import type { Observable, SchedulerLike } from 'rxjs'
+import type { Logger } from 'pino'
+import type { CheckpointStore } from '../checkpoints/store.ts'
+import type { PipelineMetrics } from './metrics.ts'
+import type { FlowControl } from './flow-control.ts'
+
+// ---------------------------------------------------------------------------
+// Records
+
+/**
+ * One message as a source delivered it, before parsing.
+ * `partition` names a unit of ordering and resume: `topic/3` for Kafka,
+ * `file:/abs/path` for a file. `offset` is the record's own position in it;
+ * the position to resume from after it is `nextOffset`.
+ */
+export interface SourceRecord {
+  readonly partition: string
+  readonly offset: number
+  /** Where reading resumes once this record is committed (offset + 1 for Kafka, byte after the line for files). */
+  readonly nextOffset: number
+  readonly key: string | null
+  readonly value: Buffer
+  /** Producer or broker timestamp in ms since the epoch, when the source knows one. */
+  readonly timestampMs?: number | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/** The message format of the job logstream replaces; every field a payload field of the stored point. */
+export interface LogEntry {
+  text: string
+  original_text: string
+  log_level: string
+  source: string
+  timestamp: string
+  node_type: string
+  label: string | null
+  /** HDFS block id (`blk_-123…`), a signed 64-bit number kept as a string; null when the line names none. */
+  block_id: string | null
+  /** Logger or class that wrote the line, when known (`dfs.DataNode$PacketResponder`). */
+  component: string | null
+}
+
+/** A source record that parsed into an entry, with its deterministic point id. */
+export interface ParsedEntry {
+  readonly kind: 'entry'
+  readonly id: string
+  readonly entry: LogEntry
+  readonly record: SourceRecord
+}
+
+/** A source record that could not be parsed; kept with its position and a reason. */
+export interface DeadLetter {
+  readonly kind: 'dead-letter'
+  readonly reason: DeadLetterReason
+  readonly detail: string
+  readonly record: SourceRecord
+}
+
+export type DeadLetterReason =
+  | 'invalid-utf8'
+  | 'oversized'
+  | 'empty'
+  | 'bad-json'
+  | 'not-an-object'
+  | 'missing-text'
+  | 'wrong-type'
+  | 'unrecognised-line'
+
+export type ParsedItem = ParsedEntry | DeadLetter
+
+// ---------------------------------------------------------------------------
+// Batches
+
+/** Source positions a batch covers in one partition: `[from, to)`; `to` is where reading resumes after it. */
+export interface PartitionRange {
+  readonly partition: string
+  readonly from: number
+  readonly to: number
+}
+
+/** A closed micro-batch: every record between its ranges, parsed or dead-lettered. */
+export interface Batch {
+  /** Deterministic from the ranges it covers (see `batchIdFor`). */
+  readonly id: string
+  /** Sequence number of the batch in this job, for people ("Processing batch 7..."). */
+  readonly seq: number
+  readonly ranges: readonly PartitionRange[]
+  readonly entries: readonly ParsedEntry[]
+  readonly deadLetters: readonly DeadLetter[]
+  /** Monotonic time (ms, `performance.now()`) the batch opened, for its duration. */
+  readonly openedAt: number
+  /** Seconds spent in each stage, filled in as the batch moves on. */
+  readonly stageTimings: StageTimings
+}
+
+/** Seconds spent per stage on one batch. */
+export type StageTimings = Partial<Record<StageName, number>>
+export type StageName = 'dedup' | 'embed' | 'sink' | 'commit'
+
+export interface DedupedBatch extends Batch {
+  /** Entries to embed and store: first of their id in the batch and not yet stored. */
+  readonly fresh: readonly ParsedEntry[]
+  /** Entries whose id the store (or the recent-id cache) already holds. */
+  readonly skippedExisting: number
+  /** Entries dropped because an earlier entry of the same batch had their id. */
+  readonly duplicatesInBatch: number
+}
+
+export interface EmbeddedBatch extends DedupedBatch {
+  /** One vector per `fresh` entry, in order. */
+  readonly vectors: readonly Float32Array[]
+}
+
+export interface StoredBatch extends EmbeddedBatch {
+  readonly stored: number
+}
+
+export interface CommittedBatch extends StoredBatch {
+  readonly committedAt: number
+}
+
+// ---------------------------------------------------------------------------
+// Services
+
+/** Next offset to read per partition, as committed in the checkpoint store. */
+export type Positions = ReadonlyMap<string, number>
+
+/**
+ * Where records come from. A source emits chunks of records in partition order,
+ * starting at the positions `resumeFrom` returns, and waits on `flow` before it
+ * reads more, so a fast source never outruns the pipeline. A bounded source
+ * (a file not followed) completes at its end.
+ */
+export interface Source {
+  /** `file` or `kafka`: the first part of a checkpoint identity. */
+  readonly kind: string
+  /** What the source reads (topics or a path), for the checkpoint identity and the status page. */
+  readonly describe: string
+  open(ctx: SourceContext): Observable<readonly SourceRecord[]>
+  /** Called after a batch's positions are durable in the checkpoint store (Kafka commits offsets here). */
+  commit(positions: Positions): Promise<void>
+  close(): Promise<void>
+}
+
+export interface SourceContext {
+  readonly logger: Logger
+  readonly flow: FlowControl
+  readonly signal: AbortSignal
+  /** Committed resume position of a partition, if the checkpoint store has one. */
+  resumeFrom(partition: string): number | undefined
+}
+
+/** Turns texts into vectors of `dim` numbers; one vector per text, in order. */
+export interface Embedder {
+  readonly name: string
+  readonly dim: number
+  embed(texts: readonly string[], opts?: { signal?: AbortSignal }): Promise<Float32Array[]>
+  close?(): Promise<void>
+}
+
+/** What a stored point carries besides its id and vector. */
+export interface PointPayload extends LogEntry {
+  /** `partition@offset` of the record the entry came from. */
+  source_position: string
+  /** ISO time the point was stored. */
+  ingested_at: string
+  [key: string]: unknown
+}
+
+export interface Point {
+  readonly id: string
+  readonly vector: Float32Array | readonly number[]
+  readonly payload: PointPayload
+}
+
+export interface ScoredPoint {
+  readonly id: string
+  /** Cosine similarity, higher is nearer (1 = same direction). */
+  readonly score: number
+  readonly payload: PointPayload
+  readonly vector?: readonly number[] | undefined
+}
+
+/** Filters every store understands; the Qdrant adapter pushes them down as payload filters. */
+export interface SearchFilter {
+  readonly logLevel?: string | undefined
+  readonly nodeType?: string | undefined
+  readonly source?: string | undefined
+  /** ISO timestamps, inclusive. */
+  readonly since?: string | undefined
+  readonly until?: string | undefined
+}
+
+export interface CollectionInfo {
+  readonly name: string
+  readonly dim: number
+  readonly distance: 'Cosine' | 'Dot' | 'Euclid' | 'Manhattan'
+  readonly points: number
+}
+
+/**
+ * Where points are stored: the embedded SQLite store or Qdrant. `upsert` resolves
+ * only when the points are durable, so offsets may move after it.
+ */
+export interface VectorStore {
+  readonly name: string
+  /** Creates the collection if missing, checks its size and distance if present. */
+  ensureCollection(): Promise<CollectionInfo>
+  /** The subset of `ids` already stored. */
+  existing(ids: readonly string[]): Promise<Set<string>>
+  upsert(points: readonly Point[]): Promise<void>
+  count(filter?: SearchFilter): Promise<number>
+  get(ids: readonly string[], opts?: { withVector?: boolean }): Promise<ScoredPoint[]>
+  search(vector: Float32Array | readonly number[], opts: { k: number; filter?: SearchFilter; withVector?: boolean }): Promise<ScoredPoint[]>
+  /** Pages through stored points in id order; `next` is the cursor for the following page. */
+  scroll(opts: { limit: number; after?: string | undefined; filter?: SearchFilter; withVector?: boolean }): Promise<{ points: ScoredPoint[]; next: string | null }>
+  close(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------
+// Step context
+
+/** What every operator receives: its step name, and the services it may reach. */
+export interface StepContext {
+  /** Step name: the child logger's `step` and the metrics' `step` label. */
+  readonly step: string
+  readonly logger: Logger
+  readonly metrics: PipelineMetrics
+  readonly signal: AbortSignal
+  /** Scheduler for timed operators; tests pass a `TestScheduler`. */
+  readonly scheduler?: SchedulerLike | undefined
+}
+
+export interface PipelineServices {
+  readonly source: Source
+  readonly embedder: Embedder
+  readonly store: VectorStore
+  readonly checkpoints: CheckpointStore
+  /** Optional place malformed messages are published to besides the checkpoint store (a Kafka DLQ topic). */
+  readonly deadLetterSink?: DeadLetterSink | undefined
+}
+
+/** Publishes a batch's dead letters somewhere outside the checkpoint store; must be idempotent per position. */
+export interface DeadLetterSink {
+  publish(deadLetters: readonly DeadLetter[]): Promise<void>
+  close(): Promise<void>
+}
