@@ -68,6 +68,7 @@ export type DeadLetterReason =
   | 'invalid-utf8'
   | 'oversized'
   | 'empty'
+  | 'binary'
   | 'bad-json'
   | 'not-an-object'
   | 'missing-text'

@@ -65,10 +65,17 @@ export class ConfigError extends LogstreamError {
   }
 }
 
+/** Errors of the lower layers (operators, checkpoints) carry the same `code` and `retryable` without importing this file. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
 export function isRetryable(err: unknown): boolean {
-  return err instanceof LogstreamError && err.retryable
+  return (err as { retryable?: unknown } | null)?.retryable === true
 }
 
 export function exitCodeFor(err: unknown): number {
-  return err instanceof LogstreamError ? (EXIT_CODES[err.code] ?? 1) : 1
+  const code = codeOf(err)
+  return code !== undefined && code in EXIT_CODES ? EXIT_CODES[code as ErrorCode]! : 1
 }

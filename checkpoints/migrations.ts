@@ -1,0 +1,42 @@
+/**
+ * Ordered schema migrations of the checkpoint file. A migration is never edited
+ * once released: a change is a new entry at the end. `user_version` holds how
+ * many have been applied.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE identity (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE positions (
+     partition TEXT PRIMARY KEY,
+     next_offset INTEGER NOT NULL,
+     batch_id TEXT,
+     updated_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE batches (
+     id TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('planned', 'committed')),
+     ranges TEXT NOT NULL,
+     planned_at INTEGER NOT NULL,
+     committed_at INTEGER,
+     counts TEXT,
+     timings TEXT
+   ) STRICT;
+   CREATE INDEX batches_by_seq ON batches (seq);
+   CREATE INDEX batches_pending ON batches (state) WHERE state = 'planned';
+   CREATE TABLE dead_letters (
+     partition TEXT NOT NULL,
+     offset INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     key TEXT,
+     value BLOB NOT NULL,
+     headers TEXT,
+     batch_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     replayed_at INTEGER,
+     PRIMARY KEY (partition, offset)
+   ) STRICT;`,
+]

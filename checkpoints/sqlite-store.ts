@@ -1,0 +1,265 @@
+/**
+ * The checkpoint store in one SQLite file per job (WAL, strict tables, ordered
+ * migrations). Every write is one transaction with synchronous=FULL, so a batch
+ * is either planned, or committed with its positions and dead letters, even
+ * after `kill -9` or power loss.
+ */
+import { mkdirSync, existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
+import { MIGRATIONS } from './migrations.ts'
+import type {
+  BatchCounts,
+  BatchRecord,
+  CheckpointStore,
+  CommitRecord,
+  DeadLetterRecord,
+  JobIdentity,
+  RangeRecord,
+} from './store.ts'
+
+export type CheckpointErrorCode = 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_CORRUPT' | 'CHECKPOINT_BATCH_UNKNOWN'
+
+export class CheckpointError extends Error {
+  readonly retryable = false
+  constructor(
+    readonly code: CheckpointErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'CheckpointError'
+  }
+}
+
+/** The checkpoint file of a job inside a checkpoint directory. */
+export function checkpointPath(dir: string, job: string): string {
+  return join(dir, `${job}.checkpoint.sqlite`)
+}
+
+export interface OpenOptions {
+  readonly path: string
+  readonly identity: JobIdentity
+  /** Open an existing file only, never create one (for `checkpoint show`). */
+  readonly mustExist?: boolean
+  readonly readonly?: boolean
+}
+
+interface BatchRow {
+  id: string
+  seq: number
+  state: 'planned' | 'committed'
+  ranges: string
+  planned_at: number
+  committed_at: number | null
+  counts: string | null
+  timings: string | null
+}
+
+interface DeadLetterRow {
+  partition: string
+  offset: number
+  reason: string
+  detail: string
+  key: string | null
+  value: Buffer
+  headers: string | null
+  batch_id: string
+  created_at: number
+  replayed_at: number | null
+}
+
+const IDENTITY_KEYS = ['job', 'source', 'sink', 'dim'] as const
+
+/**
+ * Opens (or creates) a job's checkpoint file; refuses a corrupt file or one
+ * written for another source, sink or dimension.
+ */
+export function openCheckpointStore(opts: OpenOptions): CheckpointStore {
+  const exists = existsSync(opts.path)
+  if (!exists && opts.mustExist) throw new CheckpointError('CHECKPOINT_MISMATCH', `no checkpoint at ${opts.path}`)
+  if (!exists) mkdirSync(dirname(opts.path), { recursive: true })
+  let db: Database.Database
+  try {
+    db = new Database(opts.path, { readonly: opts.readonly ?? false, fileMustExist: opts.mustExist ?? false })
+    const check = db.pragma('quick_check', { simple: true })
+    if (check !== 'ok') throw new Error(String(check))
+  } catch (err) {
+    throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${opts.path} is corrupt (${(err as Error).message}); move it away to start over, nothing was changed`, { cause: err })
+  }
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    migrate(db)
+  }
+  const identity = readOrWriteIdentity(db, opts.path, opts.identity, opts.readonly ?? false)
+  return new SqliteCheckpointStore(db, opts.path, identity)
+}
+
+function migrate(db: Database.Database): void {
+  const applied = db.pragma('user_version', { simple: true }) as number
+  if (applied > MIGRATIONS.length) {
+    throw new CheckpointError('CHECKPOINT_MISMATCH', `checkpoint schema version ${applied} is newer than this logstream knows (${MIGRATIONS.length})`)
+  }
+  for (let i = applied; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!)
+      db.pragma(`user_version = ${i + 1}`)
+    })()
+  }
+}
+
+function readOrWriteIdentity(db: Database.Database, path: string, wanted: JobIdentity, readonly: boolean): JobIdentity {
+  const rows = db.prepare('SELECT key, value FROM identity').all() as Array<{ key: string; value: string }>
+  if (rows.length === 0) {
+    if (readonly) throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${path} has no identity`)
+    const insert = db.prepare('INSERT INTO identity (key, value) VALUES (?, ?)')
+    db.transaction(() => {
+      for (const key of IDENTITY_KEYS) insert.run(key, String(wanted[key]))
+    })()
+    return wanted
+  }
+  const stored = Object.fromEntries(rows.map((r) => [r.key, r.value]))
+  const found: JobIdentity = { job: stored.job ?? '', source: stored.source ?? '', sink: stored.sink ?? '', dim: Number(stored.dim) }
+  if (readonly) return found
+  const differences = IDENTITY_KEYS.filter((k) => String(found[k]) !== String(wanted[k]))
+  if (differences.length > 0) {
+    const what = differences.map((k) => `${k} is ${JSON.stringify(found[k])} there, ${JSON.stringify(wanted[k])} here`).join('; ')
+    throw new CheckpointError(
+      'CHECKPOINT_MISMATCH',
+      `checkpoint ${path} was written for another job (${what}); use another job name or checkpoint directory, nothing was changed`,
+    )
+  }
+  return found
+}
+
+class SqliteCheckpointStore implements CheckpointStore {
+  readonly #db: Database.Database
+  readonly #statements
+
+  constructor(
+    db: Database.Database,
+    readonly path: string,
+    readonly identity: JobIdentity,
+  ) {
+    this.#db = db
+    const prepare = (sql: string) => db.prepare(sql)
+    this.#statements = {
+      positions: prepare('SELECT partition, next_offset FROM positions'),
+      pending: prepare("SELECT * FROM batches WHERE state = 'planned' ORDER BY seq"),
+      maxSeq: prepare('SELECT MAX(seq) AS seq FROM batches'),
+      plan: prepare("INSERT INTO batches (id, seq, state, ranges, planned_at) VALUES (?, ?, 'planned', ?, ?) ON CONFLICT (id) DO NOTHING"),
+      getBatch: prepare('SELECT * FROM batches WHERE id = ?'),
+      commitBatch: prepare("UPDATE batches SET state = 'committed', committed_at = ?, counts = ?, timings = ? WHERE id = ?"),
+      dropOlderPending: prepare("DELETE FROM batches WHERE state = 'planned' AND seq <= ? AND id <> ?"),
+      upsertPosition: prepare(
+        'INSERT INTO positions (partition, next_offset, batch_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (partition) DO UPDATE SET next_offset = excluded.next_offset, batch_id = excluded.batch_id, updated_at = excluded.updated_at',
+      ),
+      deletePosition: prepare('DELETE FROM positions WHERE partition = ?'),
+      dropPending: prepare("DELETE FROM batches WHERE state = 'planned'"),
+      recent: prepare('SELECT * FROM batches ORDER BY seq DESC LIMIT ?'),
+      insertDeadLetter: prepare(
+        'INSERT INTO dead_letters (partition, offset, reason, detail, key, value, headers, batch_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partition, offset) DO NOTHING',
+      ),
+      markReplayed: prepare('UPDATE dead_letters SET replayed_at = ? WHERE partition = ? AND offset = ?'),
+    }
+  }
+
+  positions(): Map<string, number> {
+    const rows = this.#statements.positions.all() as Array<{ partition: string; next_offset: number }>
+    return new Map(rows.map((r) => [r.partition, r.next_offset]))
+  }
+
+  pendingBatches(): BatchRecord[] {
+    return (this.#statements.pending.all() as BatchRow[]).map(toBatchRecord)
+  }
+
+  nextSeq(): number {
+    const row = this.#statements.maxSeq.get() as { seq: number | null }
+    return row.seq === null ? 0 : row.seq + 1
+  }
+
+  plan(batch: { id: string; seq: number; ranges: readonly RangeRecord[] }): void {
+    this.#statements.plan.run(batch.id, batch.seq, JSON.stringify(batch.ranges), Date.now())
+  }
+
+  commit(record: CommitRecord): void {
+    const s = this.#statements
+    const now = Date.now()
+    this.#db.transaction(() => {
+      const row = s.getBatch.get(record.batchId) as BatchRow | undefined
+      if (!row) throw new CheckpointError('CHECKPOINT_BATCH_UNKNOWN', `batch ${record.batchId} was never planned`)
+      s.commitBatch.run(now, JSON.stringify(record.counts), JSON.stringify(record.timings), record.batchId)
+      // A planned batch that a later one replaced (its ranges could not be rebuilt) is done with.
+      s.dropOlderPending.run(row.seq, record.batchId)
+      for (const [partition, next] of record.positions) s.upsertPosition.run(partition, next, record.batchId, now)
+      for (const d of record.deadLetters) {
+        s.insertDeadLetter.run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, record.batchId, now)
+      }
+    })()
+  }
+
+  recentBatches(limit: number): BatchRecord[] {
+    return (this.#statements.recent.all(limit) as BatchRow[]).map(toBatchRecord)
+  }
+
+  resetPositions(positions: ReadonlyMap<string, number | null>): void {
+    const s = this.#statements
+    const now = Date.now()
+    this.#db.transaction(() => {
+      s.dropPending.run()
+      for (const [partition, next] of positions) {
+        if (next === null) s.deletePosition.run(partition)
+        else s.upsertPosition.run(partition, next, null, now)
+      }
+    })()
+  }
+
+  deadLetters(opts: { limit?: number; afterOffset?: { partition: string; offset: number }; includeReplayed?: boolean } = {}): DeadLetterRecord[] {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (!opts.includeReplayed) where.push('replayed_at IS NULL')
+    if (opts.afterOffset) {
+      where.push('(partition > ? OR (partition = ? AND offset > ?))')
+      params.push(opts.afterOffset.partition, opts.afterOffset.partition, opts.afterOffset.offset)
+    }
+    const sql = `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY partition, offset LIMIT ?`
+    const rows = this.#db.prepare(sql).all(...params, opts.limit ?? 1000) as DeadLetterRow[]
+    return rows.map((r) => ({
+      partition: r.partition,
+      offset: r.offset,
+      reason: r.reason,
+      detail: r.detail,
+      key: r.key,
+      value: r.value,
+      headers: r.headers ? (JSON.parse(r.headers) as Record<string, string>) : null,
+      batchId: r.batch_id,
+      createdAt: r.created_at,
+      replayedAt: r.replayed_at,
+    }))
+  }
+
+  markDeadLettersReplayed(keys: readonly { partition: string; offset: number }[]): void {
+    const now = Date.now()
+    this.#db.transaction(() => {
+      for (const k of keys) this.#statements.markReplayed.run(now, k.partition, k.offset)
+    })()
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close()
+  }
+}
+
+function toBatchRecord(row: BatchRow): BatchRecord {
+  return {
+    id: row.id,
+    seq: row.seq,
+    state: row.state,
+    ranges: JSON.parse(row.ranges) as RangeRecord[],
+    plannedAt: row.planned_at,
+    committedAt: row.committed_at,
+    counts: row.counts ? (JSON.parse(row.counts) as BatchCounts) : null,
+    timings: row.timings ? (JSON.parse(row.timings) as Record<string, number>) : null,
+  }
+}

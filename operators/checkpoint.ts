@@ -1,0 +1,114 @@
+/**
+ * The two checkpoint steps around the work of a batch:
+ * `planBatch` writes the batch's id and ranges as planned before any work is
+ * done; `commitBatch`, after the sink acknowledged, marks it committed and
+ * advances the positions (with its dead letters) in one transaction, then lets
+ * the source commit its own offsets, then frees the batch's flow credit.
+ */
+import { concatMap, tap, type OperatorFunction } from 'rxjs'
+import type { CheckpointStore } from '../checkpoints/store.ts'
+import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
+import type { FlowControl } from './flow-control.ts'
+
+/** Records each batch as planned; synchronous, so nothing downstream starts before it is durable. */
+export function planBatch<T extends Batch>(ctx: StepContext, opts: { checkpoints: CheckpointStore }): OperatorFunction<T, T> {
+  const log = ctx.logger.child({ step: ctx.step })
+  return tap((batch) => {
+    opts.checkpoints.plan({ id: batch.id, seq: batch.seq, ranges: batch.ranges })
+    log.debug({ batch: batch.id, seq: batch.seq, ranges: batch.ranges }, 'planned')
+  })
+}
+
+export interface CommitOptions {
+  readonly checkpoints: CheckpointStore
+  readonly source: Pick<Source, 'commit'>
+  readonly flow: FlowControl
+  /** Called between the checkpoint commit and the source commit; crash tests stop the process here. */
+  readonly afterCheckpoint?: ((batch: StoredBatch) => void) | undefined
+}
+
+/** The old job's console block for one batch, as lines. */
+export function batchReport(batch: StoredBatch): string[] {
+  const lines = [
+    `Processing batch ${batch.seq}...`,
+    `  Batch size: ${batch.entries.length + batch.deadLetters.length} messages`,
+    `  Skipped ${batch.skippedExisting} existing entries`,
+  ]
+  if (batch.duplicatesInBatch > 0) lines.push(`  Dropped ${batch.duplicatesInBatch} duplicates within the batch`)
+  if (batch.deadLetters.length > 0) lines.push(`  Dead-lettered ${batch.deadLetters.length} malformed messages`)
+  lines.push(
+    `  Processing ${batch.fresh.length} new messages`,
+    `  Generated ${batch.vectors.length} embeddings`,
+    `  Batch ${batch.seq} processed: ${batch.stored} new entries stored, ${batch.skippedExisting + batch.duplicatesInBatch} duplicates skipped`,
+  )
+  return lines
+}
+
+/**
+ * @example
+ * stored$.pipe(commitBatch(ctx, { checkpoints, source, flow }))
+ */
+export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunction<StoredBatch, CommittedBatch> {
+  const log = ctx.logger.child({ step: ctx.step })
+  return concatMap(async (batch) => {
+    const started = performance.now()
+    const positions = new Map(batch.ranges.map((r) => [r.partition, r.to]))
+    const size = batch.entries.length + batch.deadLetters.length
+    const timings = { ...batch.stageTimings }
+    opts.checkpoints.commit({
+      batchId: batch.id,
+      positions,
+      counts: {
+        received: size,
+        skippedExisting: batch.skippedExisting,
+        duplicatesInBatch: batch.duplicatesInBatch,
+        stored: batch.stored,
+        deadLettered: batch.deadLetters.length,
+      },
+      timings,
+      deadLetters: batch.deadLetters.map((d) => ({
+        partition: d.record.partition,
+        offset: d.record.offset,
+        reason: d.reason,
+        detail: d.detail,
+        key: d.record.key,
+        value: d.record.value,
+        headers: d.record.headers ?? null,
+      })),
+    })
+    const committedAt = Date.now()
+    opts.afterCheckpoint?.(batch)
+    try {
+      await opts.source.commit(positions)
+    } catch (err) {
+      // The checkpoint is the authority; a failed source commit only delays what monitoring sees.
+      log.warn({ err, batch: batch.id }, 'source commit failed; the checkpoint holds the positions')
+    }
+    opts.flow.release(size)
+    const seconds = (performance.now() - started) / 1000
+    const m = ctx.metrics
+    m.stageDuration.labels(ctx.step).observe(seconds)
+    m.batchDuration.observe((performance.now() - batch.openedAt) / 1000)
+    m.batchesCommitted.inc()
+    m.deadLettered.labels('checkpoint').inc(batch.deadLetters.length)
+    m.lastCommitTimestamp.set(committedAt / 1000)
+    m.recordsInFlight.set(opts.flow.inFlight)
+    for (const e of batch.entries) {
+      if (e.record.timestampMs !== undefined) m.endToEndLatency.observe(Math.max(0, committedAt - e.record.timestampMs) / 1000)
+    }
+    log.info(
+      {
+        batch: batch.seq,
+        batchId: batch.id,
+        size,
+        skippedExisting: batch.skippedExisting,
+        duplicatesInBatch: batch.duplicatesInBatch,
+        deadLettered: batch.deadLetters.length,
+        stored: batch.stored,
+        timings: { ...timings, commit: seconds },
+      },
+      batchReport(batch).join('\n'),
+    )
+    return { ...batch, stageTimings: { ...timings, commit: seconds }, committedAt }
+  })
+}
