@@ -1,0 +1,70 @@
+/**
+ * Configuration → the services the pipeline reaches: source, embedder, vector
+ * store and dead-letter sink. The one place that knows which adapter a
+ * configuration names.
+ */
+import { resolve, join } from 'node:path'
+import type { Logger } from 'pino'
+import type { DeadLetterSink, Embedder, Source, VectorStore } from '../../operators/contracts.ts'
+import type { PipelineMetrics } from '../../operators/metrics.ts'
+import { createFileSource } from '../../operators/file-source.ts'
+import type { JobIdentity } from '../../checkpoints/store.ts'
+import type { Config } from '../config.ts'
+import { createBuiltinEmbedder, createNoopEmbedder } from './builtin-embedder.ts'
+import { createSqliteVectorStore } from './sqlite-vector-store.ts'
+
+export interface AdapterContext {
+  readonly logger: Logger
+  readonly metrics?: PipelineMetrics | undefined
+}
+
+/** The path a file source reads, or null for Kafka. */
+export function filePathOf(config: Config): string | null {
+  return config.source.startsWith('file:') ? resolve(config.source.slice('file:'.length)) : null
+}
+
+/** What a checkpoint belongs to: a store written for another identity refuses to open. */
+export function jobIdentity(config: Config): JobIdentity {
+  const path = filePathOf(config)
+  return {
+    job: config.job,
+    source: path ? `file:${path}` : `kafka:${[...config.kafka.topics].sort().join(',')}`,
+    sink: `${config.sink.kind}:${config.collection}`,
+    dim: config.dim,
+  }
+}
+
+export async function createSource(config: Config, _ctx: AdapterContext): Promise<Source> {
+  const path = filePathOf(config)
+  if (path) return createFileSource({ path, follow: config.follow, maxLineBytes: config.maxMessageBytes })
+  throw new Error('the Kafka source is not available in this build')
+}
+
+export async function createEmbedder(config: Config, _ctx: AdapterContext): Promise<Embedder> {
+  switch (config.embedder.kind) {
+    case 'builtin':
+      return createBuiltinEmbedder({ dim: config.dim })
+    case 'none':
+      return createNoopEmbedder({ dim: config.dim })
+    case 'http':
+      throw new Error('the HTTP embedder is not available in this build')
+  }
+}
+
+/** The embedded store's file inside the data directory. */
+export function embeddedStorePath(config: Config): string {
+  return join(resolve(config.dataDir), 'vectors.sqlite')
+}
+
+export async function createVectorStore(config: Config, _ctx: AdapterContext): Promise<VectorStore> {
+  switch (config.sink.kind) {
+    case 'embedded':
+      return createSqliteVectorStore({ path: embeddedStorePath(config), collection: config.collection, dim: config.dim, distance: 'Cosine' })
+    case 'qdrant':
+      throw new Error('the Qdrant store is not available in this build')
+  }
+}
+
+export async function createDeadLetterSink(_config: Config, _ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
+  return undefined
+}

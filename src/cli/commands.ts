@@ -1,0 +1,18 @@
+/**
+ * The commands of `logstream`, each in a file of its own under `src/cli/`,
+ * loaded only when called.
+ */
+export interface Command {
+  readonly name: string
+  readonly summary: string
+  /** Runs the command; resolves to the exit code. */
+  run(argv: readonly string[]): Promise<number>
+}
+
+type Loader = () => Promise<Command>
+
+export const COMMANDS: Readonly<Record<string, { summary: string; load: Loader }>> = {
+  run: { summary: 'Run the streaming job (file or Kafka → vector store)', load: async () => (await import('./run.ts')).command },
+  search: { summary: 'Nearest stored log lines to a text', load: async () => (await import('./search.ts')).command },
+  config: { summary: 'Print the configuration as it resolves (secrets masked), or the reference table', load: async () => (await import('./config-command.ts')).command },
+}

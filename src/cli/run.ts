@@ -1,0 +1,83 @@
+/**
+ * `logstream run`: the streaming job. SIGTERM or SIGINT stops reading, lets the
+ * batch in flight finish and commit, and exits 0 within the shutdown timeout;
+ * a second signal exits at once, which is safe because nothing is committed
+ * before it is stored.
+ */
+import type { Command } from './commands.ts'
+import { parseArgs } from './args.ts'
+import { configHelp, loadConfig } from '../config.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { runJob } from '../main.ts'
+import { JobState } from '../runtime/job-state.ts'
+
+const HELP = `Usage: logstream run [options]
+
+Runs the job: source → parse → micro-batch → dedup → embed → sink → checkpoint.
+With no options it reads the bundled HDFS sample into the embedded store.
+
+Options (each also from a config file --config FILE and the environment):
+${configHelp()}
+`
+
+export const command: Command = {
+  name: 'run',
+  summary: 'Run the streaming job',
+  async run(argv) {
+    const args = parseArgs(argv)
+    if (args.flags.has('help')) {
+      process.stdout.write(HELP)
+      return 0
+    }
+    const config = loadConfig({ flags: args.flags, env: process.env })
+    const logger = createLogger({ level: config.log.level, format: config.log.format })
+    const stop = new AbortController()
+    const abort = new AbortController()
+    const state = new JobState()
+    let signals = 0
+    let shutdownTimer: NodeJS.Timeout | undefined
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals === 1) {
+        logger.info({ signal, timeoutMs: config.shutdownTimeout }, 'stopping: finishing the batch in flight')
+        state.setPhase('stopping')
+        stop.abort()
+        shutdownTimer = setTimeout(() => {
+          logger.error({ timeoutMs: config.shutdownTimeout }, 'shutdown timeout passed; exiting with work in flight (it is replayed on restart)')
+          abort.abort()
+          process.exit(1)
+        }, config.shutdownTimeout)
+        shutdownTimer.unref()
+      } else {
+        logger.warn({ signal }, 'second signal: exiting now; uncommitted work is replayed on restart')
+        process.exit(130)
+      }
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    const http = config.http.enabled ? await startHttp(config, state, logger) : null
+    try {
+      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry })
+      return 0
+    } catch (err) {
+      logger.error({ err }, 'job failed')
+      throw err
+    } finally {
+      clearTimeout(shutdownTimer)
+      process.off('SIGTERM', onSignal)
+      process.off('SIGINT', onSignal)
+      await http?.close()
+      logger.flush?.()
+    }
+  },
+}
+
+/** The metrics and status server, when the HTTP server module is there. */
+async function startHttp(
+  config: import('../config.ts').Config,
+  state: JobState,
+  logger: import('pino').Logger,
+): Promise<{ registry: import('prom-client').Registry; close(): Promise<void> } | null> {
+  const { startStatusServer } = await import('../runtime/http-server.ts')
+  return startStatusServer({ host: config.http.host, port: config.http.port, state, logger, stallMs: config.readiness.stall })
+}

@@ -1,0 +1,99 @@
+/**
+ * The pipeline, reading like its diagram:
+ *
+ *   source → parse → micro-batch → plan → dedup → embed → sink → commit
+ *
+ * Each stage is an operator from `operators/`; this file only wires them, with
+ * one step context each (its name is its logger's `step` and its metric label).
+ */
+import { tap, type Observable, type SchedulerLike } from 'rxjs'
+import type { Logger } from 'pino'
+import type { Batch, CommittedBatch, PipelineServices, StepContext, StoredBatch } from '../operators/contracts.ts'
+import { FlowControl } from '../operators/flow-control.ts'
+import type { PipelineMetrics } from '../operators/metrics.ts'
+import { parse } from '../operators/parse.ts'
+import { microBatch } from '../operators/micro-batch.ts'
+import { dedup } from '../operators/dedup.ts'
+import { embed } from '../operators/embed.ts'
+import { sink } from '../operators/sink.ts'
+import { commitBatch, planBatch } from '../operators/checkpoint.ts'
+import { RecentIds } from '../operators/recent-ids.ts'
+
+export interface GraphOptions {
+  readonly maxBatchSize: number
+  readonly triggerMs: number
+  readonly maxInFlight: number
+  readonly maxMessageBytes: number
+  readonly recentIds: number
+}
+
+/** Stage boundaries at which crash tests may stop the process. */
+export type Boundary = 'after-fetch' | 'after-plan' | 'after-dedup' | 'after-embed' | 'after-sink' | 'after-checkpoint'
+
+export interface GraphHooks {
+  /** Called at each stage boundary of each batch; crash tests kill the process here. */
+  readonly onBoundary?: ((boundary: Boundary, batch: Batch) => void) | undefined
+}
+
+export interface Graph {
+  readonly batches$: Observable<CommittedBatch>
+  readonly flow: FlowControl
+  readonly recent: RecentIds
+}
+
+export function buildGraph(
+  services: PipelineServices,
+  opts: GraphOptions,
+  runtime: {
+    logger: Logger
+    metrics: PipelineMetrics
+    /** Aborts work in flight (a second signal, or the shutdown timeout). */
+    signal: AbortSignal
+    /** Stops the source reading; what was read still completes and commits. */
+    stopSignal: AbortSignal
+    scheduler?: SchedulerLike
+    hooks?: GraphHooks
+  },
+): Graph {
+  const { source, embedder, store, checkpoints, deadLetterSink } = services
+  const flow = new FlowControl(opts.maxInFlight)
+  const recent = new RecentIds(opts.recentIds)
+  const ctx = (step: string): StepContext => ({ step, logger: runtime.logger, metrics: runtime.metrics, signal: runtime.signal, scheduler: runtime.scheduler })
+  const at = <T extends Batch>(boundary: Boundary) => tap<T>((batch) => runtime.hooks?.onBoundary?.(boundary, batch))
+
+  flow.onChange((open) => runtime.metrics.sourcePaused.set(open ? 0 : 1))
+  const pending = checkpoints.pendingBatches()
+  const replay = pending.at(-1)
+  const positions = checkpoints.positions()
+
+  // Two pipes: RxJS types a pipe of at most nine operators.
+  const batches$ = source
+    .open({ logger: runtime.logger, flow, signal: runtime.stopSignal, resumeFrom: (p) => positions.get(p) })
+    .pipe(
+      parse(ctx('parse'), { maxMessageBytes: opts.maxMessageBytes }),
+      microBatch(ctx('batch'), {
+        maxSize: opts.maxBatchSize,
+        triggerMs: opts.triggerMs,
+        firstSeq: checkpoints.nextSeq(),
+        replay: replay ? { id: replay.id, seq: replay.seq, ranges: replay.ranges } : undefined,
+      }),
+      at('after-fetch'),
+      planBatch(ctx('plan'), { checkpoints }),
+      at('after-plan'),
+    )
+    .pipe(
+      dedup(ctx('dedup'), { store, recent }),
+      at('after-dedup'),
+      embed(ctx('embed'), { embedder }),
+      at('after-embed'),
+      sink(ctx('sink'), { store, deadLetterSink }),
+      at<StoredBatch>('after-sink'),
+      commitBatch(ctx('commit'), {
+        checkpoints,
+        source,
+        flow,
+        afterCheckpoint: (batch) => runtime.hooks?.onBoundary?.('after-checkpoint', batch),
+      }),
+    )
+  return { batches$, flow, recent }
+}

@@ -1,0 +1,79 @@
+/**
+ * What the running job knows about itself, for `/readyz` and the status page:
+ * its phase, configuration (secrets masked), flow, and the recent batches.
+ */
+import type { CommittedBatch } from '../../operators/contracts.ts'
+import type { FlowControl } from '../../operators/flow-control.ts'
+import type { PipelineMetrics } from '../../operators/metrics.ts'
+import type { CheckpointStore } from '../../checkpoints/store.ts'
+import { maskSecrets, type Config } from '../config.ts'
+
+export type JobPhase = 'starting' | 'running' | 'stopping' | 'stopped'
+
+export interface BatchSummary {
+  readonly seq: number
+  readonly id: string
+  readonly committedAt: number
+  readonly received: number
+  readonly stored: number
+  readonly skippedExisting: number
+  readonly duplicatesInBatch: number
+  readonly deadLettered: number
+  readonly timings: Readonly<Record<string, number>>
+  readonly ranges: ReadonlyArray<{ partition: string; from: number; to: number }>
+}
+
+export class JobState {
+  phase: JobPhase = 'starting'
+  readonly startedAt = Date.now()
+  config: Config | null = null
+  metrics: PipelineMetrics | null = null
+  checkpoints: CheckpointStore | null = null
+  flow: FlowControl | null = null
+  lastCommitAt: number | null = null
+  /** Recent committed batches, oldest first, at most `historyLimit`. */
+  readonly history: BatchSummary[] = []
+  readonly #listeners = new Set<(phase: JobPhase) => void>()
+
+  constructor(readonly historyLimit = 500) {}
+
+  setConfig(config: Config): void {
+    this.config = maskSecrets(config)
+  }
+  attachMetrics(metrics: PipelineMetrics): void {
+    this.metrics = metrics
+  }
+  attachCheckpoints(checkpoints: CheckpointStore): void {
+    this.checkpoints = checkpoints
+  }
+  attachFlow(flow: FlowControl): void {
+    this.flow = flow
+  }
+
+  setPhase(phase: JobPhase): void {
+    this.phase = phase
+    for (const l of this.#listeners) l(phase)
+  }
+
+  onPhase(listener: (phase: JobPhase) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  batchCommitted(b: CommittedBatch): void {
+    this.lastCommitAt = b.committedAt
+    this.history.push({
+      seq: b.seq,
+      id: b.id,
+      committedAt: b.committedAt,
+      received: b.entries.length + b.deadLetters.length,
+      stored: b.stored,
+      skippedExisting: b.skippedExisting,
+      duplicatesInBatch: b.duplicatesInBatch,
+      deadLettered: b.deadLetters.length,
+      timings: b.stageTimings,
+      ranges: b.ranges,
+    })
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit)
+  }
+}

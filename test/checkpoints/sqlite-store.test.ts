@@ -1,0 +1,113 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync, readFileSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+import { MIGRATIONS } from '../../checkpoints/migrations.ts'
+import type { CommitRecord, JobIdentity } from '../../checkpoints/store.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+
+const identity: JobIdentity = { job: 'j', source: 'kafka:logs', sink: 'embedded:logs_embeddings', dim: 384 }
+const counts = { received: 3, skippedExisting: 1, duplicatesInBatch: 0, stored: 2, deadLettered: 0 }
+const commitOf = (batchId: string, positions: Record<string, number>, extra: Partial<CommitRecord> = {}): CommitRecord => ({
+  batchId,
+  positions: new Map(Object.entries(positions)),
+  counts,
+  timings: { dedup: 0.01 },
+  deadLetters: [],
+  ...extra,
+})
+
+test('migrations apply in order, in WAL mode, and set the schema version', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  openCheckpointStore({ path, identity }).close()
+  const db = new Database(path, { readonly: true })
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
+  assert.deepEqual(tables, ['batches', 'dead_letters', 'identity', 'positions'])
+  db.close()
+})
+
+test('plan then commit advances positions, keeps the batch history and dead letters, and survives reopening', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  const store = openCheckpointStore({ path, identity })
+  assert.equal(store.nextSeq(), 0)
+  store.plan({ id: 'b0', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 10 }] })
+  assert.deepEqual(store.pendingBatches().map((b) => b.id), ['b0'])
+  assert.equal(store.positions().size, 0)
+  store.commit(
+    commitOf('b0', { 'logs/0': 10 }, {
+      deadLetters: [{ partition: 'logs/0', offset: 4, reason: 'bad-json', detail: 'x', key: 'k', value: Buffer.from('{'), headers: { a: 'b' } }],
+    }),
+  )
+  store.close()
+
+  const again = openCheckpointStore({ path, identity })
+  assert.deepEqual([...again.positions()], [['logs/0', 10]])
+  assert.deepEqual(again.pendingBatches(), [])
+  assert.equal(again.nextSeq(), 1)
+  const [b] = again.recentBatches(5)
+  assert.equal(b!.state, 'committed')
+  assert.deepEqual(b!.counts, counts)
+  const [dl] = again.deadLetters()
+  assert.equal(dl!.offset, 4)
+  assert.equal(dl!.value.toString(), '{')
+  assert.deepEqual(dl!.headers, { a: 'b' })
+  again.markDeadLettersReplayed([{ partition: 'logs/0', offset: 4 }])
+  assert.equal(again.deadLetters().length, 0)
+  assert.equal(again.deadLetters({ includeReplayed: true }).length, 1)
+  again.close()
+})
+
+test('planning the same batch twice is harmless; committing an unplanned batch is refused', (t) => {
+  const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity })
+  store.plan({ id: 'b0', seq: 0, ranges: [] })
+  store.plan({ id: 'b0', seq: 0, ranges: [] })
+  assert.equal(store.pendingBatches().length, 1)
+  assert.throws(() => store.commit(commitOf('nope', { 'logs/0': 1 })), { code: 'CHECKPOINT_BATCH_UNKNOWN' })
+  assert.equal(store.positions().size, 0, 'a refused commit changes nothing')
+  store.close()
+})
+
+test('a checkpoint written for another source, sink or dimension refuses to open and is left as it was', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  openCheckpointStore({ path, identity }).close()
+  const before = readFileSync(path)
+  for (const other of [{ ...identity, source: 'kafka:other' }, { ...identity, sink: 'qdrant:x' }, { ...identity, dim: 768 }]) {
+    assert.throws(() => openCheckpointStore({ path, identity: other }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'CHECKPOINT_MISMATCH')
+      assert.match(err.message, /written for another job/)
+      return true
+    })
+  }
+  assert.deepEqual(readFileSync(path), before)
+})
+
+test('a corrupt file refuses to open with a clear error', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  writeFileSync(path, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0x5a)]))
+  const before = readFileSync(path)
+  assert.throws(() => openCheckpointStore({ path, identity }), { code: 'CHECKPOINT_CORRUPT' })
+  assert.deepEqual(readFileSync(path), before)
+})
+
+test('reset moves positions and drops pending batches', (t) => {
+  const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity })
+  store.plan({ id: 'b0', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 5 }] })
+  store.commit(commitOf('b0', { 'logs/0': 5, 'logs/1': 7 }))
+  store.plan({ id: 'b1', seq: 1, ranges: [{ partition: 'logs/0', from: 5, to: 9 }] })
+  store.resetPositions(new Map<string, number | null>([['logs/0', 2], ['logs/1', null]]))
+  assert.deepEqual([...store.positions()], [['logs/0', 2]])
+  assert.equal(store.pendingBatches().length, 0)
+  store.close()
+})
+
+test('a commit drops older planned batches it replaced', (t) => {
+  const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity })
+  store.plan({ id: 'old', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 5 }] })
+  store.plan({ id: 'new', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 3 }] })
+  store.commit(commitOf('new', { 'logs/0': 3 }))
+  assert.deepEqual(store.pendingBatches(), [])
+  store.close()
+})

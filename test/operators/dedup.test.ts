@@ -1,0 +1,51 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { firstValueFrom, lastValueFrom, of, toArray } from 'rxjs'
+import { dedup } from '../../operators/dedup.ts'
+import { RecentIds } from '../../operators/recent-ids.ts'
+import { createMemoryStore } from '../helpers/memory-store.ts'
+import { counterValue, createTestContext } from '../helpers/context.ts'
+import { batchOf, entry } from '../helpers/batches.ts'
+
+test('duplicates inside a batch are dropped and stored ids are skipped', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  const stored = entry('already stored', 9)
+  await store.upsert([{ id: stored.id, vector: [1, 0], payload: { ...stored.entry, source_position: '', ingested_at: '' } }])
+  const ctx = createTestContext('dedup')
+  const batch = batchOf([entry('a', 0), entry('b', 1), entry('a', 2), entry('already stored', 3)])
+  const out = await firstValueFrom(of(batch).pipe(dedup(ctx, { store, recent: new RecentIds(100) })))
+  assert.deepEqual(out.fresh.map((e) => e.entry.text), ['a', 'b'])
+  assert.equal(out.duplicatesInBatch, 1)
+  assert.equal(out.skippedExisting, 1)
+  assert.equal(store.calls.existing, 1)
+  assert.equal(store.calls.idsLookedUp, 3)
+  assert.equal(await counterValue(ctx.metrics, 'entriesNew'), 2)
+  assert.equal(await counterValue(ctx.metrics, 'duplicatesInBatch'), 1)
+  assert.equal(await counterValue(ctx.metrics, 'entriesSkippedExisting'), 1)
+})
+
+test('ids in the recent cache cost no store look-up, and a later batch in flight never re-embeds them', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  const recent = new RecentIds(100)
+  const ctx = createTestContext('dedup')
+  const [first, second] = await lastValueFrom(
+    of(batchOf([entry('x', 0), entry('y', 1)]), batchOf([entry('x', 2), entry('y', 3)], 1)).pipe(dedup(ctx, { store, recent }), toArray()),
+  )
+  assert.equal(first!.fresh.length, 2)
+  assert.equal(second!.fresh.length, 0)
+  assert.equal(second!.skippedExisting, 2)
+  assert.equal(store.calls.existing, 1, 'the second batch needs no look-up')
+})
+
+test('the recent-id cache is bounded and forgets the oldest first', () => {
+  const recent = new RecentIds(2)
+  recent.add('a')
+  recent.add('b')
+  recent.add('a')
+  recent.add('c')
+  assert.equal(recent.size, 2)
+  assert.ok(recent.has('a') && recent.has('c') && !recent.has('b'))
+  const none = new RecentIds(0)
+  none.add('a')
+  assert.equal(none.has('a'), false)
+})

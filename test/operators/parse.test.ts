@@ -1,0 +1,75 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { lastValueFrom, of, toArray } from 'rxjs'
+import { parse, parseRecord } from '../../operators/parse.ts'
+import { pointId } from '../../operators/point-id.ts'
+import { counterValue, createTestContext, record } from '../helpers/context.ts'
+
+const opts = { maxMessageBytes: 1000 }
+
+test('a message of the replaced job is read field by field', () => {
+  const msg = { text: 'processed', original_text: 'raw line', log_level: 'ERROR', source: 'hdfs_datanode', timestamp: '2025-09-27T10:30:45.123', node_type: 'datanode', label: null }
+  const out = parseRecord(record(JSON.stringify(msg), 0), opts)
+  assert.ok('entry' in out)
+  assert.deepEqual(out.entry, { ...msg, block_id: null, component: null })
+})
+
+test('missing optional fields get defaults', () => {
+  const out = parseRecord(record('{"text":"only text blk_-12"}', 0), opts)
+  assert.ok('entry' in out)
+  assert.equal(out.entry.original_text, 'only text blk_-12')
+  assert.equal(out.entry.log_level, 'INFO')
+  assert.equal(out.entry.node_type, 'unknown')
+  assert.equal(out.entry.timestamp, '')
+  assert.equal(out.entry.block_id, 'blk_-12')
+  assert.equal(out.entry.label, null)
+})
+
+test('a missing timestamp falls back to the record time, stable across replays', () => {
+  const out = parseRecord(record('{"text":"t"}', 0, 'logs/0', { timestampMs: Date.UTC(2025, 8, 27, 10, 30, 45, 123) }), opts)
+  assert.ok('entry' in out)
+  assert.equal(out.entry.timestamp, '2025-09-27T10:30:45.123')
+})
+
+test('raw HDFS lines and other text lines become entries', () => {
+  const hdfs = parseRecord(record('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating'), opts)
+  assert.ok('entry' in hdfs && hdfs.entry.node_type === 'datanode')
+  const plain = parseRecord(record('2024-01-01 something ERROR happened'), opts)
+  assert.ok('entry' in plain)
+  assert.equal(plain.entry.log_level, 'ERROR')
+})
+
+const bad: Array<[string, string | Buffer, string]> = [
+  ['bad JSON', '{"text": "unterminated', 'bad-json'],
+  ['a JSON array', '[1,2]', 'not-an-object'],
+  ['no text', '{"log_level":"INFO"}', 'missing-text'],
+  ['empty text', '{"text":"  "}', 'missing-text'],
+  ['text of the wrong type', '{"text": 5}', 'wrong-type'],
+  ['a field of the wrong type', '{"text": "x", "timestamp": 5}', 'wrong-type'],
+  ['invalid UTF-8', Buffer.from([0x66, 0xff, 0xfe, 0x41]), 'invalid-utf8'],
+  ['an empty line', '   ', 'empty'],
+  ['binary', Buffer.from([0x01, 0x02, 0x41, 0x00, 0x42]), 'binary'],
+  ['an oversized message', 'x'.repeat(1001), 'oversized'],
+]
+for (const [what, value, reason] of bad) {
+  test(`${what} is a dead letter with reason ${reason}`, () => {
+    const out = parseRecord(record(value, 7), opts)
+    assert.ok('reason' in out, `expected a dead letter for ${what}`)
+    assert.equal(out.reason, reason)
+    assert.ok(out.detail.length > 0)
+  })
+}
+
+test('the stage keeps one item per record, in order, with ids, counts and logs each bad one once', async () => {
+  const ctx = createTestContext('parse')
+  const chunk = [record('{"text":"a","timestamp":"t"}', 0), record('{bad', 1), record('{"text":"b","timestamp":"t"}', 2)]
+  const [items] = await lastValueFrom(of(chunk).pipe(parse(ctx, opts), toArray()))
+  assert.deepEqual(items!.map((i) => i.kind), ['entry', 'dead-letter', 'entry'])
+  assert.equal(items![0]!.kind === 'entry' && items![0]!.id, pointId('a', 't'))
+  assert.equal(items![1]!.record.offset, 1)
+  assert.equal(await counterValue(ctx.metrics, 'messagesReceived'), 3)
+  assert.equal(await counterValue(ctx.metrics, 'messagesMalformed', { reason: 'bad-json' }), 1)
+  const warnings = ctx.lines.filter((l) => l.reason === 'bad-json')
+  assert.equal(warnings.length, 1)
+  assert.equal(warnings[0]!.offset, 1)
+})

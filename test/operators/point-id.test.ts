@@ -1,0 +1,34 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { pointId, pointKey } from '../../operators/point-id.ts'
+
+test('the id of a known text and timestamp is the documented test vector', () => {
+  // Computed independently with Python's hashlib and uuid (see README, "Point ids").
+  assert.equal(
+    pointId('PacketResponder 1 for block blk_38865049064139660 terminating', '2008-11-09T20:36:15'),
+    '504f1ec0-1db3-8314-a93a-6491a872661e',
+  )
+})
+
+test('ids are UUIDv8 strings derived from SHA-256 of text_timestamp', () => {
+  const id = pointId('Receiving block blk_1', '2025-09-27T10:30:45.123')
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  const digest = createHash('sha256').update('Receiving block blk_1_2025-09-27T10:30:45.123').digest('hex')
+  // All but the version and variant bits are the digest's first 16 bytes.
+  assert.equal(id.replace(/-/g, '').slice(0, 12), digest.slice(0, 12))
+  assert.equal(id.replace(/-/g, '').slice(13, 16), digest.slice(13, 16))
+  assert.equal(id.replace(/-/g, '').slice(18, 32), digest.slice(18, 32))
+})
+
+test('the same entry gets the same id; another text or timestamp another', () => {
+  assert.equal(pointId('a', 't'), pointId('a', 't'))
+  assert.notEqual(pointId('a', 't'), pointId('a', 't2'))
+  assert.notEqual(pointId('a', 't'), pointId('b', 't'))
+  assert.equal(pointKey('x y', '2025'), 'x y_2025')
+})
+
+test('non-ASCII text is hashed as UTF-8', () => {
+  const digest = createHash('sha256').update(Buffer.from('Grüße_t', 'utf8')).digest('hex')
+  assert.equal(pointId('Grüße', 't').slice(0, 8), digest.slice(0, 8))
+})

@@ -1,0 +1,42 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { firstValueFrom, of } from 'rxjs'
+import type { DeadLetter, EmbeddedBatch } from '../../operators/contracts.ts'
+import { sink } from '../../operators/sink.ts'
+import { createMemoryStore } from '../helpers/memory-store.ts'
+import { counterValue, createTestContext, record } from '../helpers/context.ts'
+import { batchOf, entry } from '../helpers/batches.ts'
+
+const embedded = (texts: string[], deadLetters: DeadLetter[] = []): EmbeddedBatch => {
+  const batch = batchOf(texts.map((t, i) => entry(t, i)))
+  return { ...batch, deadLetters, fresh: batch.entries, skippedExisting: 0, duplicatesInBatch: 0, vectors: batch.entries.map(() => Float32Array.from([1, 0])) }
+}
+
+test('points carry every message field, their source position and ingest time', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  const ctx = createTestContext('sink')
+  const at = new Date('2026-01-02T03:04:05.000Z')
+  const out = await firstValueFrom(of(embedded(['a', 'b'])).pipe(sink(ctx, { store, now: () => at })))
+  assert.equal(out.stored, 2)
+  const [first] = [...store.points.values()]
+  assert.equal(first!.payload.text, 'a')
+  assert.equal(first!.payload.source_position, 'logs/0@0')
+  assert.equal(first!.payload.ingested_at, '2026-01-02T03:04:05.000Z')
+  assert.equal(first!.payload.node_type, 'datanode')
+  assert.equal(await counterValue(ctx.metrics, 'pointsInserted'), 2)
+})
+
+test('dead letters go to the configured dead-letter sink; an empty batch writes no points', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  const published: DeadLetter[] = []
+  const dead: DeadLetter = { kind: 'dead-letter', reason: 'bad-json', detail: 'x', record: record('{', 4, 'logs/0') }
+  await firstValueFrom(of(embedded([], [dead])).pipe(sink(createTestContext('sink'), { store, deadLetterSink: { publish: async (d) => void published.push(...d), close: async () => {} } })))
+  assert.equal(store.calls.upsert, 0)
+  assert.deepEqual(published, [dead])
+})
+
+test('a failing store fails the batch (nothing is committed after it)', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  store.failUpserts(1)
+  await assert.rejects(firstValueFrom(of(embedded(['a'])).pipe(sink(createTestContext('sink'), { store }))), /store unavailable/)
+})
