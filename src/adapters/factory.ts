@@ -11,7 +11,6 @@ import { createFileSource } from '../../operators/file-source.ts'
 import type { JobIdentity } from '../../checkpoints/store.ts'
 import type { Config } from '../config.ts'
 import { createBuiltinEmbedder, createNoopEmbedder } from './builtin-embedder.ts'
-import { createSqliteVectorStore } from './sqlite-vector-store.ts'
 
 export interface AdapterContext {
   readonly logger: Logger
@@ -58,8 +57,10 @@ export function embeddedStorePath(config: Config): string {
 
 export async function createVectorStore(config: Config, _ctx: AdapterContext): Promise<VectorStore> {
   switch (config.sink.kind) {
-    case 'embedded':
+    case 'embedded': {
+      const { createSqliteVectorStore } = await import('./sqlite-vector-store.ts')
       return createSqliteVectorStore({ path: embeddedStorePath(config), collection: config.collection, dim: config.dim, distance: 'Cosine' })
+    }
     case 'qdrant':
       throw new Error('the Qdrant store is not available in this build')
   }

@@ -10,6 +10,7 @@ import { configHelp, loadConfig } from '../config.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { runJob } from '../main.ts'
 import { JobState } from '../runtime/job-state.ts'
+import { crashHooksFromEnv } from '../runtime/crash-hooks.ts'
 
 const HELP = `Usage: logstream run [options]
 
@@ -57,7 +58,7 @@ export const command: Command = {
     process.on('SIGINT', onSignal)
     const http = config.http.enabled ? await startHttp(config, state, logger) : null
     try {
-      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry })
+      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry, hooks: crashHooksFromEnv(process.env, logger) })
       return 0
     } catch (err) {
       logger.error({ err }, 'job failed')

@@ -32,9 +32,9 @@ test('a missing timestamp falls back to the record time, stable across replays',
 })
 
 test('raw HDFS lines and other text lines become entries', () => {
-  const hdfs = parseRecord(record('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating'), opts)
+  const hdfs = parseRecord(record('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating', 0), opts)
   assert.ok('entry' in hdfs && hdfs.entry.node_type === 'datanode')
-  const plain = parseRecord(record('2024-01-01 something ERROR happened'), opts)
+  const plain = parseRecord(record('2024-01-01 something ERROR happened', 1), opts)
   assert.ok('entry' in plain)
   assert.equal(plain.entry.log_level, 'ERROR')
 })

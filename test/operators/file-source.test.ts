@@ -1,0 +1,85 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { appendFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { lastValueFrom, toArray, Subscription } from 'rxjs'
+import { pino } from 'pino'
+import { createFileSource } from '../../operators/file-source.ts'
+import { FlowControl } from '../../operators/flow-control.ts'
+import type { SourceContext, SourceRecord } from '../../operators/contracts.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+
+const silent = pino({ level: 'silent' })
+function sourceCtx(opts: { flow?: FlowControl; from?: number; signal?: AbortSignal } = {}): SourceContext {
+  return { logger: silent, flow: opts.flow ?? new FlowControl(1_000_000), signal: opts.signal ?? new AbortController().signal, resumeFrom: () => opts.from }
+}
+
+test('lines become records with byte offsets; a last line without a newline is read too', async (t) => {
+  const path = join(tempDir(t), 'a.log')
+  writeFileSync(path, 'first\nsecond\r\n\nlast')
+  const chunks = await lastValueFrom(createFileSource({ path }).open(sourceCtx()).pipe(toArray()))
+  const records = chunks.flat()
+  assert.deepEqual(records.map((r) => r.value.toString()), ['first', 'second', '', 'last'])
+  assert.deepEqual(records.map((r) => [r.offset, r.nextOffset]), [[0, 6], [6, 14], [14, 15], [15, 19]])
+  assert.ok(records.every((r) => r.partition === `file:${path}`))
+})
+
+test('reading resumes at a committed position', async (t) => {
+  const path = join(tempDir(t), 'a.log')
+  writeFileSync(path, 'a\nb\nc\n')
+  const records = (await lastValueFrom(createFileSource({ path }).open(sourceCtx({ from: 2 })).pipe(toArray()))).flat()
+  assert.deepEqual(records.map((r) => r.value.toString()), ['b', 'c'])
+})
+
+test('lines spanning read blocks are whole; a line past the limit is cut and says how long it was', async (t) => {
+  const path = join(tempDir(t), 'a.log')
+  writeFileSync(path, `${'x'.repeat(50)}\n${'y'.repeat(300)}\nz\n`)
+  const records = (await lastValueFrom(createFileSource({ path, blockSize: 16, maxLineBytes: 100 }).open(sourceCtx()).pipe(toArray()))).flat()
+  assert.equal(records[0]!.value.toString(), 'x'.repeat(50))
+  assert.equal(records[1]!.value.length, 101)
+  assert.equal(records[1]!.headers?.original_length, '300')
+  assert.equal(records[2]!.value.toString(), 'z')
+  assert.equal(records[2]!.offset, 352)
+})
+
+test('the source waits while the pipeline is full and goes on when it drains', async (t) => {
+  const path = join(tempDir(t), 'a.log')
+  writeFileSync(path, Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n')
+  const flow = new FlowControl(10)
+  const seen: SourceRecord[] = []
+  const done = new Promise<void>((resolve, reject) => {
+    createFileSource({ path, chunkSize: 5 }).open(sourceCtx({ flow })).subscribe({ next: (c) => void seen.push(...c), complete: resolve, error: reject })
+  })
+  await new Promise((r) => setTimeout(r, 100))
+  assert.equal(seen.length, 10, 'stops at the flow limit')
+  flow.release(10)
+  await new Promise((r) => setTimeout(r, 100))
+  assert.equal(seen.length, 20)
+  flow.release(1000)
+  // Keep releasing as records come, until the end.
+  const timer = setInterval(() => flow.release(1000), 5)
+  await done
+  clearInterval(timer)
+  assert.equal(seen.length, 100)
+})
+
+test('a followed file is read as it grows, and reading stops on the stop signal', async (t) => {
+  const path = join(tempDir(t), 'a.log')
+  writeFileSync(path, 'one\n')
+  const stop = new AbortController()
+  const seen: string[] = []
+  const sub = new Subscription()
+  const done = new Promise<void>((resolve, reject) => {
+    sub.add(createFileSource({ path, follow: true, pollMs: 20 }).open(sourceCtx({ signal: stop.signal })).subscribe({ next: (c) => void seen.push(...c.map((r) => r.value.toString())), complete: resolve, error: reject }))
+  })
+  await new Promise((r) => setTimeout(r, 80))
+  appendFileSync(path, 'two\nthr')
+  await new Promise((r) => setTimeout(r, 80))
+  assert.deepEqual(seen, ['one', 'two'], 'a partial last line waits for its newline')
+  appendFileSync(path, 'ee\n')
+  await new Promise((r) => setTimeout(r, 80))
+  assert.deepEqual(seen, ['one', 'two', 'three'])
+  stop.abort()
+  await done
+})
+
