@@ -89,3 +89,10 @@ test('invalid configuration exits the CLI with code 2 and names the field', () =
   assert.equal(unknown.status, 2)
   assert.match(unknown.stderr, /unknown option --no-such-flag/)
 })
+
+test('the README configuration table is the generated one', async () => {
+  const { readFileSync } = await import('node:fs')
+  const { withConfigTable } = await import('../scripts/readme-config.ts')
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  assert.equal(readme, withConfigTable(readme), 'run: node --import tsx scripts/readme-config.ts')
+})
