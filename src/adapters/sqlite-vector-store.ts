@@ -1,0 +1,220 @@
+/**
+ * The embedded vector store: one SQLite file (better-sqlite3 + sqlite-vec),
+ * several collections in it. Points live in a strict table (id, payload JSON,
+ * indexed filter columns, vector blob); nearest-neighbour search runs in
+ * sqlite-vec over the rows the filters leave (`vec_distance_cosine`), exact
+ * rather than approximate, which at the sizes an embedded store holds is both
+ * correct and fast enough. WAL with synchronous=FULL: an acknowledged upsert
+ * survives a crash of the process and of the machine.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import * as sqliteVec from 'sqlite-vec'
+import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
+import { LogstreamError } from '../errors.ts'
+
+export interface SqliteVectorStoreOptions {
+  readonly path: string
+  readonly collection: string
+  readonly dim: number
+  readonly distance: 'Cosine'
+}
+
+/** Extra operations the collection tools use; the Qdrant store has them too. */
+export interface CollectionAdmin {
+  listCollections(): Promise<CollectionInfo[]>
+  collectionInfo(name: string): Promise<CollectionInfo | null>
+  deleteCollection(name: string): Promise<boolean>
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY,
+    dim INTEGER NOT NULL,
+    distance TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS points (
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    payload TEXT NOT NULL,
+    log_level TEXT,
+    node_type TEXT,
+    source TEXT,
+    timestamp TEXT,
+    PRIMARY KEY (collection, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS points_level ON points (collection, log_level);
+  CREATE INDEX IF NOT EXISTS points_node_type ON points (collection, node_type);
+  CREATE INDEX IF NOT EXISTS points_source ON points (collection, source);
+  CREATE INDEX IF NOT EXISTS points_timestamp ON points (collection, timestamp);
+`
+
+/** Ids per `IN (...)` look-up; SQLite allows 32,766 bound parameters. */
+const LOOKUP_CHUNK = 500
+
+function toBlob(v: Float32Array | readonly number[]): Buffer {
+  const f = v instanceof Float32Array ? v : Float32Array.from(v)
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength)
+}
+
+function fromBlob(b: Buffer): number[] {
+  return Array.from(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)))
+}
+
+function filterSql(filter: SearchFilter | undefined): { sql: string; params: unknown[] } {
+  const parts: string[] = []
+  const params: unknown[] = []
+  if (!filter) return { sql: '', params }
+  const add = (sql: string, value: unknown) => {
+    parts.push(sql)
+    params.push(value)
+  }
+  if (filter.logLevel !== undefined) add('log_level = ?', filter.logLevel)
+  if (filter.nodeType !== undefined) add('node_type = ?', filter.nodeType)
+  if (filter.source !== undefined) add('source = ?', filter.source)
+  if (filter.since !== undefined) add('timestamp >= ?', filter.since)
+  if (filter.until !== undefined) add('timestamp <= ?', filter.until)
+  return { sql: parts.map((p) => ` AND ${p}`).join(''), params }
+}
+
+/**
+ * @example
+ * const store = createSqliteVectorStore({ path: '.logstream/vectors.sqlite', collection: 'logs_embeddings', dim: 384, distance: 'Cosine' })
+ * await store.ensureCollection()
+ */
+export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorStore & CollectionAdmin {
+  mkdirSync(dirname(opts.path), { recursive: true })
+  const db = new Database(opts.path)
+  sqliteVec.load(db)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('busy_timeout = 5000')
+  db.exec(SCHEMA)
+  const c = opts.collection
+
+  const statements = {
+    collection: db.prepare('SELECT name, dim, distance FROM collections WHERE name = ?'),
+    collections: db.prepare('SELECT name, dim, distance FROM collections ORDER BY name'),
+    createCollection: db.prepare('INSERT INTO collections (name, dim, distance, created_at) VALUES (?, ?, ?, ?)'),
+    deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
+    deletePoints: db.prepare('DELETE FROM points WHERE collection = ?'),
+    countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
+    upsert: db.prepare(
+      `INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, payload = excluded.payload, log_level = excluded.log_level,
+         node_type = excluded.node_type, source = excluded.source, timestamp = excluded.timestamp`,
+    ),
+  }
+  const lookups = new Map<number, Database.Statement>()
+  const lookup = (n: number) => {
+    let s = lookups.get(n)
+    if (!s) {
+      s = db.prepare(`SELECT id FROM points WHERE collection = ? AND id IN (${Array(n).fill('?').join(',')})`).pluck()
+      lookups.set(n, s)
+    }
+    return s
+  }
+  const upsertMany = db.transaction((points: readonly Point[]) => {
+    for (const p of points) {
+      const q = p.payload
+      statements.upsert.run(c, p.id, toBlob(p.vector), JSON.stringify(q), q.log_level ?? null, q.node_type ?? null, q.source ?? null, q.timestamp ?? null)
+    }
+  })
+  const info = (name: string): CollectionInfo | null => {
+    const row = statements.collection.get(name) as { name: string; dim: number; distance: CollectionInfo['distance'] } | undefined
+    if (!row) return null
+    const { n } = statements.countAll.get(name) as { n: number }
+    return { name: row.name, dim: row.dim, distance: row.distance, points: n }
+  }
+  const toScored = (row: { id: string; payload: string; vector?: Buffer; score?: number }, withVector?: boolean): ScoredPoint => ({
+    id: row.id,
+    score: row.score ?? 1,
+    payload: JSON.parse(row.payload) as PointPayload,
+    vector: withVector && row.vector ? fromBlob(row.vector) : undefined,
+  })
+  const checkVector = (v: Float32Array | readonly number[]) => {
+    if (v.length !== opts.dim) throw new LogstreamError('STORE_REJECTED', `vector of ${v.length} numbers for a collection of dimension ${opts.dim}`)
+  }
+
+  return {
+    name: 'embedded',
+    async ensureCollection() {
+      const existing = info(c)
+      if (existing) {
+        if (existing.dim !== opts.dim || existing.distance !== opts.distance) {
+          throw new LogstreamError(
+            'COLLECTION_MISMATCH',
+            `collection ${c} in ${opts.path} has dimension ${existing.dim} and ${existing.distance} distance; this job needs ${opts.dim} and ${opts.distance}`,
+          )
+        }
+        return existing
+      }
+      statements.createCollection.run(c, opts.dim, opts.distance, Date.now())
+      return { name: c, dim: opts.dim, distance: opts.distance, points: 0 }
+    },
+    async existing(ids) {
+      const found = new Set<string>()
+      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+        const chunk = ids.slice(i, i + LOOKUP_CHUNK)
+        for (const id of lookup(chunk.length).all(c, ...chunk) as string[]) found.add(id)
+      }
+      return found
+    },
+    async upsert(points) {
+      for (const p of points) checkVector(p.vector)
+      upsertMany(points)
+    },
+    async count(filter) {
+      const f = filterSql(filter)
+      return (db.prepare(`SELECT COUNT(*) FROM points WHERE collection = ?${f.sql}`).pluck().get(c, ...f.params) as number) ?? 0
+    },
+    async get(ids, o) {
+      const out: ScoredPoint[] = []
+      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+        const chunk = ids.slice(i, i + LOOKUP_CHUNK)
+        const rows = db.prepare(`SELECT id, payload, vector FROM points WHERE collection = ? AND id IN (${chunk.map(() => '?').join(',')})`).all(c, ...chunk) as Array<{ id: string; payload: string; vector: Buffer }>
+        out.push(...rows.map((r) => toScored(r, o?.withVector)))
+      }
+      return out
+    },
+    async search(vector, o) {
+      checkVector(vector)
+      const f = filterSql(o.filter)
+      const rows = db
+        .prepare(
+          `SELECT id, payload, vector, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ?${f.sql} ORDER BY score DESC, id LIMIT ?`,
+        )
+        .all(toBlob(vector), c, ...f.params, o.k) as Array<{ id: string; payload: string; vector: Buffer; score: number }>
+      return rows.map((r) => toScored(r, o.withVector))
+    },
+    async scroll(o) {
+      const f = filterSql(o.filter)
+      const after = o.after === undefined ? '' : ' AND id > ?'
+      const params = o.after === undefined ? f.params : [o.after, ...f.params]
+      const rows = db
+        .prepare(`SELECT id, payload, vector FROM points WHERE collection = ?${after}${f.sql} ORDER BY id LIMIT ?`)
+        .all(c, ...params, o.limit + 1) as Array<{ id: string; payload: string; vector: Buffer }>
+      const page = rows.slice(0, o.limit)
+      return { points: page.map((r) => toScored(r, o.withVector)), next: rows.length > o.limit ? page.at(-1)!.id : null }
+    },
+    async listCollections() {
+      const rows = statements.collections.all() as Array<{ name: string }>
+      return rows.map((r) => info(r.name)!).filter(Boolean)
+    },
+    async collectionInfo(name) {
+      return info(name)
+    },
+    async deleteCollection(name) {
+      return db.transaction(() => {
+        statements.deletePoints.run(name)
+        return statements.deleteCollection.run(name).changes > 0
+      })()
+    },
+    async close() {
+      if (db.open) db.close()
+    },
+  }
+}

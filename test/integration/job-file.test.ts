@@ -1,0 +1,131 @@
+/**
+ * The whole job on embedded defaults: file source → built-in embedder →
+ * embedded vector store, through the CLI as a user runs it.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync, appendFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { loadConfig } from '../../src/config.ts'
+import { createVectorStore } from '../../src/adapters/factory.ts'
+import { runJob } from '../../src/main.ts'
+import type { Embedder, ScoredPoint } from '../../operators/contracts.ts'
+import { createBuiltinEmbedder } from '../../src/adapters/builtin-embedder.ts'
+import { parseHdfsLine } from '../../operators/hdfs-line.ts'
+import { pointId } from '../../operators/point-id.ts'
+import { openCheckpointStore, checkpointPath } from '../../checkpoints/sqlite-store.ts'
+import { jobIdentity } from '../../src/adapters/factory.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { SAMPLE, runCli, summaryOf } from '../helpers/cli.ts'
+
+const sampleIds = () => new Set(readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean).map((l) => {
+  const e = parseHdfsLine(l)!
+  return pointId(e.text, e.timestamp)
+}))
+
+function jobArgs(dir: string, source: string, extra: string[] = []): string[] {
+  return ['run', '--source', `file:${source}`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '500ms', ...extra]
+}
+
+async function storedPoints(dir: string): Promise<Map<string, ScoredPoint>> {
+  const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
+  const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
+  const all = new Map<string, ScoredPoint>()
+  let after: string | undefined
+  for (;;) {
+    const page = await store.scroll({ limit: 500, after })
+    for (const p of page.points) all.set(p.id, p)
+    if (!page.next) break
+    after = page.next
+  }
+  await store.close()
+  return all
+}
+
+/** Payloads without the ingest time, which differs between runs by design. */
+const comparable = (points: Map<string, ScoredPoint>) =>
+  [...points.values()].map((p) => ({ id: p.id, ...p.payload, ingested_at: undefined })).sort((a, b) => (a.id < b.id ? -1 : 1))
+
+test('the sample is stored once per distinct id; a second pass stores nothing and embeds nothing', async (t) => {
+  const dir = tempDir(t)
+  const first = await runCli(jobArgs(dir, SAMPLE))
+  assert.equal(first.code, 0, first.stderr)
+  const s1 = summaryOf(first)
+  const ids = sampleIds()
+  assert.equal(s1.received, 2000)
+  assert.equal(s1.stored, ids.size)
+  assert.ok(first.logs.some((l) => String(l.msg).startsWith('Processing batch 0...\n  Batch size: 1000 messages')), 'the replaced job console block is printed')
+  const points = await storedPoints(dir)
+  assert.deepEqual(new Set(points.keys()), ids)
+
+  // The same lines again, under another job (a fresh checkpoint), with an embedder that counts its calls.
+  const asked: string[] = []
+  const builtin = createBuiltinEmbedder({ dim: 384 })
+  const counting: Embedder = { name: 'counting', dim: 384, embed: async (texts) => (asked.push(...texts), builtin.embed(texts)) }
+  const config = loadConfig({ flags: new Map([['source', [`file:${SAMPLE}`]], ['job', ['again']], ['data-dir', [join(dir, 'data')]], ['checkpoint-dir', [join(dir, 'checkpoints')]], ['trigger', ['500ms']]]) })
+  const s2 = await runJob(config, { logger: pino({ level: 'silent' }), services: { embedder: counting } })
+  assert.equal(s2.received, 2000)
+  assert.equal(s2.stored, 0)
+  assert.equal(s2.skippedExisting, 2000)
+  assert.equal(asked.length, 0, 'no embedding asked for')
+  assert.equal((await storedPoints(dir)).size, ids.size)
+
+  // The same job again resumes at the end of the file: nothing to read.
+  const third = await runCli(jobArgs(dir, SAMPLE))
+  assert.equal(third.code, 0, third.stderr)
+  assert.equal(summaryOf(third).received, 0)
+})
+
+test('killed mid-file and started again, the store is the same as after one uninterrupted run', async (t) => {
+  const whole = tempDir(t)
+  const crashed = tempDir(t)
+  const args = ['--batch-size', '300']
+  assert.equal((await runCli(jobArgs(whole, SAMPLE, args))).code, 0)
+
+  const killed = await runCli(jobArgs(crashed, SAMPLE, args), { env: { LOGSTREAM_CRASH_AT: 'after-sink:3' } })
+  assert.equal(killed.signal, 'SIGKILL')
+  const restarted = await runCli(jobArgs(crashed, SAMPLE, args))
+  assert.equal(restarted.code, 0, restarted.stderr)
+  assert.ok(restarted.logs.some((l) => l.msg === 'replaying a batch that was planned and never committed'))
+  const s = summaryOf(restarted)
+  assert.equal(s.received, 2000 - 3 * 300, 'resumes after the last committed batch')
+  assert.equal(s.skippedExisting, 300, 'the replayed batch was stored before the crash: nothing of it is embedded again')
+  assert.deepEqual(comparable(await storedPoints(crashed)), comparable(await storedPoints(whole)))
+})
+
+test('malformed lines are dead-lettered with a reason; the good ones are stored; exit 0', async (t) => {
+  const dir = tempDir(t)
+  const input = join(dir, 'mixed.log')
+  const good = readFileSync(SAMPLE, 'utf8').split('\n').slice(0, 20)
+  writeFileSync(input, '')
+  const bad = [
+    '{"text": "unterminated',
+    '',
+    Buffer.from([0x00, 0x01, 0x02, 0x41]).toString('latin1'),
+    Buffer.from([0x66, 0xff, 0xfe, 0x41]).toString('latin1'),
+    'x'.repeat(5 * 1024 * 1024),
+    '{"log_level": "INFO"}',
+    '{"text": 42}',
+  ]
+  const lines: string[] = []
+  good.forEach((l, i) => {
+    lines.push(l)
+    if (i < bad.length) lines.push(bad[i]!)
+  })
+  appendFileSync(input, Buffer.from(lines.join('\n') + '\n', 'latin1'))
+  const result = await runCli(jobArgs(dir, input))
+  assert.equal(result.code, 0, result.stderr)
+  const s = summaryOf(result)
+  assert.equal(s.stored, 20)
+  assert.equal(s.deadLettered, 7)
+  const config = loadConfig({ flags: new Map([['source', [`file:${input}`]], ['checkpoint-dir', [join(dir, 'checkpoints')]]]) })
+  const checkpoints = openCheckpointStore({ path: checkpointPath(join(dir, 'checkpoints'), 'logs'), identity: jobIdentity(config) })
+  const dead = checkpoints.deadLetters()
+  checkpoints.close()
+  assert.deepEqual(dead.map((d) => d.reason).sort(), ['bad-json', 'binary', 'empty', 'invalid-utf8', 'missing-text', 'oversized', 'wrong-type'])
+  assert.ok(dead.every((d) => d.partition === `file:${input}` && d.offset > 0 && d.detail.length > 0))
+  const warned = result.logs.filter((l) => l.msg === 'malformed message sent to the dead-letter store')
+  assert.equal(warned.length, 7, 'each bad line is logged once')
+})
+
