@@ -49,7 +49,7 @@ export function createFileSource(opts: FileSourceOptions): Source {
               log.warn({ position, size }, 'file is shorter than the checkpointed position; it was truncated or replaced, reading from its start')
               position = 0
             }
-            log.info({ position, follow: opts.follow ?? false }, position > 0 ? 'resuming file' : 'reading file')
+            log.info({ position, follow: opts.follow ?? false }, position > 0 ? `Resuming ${path} at byte ${position}` : `Reading ${path}`)
             const block = Buffer.allocUnsafe(blockSize)
             // Bytes of the line being assembled, and where it started.
             let pieces: Buffer[] = []

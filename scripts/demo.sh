@@ -10,4 +10,4 @@ bash scripts/setup.sh
 rm -f .logstream/checkpoints/demo.checkpoint.sqlite .logstream/checkpoints/demo.checkpoint.sqlite-wal .logstream/checkpoints/demo.checkpoint.sqlite-shm
 node bin/logstream.js run --job demo --source file:data/hdfs/HDFS_2k.log --trigger 1s --no-http "$@"
 echo
-node bin/logstream.js search "Exception in receiveBlock for block" -k 5
+node bin/logstream.js search "Got exception while serving block" -k 5

@@ -77,7 +77,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
 
     const pending = checkpoints.pendingBatches()
     if (pending.length > 0) log.warn({ batches: pending.map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges })) }, 'replaying a batch that was planned and never committed')
-    log.info({ job: config.job, source: source.describe, checkpoint: checkpoints.path, positions: Object.fromEntries(checkpoints.positions()) }, 'starting job')
+    log.info({ job: config.job, source: source.describe, checkpoint: checkpoints.path, positions: Object.fromEntries(checkpoints.positions()) }, `Starting job ${config.job}: ${source.kind} ${source.describe} → ${store.name} ${collection.name}, embedder ${embedder.name}`)
 
     const graph = buildGraph(
       { source, embedder, store, checkpoints, deadLetterSink },

@@ -1,8 +1,9 @@
 /**
- * The process logger: pino JSON lines in production, readable lines on a
- * terminal. Secrets are redacted by path, wherever a configuration or an error
- * is logged.
+ * The process logger: pino JSON lines in production, short readable lines on a
+ * terminal (time, level, message; the fields too for warnings and errors).
+ * Secrets are redacted by path wherever a configuration or an error is logged.
  */
+import { Writable } from 'node:stream'
 import { pino, type Logger, type DestinationStream } from 'pino'
 
 export const REDACT_PATHS = [
@@ -25,17 +26,45 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream | undefined
 }
 
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
+const COLOURS: Record<number, string> = { 10: '90', 20: '90', 30: '32', 40: '33', 50: '31', 60: '35' }
+const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'step'])
+
+/** One JSON log line as a terminal line. */
+export function prettyLine(json: string, colour = true): string {
+  let o: Record<string, unknown>
+  try {
+    o = JSON.parse(json) as Record<string, unknown>
+  } catch {
+    return json
+  }
+  const level = Number(o.level)
+  const time = new Date(Number(o.time)).toTimeString().slice(0, 8)
+  const name = (LEVELS[level] ?? String(level)).padEnd(5)
+  const tag = colour ? `\x1b[${COLOURS[level] ?? '0'}m${name}\x1b[0m` : name
+  let line = `${time} ${tag} ${String(o.msg ?? '')}`
+  if (level >= 40) {
+    const fields = Object.entries(o).filter(([k]) => !HIDDEN.has(k))
+    for (const [k, v] of fields) {
+      if (k === 'err' && v && typeof v === 'object') line += `\n    ${(v as { stack?: string; message?: string }).stack ?? (v as { message?: string }).message}`
+      else line += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`
+    }
+  }
+  return `${line}\n`
+}
+
+function prettyStream(out: NodeJS.WriteStream): Writable {
+  return new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) out.write(prettyLine(l, out.isTTY === true))
+      done()
+    },
+  })
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && !opts.destination)
   const base = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '***' }, base: { pid: process.pid } }
-  if (pretty) {
-    return pino({
-      ...base,
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,step,batchId,size,skippedExisting,duplicatesInBatch,deadLettered,stored,timings', singleLine: false },
-      },
-    })
-  }
-  return opts.destination ? pino(base, opts.destination) : pino(base)
+  if (opts.destination) return pino(base, opts.destination)
+  return pretty ? pino(base, prettyStream(process.stdout)) : pino(base)
 }
