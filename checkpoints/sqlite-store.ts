@@ -155,6 +155,10 @@ class SqliteCheckpointStore implements CheckpointStore {
       upsertPosition: prepare(
         'INSERT INTO positions (partition, next_offset, batch_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (partition) DO UPDATE SET next_offset = excluded.next_offset, batch_id = excluded.batch_id, updated_at = excluded.updated_at',
       ),
+      // Commits only move positions forward; `resetPositions` is the one way back.
+      advancePosition: prepare(
+        'INSERT INTO positions (partition, next_offset, batch_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (partition) DO UPDATE SET next_offset = MAX(next_offset, excluded.next_offset), batch_id = excluded.batch_id, updated_at = excluded.updated_at',
+      ),
       deletePosition: prepare('DELETE FROM positions WHERE partition = ?'),
       dropPending: prepare("DELETE FROM batches WHERE state = 'planned'"),
       recent: prepare('SELECT * FROM batches ORDER BY seq DESC LIMIT ?'),
@@ -192,7 +196,7 @@ class SqliteCheckpointStore implements CheckpointStore {
       s.commitBatch.run(now, JSON.stringify(record.counts), JSON.stringify(record.timings), record.batchId)
       // A planned batch that a later one replaced (its ranges could not be rebuilt) is done with.
       s.dropOlderPending.run(row.seq, record.batchId)
-      for (const [partition, next] of record.positions) s.upsertPosition.run(partition, next, record.batchId, now)
+      for (const [partition, next] of record.positions) s.advancePosition.run(partition, next, record.batchId, now)
       for (const d of record.deadLetters) {
         s.insertDeadLetter.run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, record.batchId, now)
       }

@@ -12,6 +12,12 @@ import { Observable, asyncScheduler, type OperatorFunction, type Subscription } 
 import type { Batch, DeadLetter, ParsedEntry, ParsedItem, PartitionRange, StepContext } from './contracts.ts'
 import { batchIdFor } from './batch-id.ts'
 
+export interface PlannedBatch {
+  readonly id: string
+  readonly seq: number
+  readonly ranges: readonly PartitionRange[]
+}
+
 export interface MicroBatchOptions {
   /** Records in a batch at most. */
   readonly maxSize: number
@@ -19,8 +25,14 @@ export interface MicroBatchOptions {
   readonly triggerMs: number
   /** Sequence number of the first new batch. */
   readonly firstSeq: number
-  /** A batch planned before a crash and never committed: rebuilt first, over the same ranges. */
-  readonly replay?: { readonly id: string; readonly seq: number; readonly ranges: readonly PartitionRange[] } | undefined
+  /**
+   * Batches planned before a crash and never committed, oldest first: rebuilt
+   * first, over the same ranges, with the same ids. If the source cannot
+   * deliver all of their records within `replayTimeoutMs` (retention deleted
+   * them, a file was truncated), what arrived is emitted under new ids.
+   */
+  readonly replay?: readonly PlannedBatch[] | undefined
+  readonly replayTimeoutMs?: number
 }
 
 class Accumulator {
@@ -48,6 +60,26 @@ class Accumulator {
   }
 }
 
+/** A planned batch being rebuilt: which partitions still owe records. */
+class Rebuild {
+  readonly acc = new Accumulator()
+  readonly owed: Map<string, number>
+  constructor(readonly plan: PlannedBatch) {
+    this.owed = new Map(plan.ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r.to]))
+  }
+  covers(partition: string, offset: number): boolean {
+    return this.plan.ranges.some((r) => r.partition === partition && offset >= r.from && offset < r.to)
+  }
+  add(item: ParsedItem): void {
+    this.acc.add(item)
+    const end = this.owed.get(item.record.partition)
+    if (end !== undefined && item.record.nextOffset >= end) this.owed.delete(item.record.partition)
+  }
+  get complete(): boolean {
+    return this.owed.size === 0
+  }
+}
+
 /**
  * @example
  * parsed$.pipe(microBatch(ctx, { maxSize: 1000, triggerMs: 15_000, firstSeq: store.nextSeq() }))
@@ -62,8 +94,9 @@ export function microBatch(ctx: StepContext, opts: MicroBatchOptions): OperatorF
       let seq = opts.firstSeq
       let current = new Accumulator()
       let timer: Subscription | null = null
-      // The replayed batch, while it is still being rebuilt.
-      let replay = opts.replay ? { plan: opts.replay, acc: new Accumulator(), ends: new Map(opts.replay.ranges.map((r) => [r.partition, r.to])) } : null
+      let rebuilds = (opts.replay ?? []).map((plan) => new Rebuild(plan))
+      // Records past the replayed ranges, held until every replayed batch is out: batches commit in order.
+      let held: ParsedItem[] = []
       let replayTimer: Subscription | null = null
 
       const emit = (acc: Accumulator, id: string, batchSeq: number): void => {
@@ -82,54 +115,54 @@ export function microBatch(ctx: StepContext, opts: MicroBatchOptions): OperatorF
         timer?.unsubscribe()
         timer = null
         if (current.size === 0) return
-        // Batches commit in order: nothing may close before the replayed batch.
-        if (replay) {
-          timer = scheduler.schedule(flushCurrent, opts.triggerMs)
-          return
-        }
         const acc = current
         current = new Accumulator()
         emit(acc, batchIdFor(acc.rangeList()), seq++)
       }
 
-      const flushReplay = (complete: boolean): void => {
-        if (!replay) return
-        const { plan, acc } = replay
-        replay = null
-        replayTimer?.unsubscribe()
-        if (acc.size > 0) {
-          if (complete) emit(acc, plan.id, plan.seq)
-          else {
-            log.warn({ batch: plan.id, planned: plan.ranges, found: acc.rangeList() }, 'replayed batch could not be rebuilt over its planned ranges; committing what the source still holds')
-            emit(acc, batchIdFor(acc.rangeList()), plan.seq)
-          }
-        }
-        // Records that arrived past the replayed ranges wait for the trigger of their own batch.
-        if (current.size >= opts.maxSize) flushCurrent()
-      }
-
       const addCurrent = (item: ParsedItem): void => {
         current.add(item)
         if (current.size === 1 && timer === null) timer = scheduler.schedule(flushCurrent, opts.triggerMs)
-        if (current.size >= opts.maxSize && replay === null) flushCurrent()
+        if (current.size >= opts.maxSize) flushCurrent()
       }
 
-      if (replay) replayTimer = scheduler.schedule(() => flushReplay(false), Math.max(opts.triggerMs, 1000) * 4)
+      /** Emits the replayed batches that are complete and whose predecessors are out; `force` emits them all. */
+      const drainRebuilds = (force: boolean): void => {
+        while (rebuilds.length > 0 && (force || rebuilds[0]!.complete)) {
+          const r = rebuilds.shift()!
+          if (r.acc.size === 0) continue
+          if (r.complete) emit(r.acc, r.plan.id, r.plan.seq)
+          else {
+            log.warn({ batch: r.plan.id, planned: r.plan.ranges, found: r.acc.rangeList() }, 'a replayed batch could not be rebuilt over its planned ranges; committing what the source still holds')
+            emit(r.acc, batchIdFor(r.acc.rangeList()), r.plan.seq)
+          }
+        }
+        if (rebuilds.length === 0) {
+          replayTimer?.unsubscribe()
+          replayTimer = null
+          const waiting = held
+          held = []
+          for (const item of waiting) addCurrent(item)
+        }
+      }
+
+      if (rebuilds.length > 0) {
+        replayTimer = scheduler.schedule(() => drainRebuilds(true), opts.replayTimeoutMs ?? Math.max(opts.triggerMs * 4, 30_000))
+      }
 
       const subscription = source.subscribe({
         next(items) {
           try {
             for (const item of items) {
-              if (replay) {
-                const end = replay.ends.get(item.record.partition)
-                if (end !== undefined && item.record.offset < end) {
-                  replay.acc.add(item)
-                  if (item.record.nextOffset >= end) replay.ends.delete(item.record.partition)
-                  if (replay.ends.size === 0) flushReplay(true)
-                  continue
-                }
+              if (rebuilds.length === 0) {
+                addCurrent(item)
+                continue
               }
-              addCurrent(item)
+              const owner = rebuilds.find((r) => r.covers(item.record.partition, item.record.offset))
+              if (owner) {
+                owner.add(item)
+                if (owner === rebuilds[0] && owner.complete) drainRebuilds(false)
+              } else held.push(item)
             }
           } catch (err) {
             subscriber.error(err)
@@ -139,7 +172,7 @@ export function microBatch(ctx: StepContext, opts: MicroBatchOptions): OperatorF
           subscriber.error(err)
         },
         complete() {
-          flushReplay(replay !== null && replay.ends.size === 0)
+          drainRebuilds(true)
           flushCurrent()
           subscriber.complete()
         },

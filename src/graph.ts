@@ -62,8 +62,7 @@ export function buildGraph(
   const at = <T extends Batch>(boundary: Boundary) => tap<T>((batch) => runtime.hooks?.onBoundary?.(boundary, batch))
 
   flow.onChange((open) => runtime.metrics.sourcePaused.set(open ? 0 : 1))
-  const pending = checkpoints.pendingBatches()
-  const replay = pending.at(-1)
+  const replay = checkpoints.pendingBatches().map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges }))
   const positions = checkpoints.positions()
 
   // Two pipes: RxJS types a pipe of at most nine operators.
@@ -75,7 +74,7 @@ export function buildGraph(
         maxSize: opts.maxBatchSize,
         triggerMs: opts.triggerMs,
         firstSeq: checkpoints.nextSeq(),
-        replay: replay ? { id: replay.id, seq: replay.seq, ranges: replay.ranges } : undefined,
+        replay,
       }),
       at('after-fetch'),
       planBatch(ctx('plan'), { checkpoints }),

@@ -111,3 +111,13 @@ test('a commit drops older planned batches it replaced', (t) => {
   assert.deepEqual(store.pendingBatches(), [])
   store.close()
 })
+
+test('a commit never moves a position backwards', (t) => {
+  const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity })
+  store.plan({ id: 'b1', seq: 1, ranges: [{ partition: 'logs/0', from: 5, to: 9 }] })
+  store.commit(commitOf('b1', { 'logs/0': 9 }))
+  store.plan({ id: 'b0', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 5 }] })
+  store.commit(commitOf('b0', { 'logs/0': 5 }))
+  assert.equal(store.positions().get('logs/0'), 9)
+  store.close()
+})

@@ -54,7 +54,7 @@ test('batch ids are deterministic from the ranges', () => {
 
 test('a planned batch is rebuilt over exactly its ranges, with its id and sequence number', () => {
   testScheduler().run(({ cold, expectObservable }) => {
-    const replay = { id: 'planned-id', seq: 5, ranges: [{ partition: 'logs/0', from: 2, to: 4 }] }
+    const replay = [{ id: 'planned-id', seq: 5, ranges: [{ partition: 'logs/0', from: 2, to: 4 }] }]
     const input = cold('a|', { a: [item(2), item(3), item(4)] })
     const out = input.pipe(microBatch(createTestContext('batch'), { maxSize: 10, triggerMs: 10, firstSeq: 6, replay }), map((b) => `${b.id}@${summary(b)}`))
     expectObservable(out).toBe('a(b|)', { a: 'planned-id@5:logs/0[2,4)', b: `${batchIdFor([{ partition: 'logs/0', from: 4, to: 5 }])}@6:logs/0[4,5)` })
@@ -63,14 +63,16 @@ test('a planned batch is rebuilt over exactly its ranges, with its id and sequen
 
 test('records past the replayed ranges wait until the replayed batch is complete', () => {
   testScheduler().run(({ cold, expectObservable }) => {
-    const replay = {
-      id: 'planned',
-      seq: 0,
-      ranges: [
-        { partition: 'logs/0', from: 0, to: 2 },
-        { partition: 'logs/1', from: 0, to: 1 },
-      ],
-    }
+    const replay = [
+      {
+        id: 'planned',
+        seq: 0,
+        ranges: [
+          { partition: 'logs/0', from: 0, to: 2 },
+          { partition: 'logs/1', from: 0, to: 1 },
+        ],
+      },
+    ]
     const input = cold('a-b-|', { a: [item(0), item(1), item(2)], b: [item(0, 'logs/1'), item(1, 'logs/1')] })
     const out = input.pipe(microBatch(createTestContext('batch'), { maxSize: 1, triggerMs: 1, firstSeq: 1, replay }), map(summary), toArray())
     expectObservable(out).toBe('----(a|)', { a: ['0:logs/0[0,2)+logs/1[0,1)', '1:logs/0[2,3)', '2:logs/1[1,2)'] })
@@ -86,5 +88,27 @@ test('dead letters count towards the size and the ranges', () => {
       map((b) => `${summary(b)} e${b.entries.length} d${b.deadLetters.length}`),
     )
     expectObservable(out).toBe('a|', { a: '0:logs/0[0,2) e1 d1' })
+  })
+})
+
+test('several batches planned before a crash are rebuilt in order, each over its own ranges', () => {
+  testScheduler().run(({ cold, expectObservable }) => {
+    const replay = [
+      { id: 'p0', seq: 7, ranges: [{ partition: 'logs/0', from: 0, to: 2 }, { partition: 'logs/1', from: 0, to: 1 }] },
+      { id: 'p1', seq: 8, ranges: [{ partition: 'logs/0', from: 2, to: 3 }] },
+    ]
+    // logs/0 arrives first and completes p1's range before p0 is complete: p1 must wait for p0.
+    const input = cold('a-b-|', { a: [item(0), item(1), item(2), item(3)], b: [item(0, 'logs/1')] })
+    const out = input.pipe(microBatch(createTestContext('batch'), { maxSize: 10, triggerMs: 100, firstSeq: 9, replay }), map((b) => `${b.id}@${summary(b)}`), toArray())
+    expectObservable(out).toBe('----(a|)', { a: ['p0@7:logs/0[0,2)+logs/1[0,1)', 'p1@8:logs/0[2,3)', `${batchIdFor([{ partition: 'logs/0', from: 3, to: 4 }])}@9:logs/0[3,4)`] })
+  })
+})
+
+test('a replay the source cannot complete is emitted with what arrived after the timeout', () => {
+  testScheduler().run(({ cold, expectObservable }) => {
+    const replay = [{ id: 'p0', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 5 }] }]
+    const input = cold('a 100ms |', { a: [item(0), item(1)] })
+    const out = input.pipe(microBatch(createTestContext('batch'), { maxSize: 10, triggerMs: 10, firstSeq: 1, replay, replayTimeoutMs: 50 }), map(summary))
+    expectObservable(out).toBe('50ms a 50ms |', { a: '0:logs/0[0,2)' })
   })
 })
