@@ -32,23 +32,36 @@ function addFeature(v: Float32Array, feature: string, weight: number): void {
   v[h % v.length]! += h & 0x80000000 ? -weight : weight
 }
 
+/** Features with their weights; a feature seen n times weighs 1 + ln n, so repeated tokens do not drown the rest. */
+function features(text: string): Map<string, number> {
+  const out = new Map<string, number>()
+  const count = (f: string, w: number) => out.set(f, (out.get(f) ?? 0) + w)
+  const folded = text.toLowerCase().replace(/-?\d+/g, '#')
+  // Tokens that are only folded numbers (addresses, ports, sizes) say nothing about the kind of line.
+  const words = (folded.match(WORD) ?? []).filter((w) => /[a-z]/.test(w))
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!
+    count(`w:${w}`, WORD_WEIGHT)
+    if (i + 1 < words.length) count(`p:${w} ${words[i + 1]}`, PAIR_WEIGHT)
+    const padded = ` ${w} `
+    for (let j = 0; j + 3 <= padded.length; j++) count(`c:${padded.slice(j, j + 3)}`, TRIGRAM_WEIGHT)
+  }
+  return out
+}
+
 /** The vector of one text; exported for tests and the scoring service. */
 export function embedText(text: string, dim: number): Float32Array {
   const v = new Float32Array(dim)
-  const folded = text.toLowerCase().replace(/\d+/g, '#')
-  const words = folded.match(WORD) ?? []
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!
-    addFeature(v, `w:${w}`, WORD_WEIGHT)
-    if (i + 1 < words.length) addFeature(v, `p:${w} ${words[i + 1]}`, PAIR_WEIGHT)
-    const padded = ` ${w} `
-    for (let j = 0; j + 3 <= padded.length; j++) addFeature(v, `c:${padded.slice(j, j + 3)}`, TRIGRAM_WEIGHT)
+  for (const [feature, total] of features(text)) {
+    const weight = feature.startsWith('w:') ? WORD_WEIGHT : feature.startsWith('p:') ? PAIR_WEIGHT : TRIGRAM_WEIGHT
+    const n = total / weight
+    addFeature(v, feature, weight * (1 + Math.log(n)))
   }
   let norm = 0
   for (let i = 0; i < dim; i++) norm += v[i]! * v[i]!
   if (norm === 0) {
     // A text with no words still gets a unit vector, so cosine distance stays defined.
-    v[fnv1a(folded) % dim] = 1
+    v[fnv1a(text) % dim] = 1
     return v
   }
   const scale = 1 / Math.sqrt(norm)

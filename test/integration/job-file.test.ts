@@ -129,3 +129,19 @@ test('malformed lines are dead-lettered with a reason; the good ones are stored;
   assert.equal(warned.length, 7, 'each bad line is logged once')
 })
 
+
+test('search prints the nearest stored lines, as a table or as JSON', async (t) => {
+  const dir = tempDir(t)
+  assert.equal((await runCli(jobArgs(dir, SAMPLE))).code, 0)
+  const query = 'Got exception while serving block'
+  const table = await runCli(['search', query, '-k', '3', '--data-dir', join(dir, 'data')])
+  assert.equal(table.code, 0, table.stderr)
+  assert.equal(table.stdout.split('\n').filter((l) => /^\s*\d+\. /.test(l)).length, 3)
+  const json = await runCli(['search', query, '-k', '3', '--json', '--data-dir', join(dir, 'data')])
+  const results = (JSON.parse(json.stdout) as { results: Array<{ score: number; text: string; log_level: string }> }).results
+  assert.equal(results.length, 3)
+  assert.ok(results.every((r) => r.text.includes('Got exception while serving')), 'the nearest lines are of the query template')
+  assert.ok(results[0]!.score >= results[2]!.score)
+  const bad = await runCli(['search', '--data-dir', join(dir, 'data')])
+  assert.equal(bad.code, 2)
+})
