@@ -33,10 +33,21 @@ export function jobIdentity(config: Config): JobIdentity {
   }
 }
 
-export async function createSource(config: Config, _ctx: AdapterContext): Promise<Source> {
+export async function createSource(config: Config, ctx: AdapterContext): Promise<Source> {
   const path = filePathOf(config)
   if (path) return createFileSource({ path, follow: config.follow, maxLineBytes: config.maxMessageBytes })
-  throw new Error('the Kafka source is not available in this build')
+  const { createKafkaSource, parsePartitionSpec } = await import('../../operators/kafka-source.ts')
+  return createKafkaSource({
+    brokers: config.kafka.brokers,
+    topics: config.kafka.topics,
+    partitions: config.kafka.partitions ? parsePartitionSpec(config.kafka.partitions) : undefined,
+    groupId: config.kafka.groupId,
+    startingOffsets: config.kafka.startingOffsets,
+    properties: config.kafka.properties,
+    chunkSize: Math.min(config.batch.maxSize, 1000),
+    stopWhenIdleMs: config.stopWhenIdle,
+    metrics: ctx.metrics,
+  })
 }
 
 export async function createEmbedder(config: Config, _ctx: AdapterContext): Promise<Embedder> {

@@ -1,0 +1,324 @@
+/**
+ * Kafka source over librdkafka (`@confluentinc/kafka-javascript`, its
+ * node-rdkafka API, which gives manual assignment, pause/resume and commits
+ * under our control).
+ *
+ * Two ways to own partitions:
+ * - partition-group mode (`partitions` given): the instance assigns itself its
+ *   partitions and resumes each from the checkpoint store, the authority, as
+ *   with Spark checkpoints; the starting offset applies to partitions it has no
+ *   checkpoint for;
+ * - consumer-group mode: subscribes with a group id and cooperative-sticky
+ *   rebalancing; an assigned partition resumes from the checkpoint or the
+ *   group's committed offset, whichever is further.
+ *
+ * Offsets are never auto-committed nor auto-stored: librdkafka commits stored
+ * offsets on unassign, so nothing is stored until a batch is checkpointed, and
+ * then `commit` commits exactly the checkpointed positions. A revoked
+ * partition's records already in flight are finished and checkpointed by this
+ * instance (their Kafka commit is skipped, the new owner's offsets win); the
+ * new owner may read some of them again, which costs nothing because point ids
+ * are deterministic and existing ids are skipped.
+ *
+ * Backpressure: the consume loop keeps polling (so `max.poll.interval.ms`
+ * never expires while a batch waits on embedding), but pauses every assigned
+ * partition while the flow control is closed and resumes them when it opens.
+ */
+import KafkaJs from '@confluentinc/kafka-javascript'
+import type { KafkaConsumer as KafkaConsumerType, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript'
+import { Observable } from 'rxjs'
+import type { Positions, Source, SourceContext, SourceRecord } from './contracts.ts'
+import type { PipelineMetrics } from './metrics.ts'
+
+const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
+
+/** Methods the binding has and its type declarations lack. */
+interface CooperativeConsumer {
+  incrementalAssign(assignments: TopicPartition[]): void
+  incrementalUnassign(assignments: TopicPartition[]): void
+}
+
+const ERR_ASSIGN = -175
+const ERR_REVOKE = -174
+
+export interface PartitionSpec {
+  readonly topic: string
+  readonly partition: number
+}
+
+export interface KafkaSourceOptions {
+  readonly brokers: string
+  readonly topics: readonly string[]
+  /** Partition-group mode when given; consumer-group mode otherwise. */
+  readonly partitions?: readonly PartitionSpec[] | undefined
+  readonly groupId: string
+  readonly startingOffsets: 'earliest' | 'latest'
+  /** librdkafka properties passed through (security, client id, fetch sizes). */
+  readonly properties?: Readonly<Record<string, string>>
+  /** Records fetched per poll at most. */
+  readonly chunkSize?: number
+  /** Complete after this long with no message and nothing in flight; 0 never. */
+  readonly stopWhenIdleMs?: number
+  readonly metrics?: PipelineMetrics | undefined
+}
+
+/** `logs:0-3,other:1` → the partitions it names. */
+export function parsePartitionSpec(spec: string): PartitionSpec[] {
+  const out: PartitionSpec[] = []
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([^:]+):(\d+)(?:-(\d+))?$/.exec(part)
+    if (!m) throw new RangeError(`partitions must be TOPIC:N or TOPIC:FROM-TO, got ${JSON.stringify(part)}`)
+    const from = Number(m[2])
+    const to = m[3] === undefined ? from : Number(m[3])
+    for (let p = from; p <= to; p++) out.push({ topic: m[1]!, partition: p })
+  }
+  return out
+}
+
+export const partitionName = (topic: string, partition: number) => `${topic}/${partition}`
+
+export function splitPartitionName(name: string): PartitionSpec {
+  const slash = name.lastIndexOf('/')
+  return { topic: name.slice(0, slash), partition: Number(name.slice(slash + 1)) }
+}
+
+/** Property names whose values never reach a log line. */
+export const SECRET_PROPERTY = /password|secret|token|sasl\.jaas|key\.pem|keystore|oauthbearer\.config/i
+
+export function maskProperties(props: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, SECRET_PROPERTY.test(k) ? '***' : v]))
+}
+
+function toRecord(m: Message): SourceRecord {
+  const headers: Record<string, string> = {}
+  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
+  return {
+    partition: partitionName(m.topic, m.partition),
+    offset: m.offset,
+    nextOffset: m.offset + 1,
+    key: m.key === null || m.key === undefined ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
+    value: m.value ?? Buffer.alloc(0),
+    timestampMs: m.timestamp !== undefined && m.timestamp > 0 ? m.timestamp : undefined,
+    headers: m.headers?.length ? headers : undefined,
+  }
+}
+
+/**
+ * @example
+ * createKafkaSource({ brokers: 'localhost:9092', topics: ['logs'], partitions: parsePartitionSpec('logs:0-3'), groupId: 'logstream', startingOffsets: 'earliest' })
+ */
+export function createKafkaSource(opts: KafkaSourceOptions): Source {
+  const chunkSize = opts.chunkSize ?? 1000
+  let consumer: KafkaConsumerType | null = null
+  const owned = new Set<string>()
+  const highWatermarks = new Map<string, number>()
+  const committed = new Map<string, number>()
+  const groupMode = !opts.partitions || opts.partitions.length === 0
+
+  const updateLag = (partition: string) => {
+    const hi = highWatermarks.get(partition)
+    const pos = committed.get(partition)
+    if (hi !== undefined && opts.metrics) opts.metrics.consumerLag.labels(partition).set(Math.max(0, hi - (pos ?? 0)))
+  }
+
+  return {
+    kind: 'kafka',
+    describe: opts.topics.join(','),
+
+    open(ctx: SourceContext): Observable<readonly SourceRecord[]> {
+      return new Observable<readonly SourceRecord[]>((subscriber) => {
+        const log = ctx.logger.child({ step: 'source' })
+        const metrics = opts.metrics
+        let closed = false
+        let paused = false
+        let lastMessageAt = Date.now()
+        let brokerDown = false
+
+        const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
+
+        const conf: Record<string, unknown> = {
+          'bootstrap.servers': opts.brokers,
+          'group.id': opts.groupId,
+          'enable.auto.commit': false,
+          'enable.auto.offset.store': false,
+          'enable.partition.eof': false,
+          'statistics.interval.ms': 5000,
+          'socket.keepalive.enable': true,
+          'client.id': 'logstream',
+          ...opts.properties,
+        }
+        if (groupMode) {
+          conf['partition.assignment.strategy'] = 'cooperative-sticky'
+          conf.rebalance_cb = function (this: KafkaConsumerType & CooperativeConsumer, err: LibrdKafkaError, assignment: TopicPartition[]) {
+            try {
+              if (err.code === ERR_ASSIGN) {
+                const withOffsets = assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: ctx.resumeFrom(partitionName(tp.topic, tp.partition)) ?? undefined }))
+                this.incrementalAssign(withOffsets as TopicPartition[])
+                for (const tp of assignment) owned.add(partitionName(tp.topic, tp.partition))
+                lastMessageAt = Date.now()
+                if (paused) this.pause(assignment)
+                log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions assigned')
+                aheadOfCheckpoint(this, withOffsets)
+              } else if (err.code === ERR_REVOKE) {
+                this.incrementalUnassign(assignment)
+                for (const tp of assignment) owned.delete(partitionName(tp.topic, tp.partition))
+                log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions revoked; their records in flight still complete')
+              }
+            } catch (e) {
+              log.error({ err: e }, 'rebalance failed')
+            }
+          }
+        }
+        const c = new KafkaConsumer(conf as never, { 'auto.offset.reset': opts.startingOffsets })
+        consumer = c
+        c.setDefaultConsumeTimeout(100)
+
+        /** In consumer-group mode: moves a partition to the group's committed offset when that is further than the checkpoint. */
+        const aheadOfCheckpoint = (k: KafkaConsumerType, tps: Array<{ topic: string; partition: number; offset: number | undefined }>) => {
+          const known = tps.filter((tp) => tp.offset !== undefined)
+          if (known.length === 0) return
+          k.committed(known.map(({ topic, partition }) => ({ topic, partition })), 10_000, (err, list) => {
+            if (err) return log.warn({ err }, 'could not read committed group offsets; resuming from the checkpoint')
+            for (const tp of list) {
+              const mine = known.find((k2) => k2.topic === tp.topic && k2.partition === tp.partition)?.offset
+              if (mine !== undefined && tp.offset > mine) {
+                log.info({ partition: partitionName(tp.topic, tp.partition), checkpoint: mine, group: tp.offset }, 'the group committed further than the checkpoint; resuming there')
+                k.seek({ topic: tp.topic, partition: tp.partition, offset: tp.offset }, 5000, (e) => e && log.warn({ err: e }, 'seek failed'))
+              }
+            }
+          })
+        }
+
+        c.on('event.error', (err: LibrdKafkaError) => {
+          if (!brokerDown) log.warn({ err: { message: err.message, code: err.code } }, 'Kafka unreachable; librdkafka keeps reconnecting')
+          brokerDown = true
+          metrics?.dependencyUp.labels('kafka').set(0)
+        })
+        c.on('event.stats', (event: { message: string }) => {
+          try {
+            const stats = JSON.parse(event.message) as { brokers?: Record<string, { state: string; nodeid: number }>; topics?: Record<string, { partitions: Record<string, { hi_offset: number }> }> }
+            const up = Object.values(stats.brokers ?? {}).some((b) => b.nodeid >= 0 && b.state === 'UP')
+            if (up && brokerDown) log.info('Kafka reachable again')
+            brokerDown = !up
+            metrics?.dependencyUp.labels('kafka').set(up ? 1 : 0)
+            for (const [topic, t] of Object.entries(stats.topics ?? {})) {
+              for (const [p, s] of Object.entries(t.partitions)) {
+                const name = partitionName(topic, Number(p))
+                if (Number(p) >= 0 && owned.has(name) && s.hi_offset >= 0) {
+                  highWatermarks.set(name, s.hi_offset)
+                  updateLag(name)
+                }
+              }
+            }
+          } catch {
+            // Statistics are best effort.
+          }
+        })
+
+        const setPaused = (pause: boolean) => {
+          if (pause === paused) return
+          paused = pause
+          const tps = [...owned].map(splitPartitionName)
+          if (tps.length > 0) (pause ? c.pause(tps) : c.resume(tps))
+          log.debug({ paused: pause }, pause ? 'pipeline full: fetching paused' : 'fetching resumed')
+        }
+        const unsubscribeFlow = ctx.flow.onChange((open) => setPaused(!open))
+
+        const finish = (err?: unknown) => {
+          if (closed) return
+          closed = true
+          unsubscribeFlow()
+          if (err) subscriber.error(err)
+          else subscriber.complete()
+        }
+
+        const poll = () => {
+          if (closed) return
+          if (ctx.signal.aborted) return finish()
+          c.consume(chunkSize, (err, messages) => {
+            if (closed) return
+            if (err) {
+              log.warn({ err: { message: err.message, code: err.code } }, 'consume failed; retrying')
+              setTimeout(poll, 500)
+              return
+            }
+            if (messages.length > 0) {
+              lastMessageAt = Date.now()
+              if (brokerDown) {
+                brokerDown = false
+                metrics?.dependencyUp.labels('kafka').set(1)
+              }
+              // Records of partitions revoked since the fetch belong to their new owner.
+              const records = messages.filter((m) => owned.has(partitionName(m.topic, m.partition))).map(toRecord)
+              if (records.length > 0) {
+                ctx.flow.admit(records.length)
+                subscriber.next(records)
+              }
+            } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs) {
+              log.info({ idleMs: opts.stopWhenIdleMs }, 'nothing to read and nothing in flight: stopping')
+              return finish()
+            }
+            setImmediate(poll)
+          })
+        }
+
+        // librdkafka reconnects by itself once connected; a first connection that fails is reported and tried again.
+        const connect = () =>
+          c.connect({ timeout: 30_000 }, (err) => {
+            if (!err || closed) return
+            metrics?.dependencyUp.labels('kafka').set(0)
+            log.warn({ err: { message: err.message }, brokers: opts.brokers }, 'cannot reach Kafka yet; retrying in 2 s')
+            setTimeout(() => !closed && !c.isConnected() && connect(), 2000)
+          })
+        connect()
+        c.on('ready', () => {
+          metrics?.dependencyUp.labels('kafka').set(1)
+          log.info({ brokers: opts.brokers, mode: groupMode ? 'consumer-group' : 'partition-group', properties: maskProperties(opts.properties ?? {}) }, `Connected to Kafka at ${opts.brokers}`)
+          if (groupMode) {
+            c.subscribe([...opts.topics])
+          } else {
+            const assignment = opts.partitions!.map((p) => ({ topic: p.topic, partition: p.partition, offset: startOffset(p) }))
+            c.assign(assignment as never)
+            for (const p of opts.partitions!) owned.add(partitionName(p.topic, p.partition))
+            log.info({ partitions: assignment.map((a) => `${partitionName(a.topic, a.partition)}@${a.offset}`) }, 'partitions assigned')
+          }
+          setPaused(!ctx.flow.isOpen)
+          lastMessageAt = Date.now()
+          poll()
+        })
+
+        return () => {
+          closed = true
+          unsubscribeFlow()
+        }
+      })
+    },
+
+    async commit(positions: Positions): Promise<void> {
+      const c = consumer
+      const offsets: Array<{ topic: string; partition: number; offset: number }> = []
+      for (const [name, next] of positions) {
+        committed.set(name, next)
+        updateLag(name)
+        if (owned.has(name)) offsets.push({ ...splitPartitionName(name), offset: next })
+      }
+      if (!c || !c.isConnected() || offsets.length === 0) return
+      // Asynchronous: the checkpoint already holds these positions; this is for the group and for monitoring.
+      c.commit(offsets)
+    },
+
+    async close(): Promise<void> {
+      const c = consumer
+      consumer = null
+      if (!c) return
+      await new Promise<void>((resolve) => {
+        if (!c.isConnected()) return resolve()
+        const timer = setTimeout(resolve, 10_000)
+        c.disconnect(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    },
+  }
+}
