@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config.ts'
-import { createVectorStore, jobIdentity } from '../../src/adapters/factory.ts'
+import { jobIdentity } from '../../src/adapters/factory.ts'
 import { createBuiltinEmbedder } from '../../src/adapters/builtin-embedder.ts'
 import { runJob } from '../../src/main.ts'
 import type { Embedder } from '../../operators/contracts.ts'
@@ -18,6 +18,7 @@ import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-st
 import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, runCli, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
+import { storedIds, toFlags } from '../helpers/store.ts'
 
 const sampleLines = () => readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean)
 const idOfLine = (l: string) => {
@@ -27,21 +28,6 @@ const idOfLine = (l: string) => {
 
 function kafkaArgs(bootstrap: string, topic: string, dir: string, extra: string[] = []): string[] {
   return ['--source', 'kafka', '--brokers', bootstrap, '--topics', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '500ms', '--stop-when-idle', '3s', ...extra]
-}
-
-export async function storedIds(dir: string): Promise<string[]> {
-  const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
-  const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
-  const ids: string[] = []
-  let after: string | undefined
-  for (;;) {
-    const page = await store.scroll({ limit: 1000, after })
-    ids.push(...page.points.map((p) => p.id))
-    if (!page.next) break
-    after = page.next
-  }
-  await store.close()
-  return ids
 }
 
 test('produce the sample to a 3-partition topic, run from Kafka: one point per distinct id; producing it again adds nothing and embeds nothing', async (t) => {
@@ -134,18 +120,3 @@ test('two instances in partition-group mode with disjoint partitions, and two in
   assert.ok(summaryOf(c).received + summaryOf(d).received >= 2000)
 })
 
-/** `--flag value` words → the flag map `loadConfig` takes. */
-export function toFlags(words: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {}
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!
-    if (!w.startsWith('--')) continue
-    const name = w.slice(2)
-    if (name.startsWith('no-')) {
-      out[name.slice(3)] = ['false']
-      continue
-    }
-    ;(out[name] ??= []).push(words[++i]!)
-  }
-  return out
-}
