@@ -91,7 +91,8 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   sqliteVec.load(db)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
-  db.pragma('busy_timeout = 5000')
+  // Several jobs (partition groups on one machine) may share one store file: wait for the writer's lock rather than fail.
+  db.pragma('busy_timeout = 30000')
   db.exec(SCHEMA)
   const c = opts.collection
 
