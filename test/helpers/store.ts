@@ -38,3 +38,22 @@ export function toFlags(words: readonly string[]): Record<string, string[]> {
   }
   return out
 }
+
+/** Every point in the embedded store under `dir/data`, payloads without the ingest time (which differs between runs by design), by id. */
+export async function storedPayloads(dir: string): Promise<Array<Record<string, unknown>>> {
+  const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
+  const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
+  const out: Array<Record<string, unknown>> = []
+  let after: string | undefined
+  try {
+    for (;;) {
+      const page = await store.scroll({ limit: 1000, after })
+      for (const p of page.points) out.push({ ...p.payload, id: p.id, ingested_at: undefined })
+      if (!page.next) break
+      after = page.next
+    }
+  } finally {
+    await store.close()
+  }
+  return out
+}

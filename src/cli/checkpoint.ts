@@ -1,0 +1,185 @@
+/**
+ * `logstream checkpoint show|reset`: what a job's checkpoint holds, and moving
+ * its positions by hand (with a confirmation).
+ */
+import { existsSync, statSync } from 'node:fs'
+import { createInterface } from 'node:readline/promises'
+import KafkaJs from '@confluentinc/kafka-javascript'
+import type { KafkaConsumer as KafkaConsumerType } from '@confluentinc/kafka-javascript'
+import type { Command } from './commands.ts'
+import { parseArgs } from './args.ts'
+import { configHelp, loadConfig, type Config } from '../config.ts'
+import { LogstreamError } from '../errors.ts'
+import { filePathOf, jobIdentity } from '../adapters/factory.ts'
+import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+import type { CheckpointStore } from '../../checkpoints/store.ts'
+import { partitionName, splitPartitionName } from '../../operators/kafka-source.ts'
+
+const HELP = `Usage: logstream checkpoint show [--json] [--limit N] [options]
+       logstream checkpoint reset --to earliest|latest|PARTITION=OFFSET,... [--yes] [options]
+
+show   the job's identity, committed positions, pending and recent batches with their timings
+reset  moves the positions the job resumes from; asks for confirmation unless --yes.
+       earliest/latest: the start or end of every partition (Kafka watermarks, or the file's size);
+       PARTITION=OFFSET: e.g. logs/0=1200,logs/1=0 (a file's partition is file:/abs/path).
+       In consumer-group mode the group's committed offsets are moved too.
+
+Moving a partition group to another machine: stop the job, copy its checkpoint
+directory (the *.checkpoint.sqlite file with its -wal and -shm files), start it
+there with the same job name and configuration.
+
+Options:
+${configHelp()}
+`
+
+export const command: Command = {
+  name: 'checkpoint',
+  summary: 'Show or reset a job checkpoint',
+  async run(argv) {
+    const args = parseArgs(argv, { flags: { json: 'bool', limit: 'value', to: 'value', yes: 'bool' } })
+    const [action] = args.positionals
+    if (args.flags.has('help') || !action) {
+      process.stdout.write(HELP)
+      return action ? 0 : 2
+    }
+    const config = loadConfig({ flags: args.flags, env: process.env })
+    const path = checkpointPath(config.checkpointDir, config.job)
+    if (!existsSync(path)) throw new LogstreamError('USAGE', `job ${config.job} has no checkpoint at ${path}`)
+    switch (action) {
+      case 'show': {
+        const store = openCheckpointStore({ path, identity: jobIdentity(config), readonly: true })
+        try {
+          show(store, Number(args.flags.get('limit')?.at(-1) ?? 10), args.flags.get('json')?.at(-1) === 'true')
+        } finally {
+          store.close()
+        }
+        return 0
+      }
+      case 'reset': {
+        const to = args.flags.get('to')?.at(-1)
+        if (!to) throw new LogstreamError('USAGE', 'reset needs --to earliest|latest|PARTITION=OFFSET,...')
+        const store = openCheckpointStore({ path, identity: jobIdentity(config) })
+        try {
+          const target = await targetPositions(config, store, to)
+          const lines = [...target].map(([p, o]) => `  ${p}: ${store.positions().get(p) ?? '(none)'} → ${o ?? '(start position)'}`)
+          process.stdout.write(`Reset of job ${config.job} (${path}):\n${lines.join('\n')}\n`)
+          if (store.pendingBatches().length > 0) process.stdout.write(`  ${store.pendingBatches().length} pending batch(es) will be dropped\n`)
+          if (!(args.flags.get('yes')?.at(-1) === 'true' || (await confirm('Proceed? [y/N] ')))) {
+            process.stdout.write('Nothing changed.\n')
+            return 1
+          }
+          store.resetPositions(target)
+          if (config.source === 'kafka' && !config.kafka.partitions) await commitGroupOffsets(config, target)
+          process.stdout.write('Positions reset.\n')
+          return 0
+        } finally {
+          store.close()
+        }
+      }
+      default:
+        throw new LogstreamError('USAGE', `unknown action ${JSON.stringify(action)}: show or reset`)
+    }
+  },
+}
+
+function show(store: CheckpointStore, limit: number, json: boolean): void {
+  const positions = Object.fromEntries([...store.positions()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })))
+  const pending = store.pendingBatches()
+  const recent = store.recentBatches(limit)
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ path: store.path, identity: store.identity, positions, pending, recent }, null, 2)}\n`)
+    return
+  }
+  const out: string[] = [`Checkpoint ${store.path}`, `  job ${store.identity.job}, source ${store.identity.source}, sink ${store.identity.sink}, dimension ${store.identity.dim}`, '', 'Positions (next offset to read):']
+  for (const [p, o] of Object.entries(positions)) out.push(`  ${p.padEnd(40)} ${o}`)
+  if (Object.keys(positions).length === 0) out.push('  (none yet)')
+  out.push('', `Pending batches (replayed on the next start): ${pending.length === 0 ? 'none' : ''}`)
+  for (const b of pending) out.push(`  #${b.seq} ${b.id} planned ${new Date(b.plannedAt).toISOString()} ${b.ranges.map((r) => `${r.partition}[${r.from},${r.to})`).join(' ')}`)
+  out.push('', 'Recent batches:', '  seq     id                state      committed at               received  stored  skipped  dead   seconds (dedup/embed/sink/commit)')
+  for (const b of recent) {
+    const c = b.counts
+    const t = b.timings ?? {}
+    const secs = ['dedup', 'embed', 'sink', 'commit'].map((k) => (t[k] ?? 0).toFixed(3)).join('/')
+    out.push(
+      `  ${String(b.seq).padEnd(7)} ${b.id} ${b.state.padEnd(10)} ${b.committedAt ? new Date(b.committedAt).toISOString() : '-'.padEnd(24)} ${String(c?.received ?? '-').padStart(8)} ${String(c?.stored ?? '-').padStart(7)} ${String(c ? c.skippedExisting + c.duplicatesInBatch : '-').padStart(8)} ${String(c?.deadLettered ?? '-').padStart(5)}   ${secs}`,
+    )
+  }
+  process.stdout.write(`${out.join('\n')}\n`)
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new LogstreamError('USAGE', 'no terminal to confirm on: pass --yes to reset without asking')
+  const rl = createInterface({ input: process.stdin, output: process.stdout })
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim())
+  } finally {
+    rl.close()
+  }
+}
+
+async function targetPositions(config: Config, store: CheckpointStore, to: string): Promise<Map<string, number | null>> {
+  if (to !== 'earliest' && to !== 'latest') {
+    const target = new Map<string, number | null>()
+    for (const pair of to.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const eq = pair.lastIndexOf('=')
+      const offset = Number(pair.slice(eq + 1))
+      if (eq <= 0 || !Number.isSafeInteger(offset) || offset < 0) throw new LogstreamError('USAGE', `--to takes PARTITION=OFFSET pairs, got ${JSON.stringify(pair)}`)
+      target.set(pair.slice(0, eq), offset)
+    }
+    return target
+  }
+  const file = filePathOf(config)
+  if (file) return new Map([[`file:${file}`, to === 'earliest' ? 0 : statSync(file).size]])
+  const marks = await watermarks(config, store)
+  return new Map([...marks].map(([p, w]) => [p, to === 'earliest' ? w.low : w.high]))
+}
+
+function kafkaConsumer(config: Config): KafkaConsumerType {
+  const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
+  return new KafkaConsumer({ 'bootstrap.servers': config.kafka.brokers, 'group.id': config.kafka.groupId, 'enable.auto.commit': false, ...config.kafka.properties } as never, {})
+}
+
+async function withConsumer<T>(config: Config, fn: (c: KafkaConsumerType) => Promise<T>): Promise<T> {
+  const c = kafkaConsumer(config)
+  await new Promise<void>((resolve, reject) => c.connect({ timeout: 15_000 }, (err) => (err ? reject(new LogstreamError('KAFKA_FAILED', `cannot reach Kafka at ${config.kafka.brokers}: ${err.message}`)) : resolve())))
+  try {
+    return await fn(c)
+  } finally {
+    await new Promise<void>((resolve) => c.disconnect(() => resolve()))
+  }
+}
+
+/** Low and high watermarks of every partition of the job's topics (or of its partition group). */
+async function watermarks(config: Config, store: CheckpointStore): Promise<Map<string, { low: number; high: number }>> {
+  void store
+  return withConsumer(config, async (c) => {
+    const partitions: Array<{ topic: string; partition: number }> = []
+    if (config.kafka.partitions) {
+      const { parsePartitionSpec } = await import('../../operators/kafka-source.ts')
+      partitions.push(...parsePartitionSpec(config.kafka.partitions))
+    } else {
+      for (const topic of config.kafka.topics) {
+        const meta = await new Promise<{ topics: Array<{ name: string; partitions: Array<{ id: number }> }> }>((resolve, reject) =>
+          c.getMetadata({ topic, timeout: 10_000 }, (err, data) => (err ? reject(err) : resolve(data as never))),
+        )
+        for (const t of meta.topics.filter((t) => t.name === topic)) for (const p of t.partitions) partitions.push({ topic, partition: p.id })
+      }
+    }
+    const out = new Map<string, { low: number; high: number }>()
+    for (const p of partitions) {
+      const w = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) => c.queryWatermarkOffsets(p.topic, p.partition, 10_000, (err, offsets) => (err ? reject(err) : resolve(offsets))))
+      out.set(partitionName(p.topic, p.partition), { low: w.lowOffset, high: w.highOffset })
+    }
+    return out
+  })
+}
+
+/** In consumer-group mode the group's offsets are moved too, or "the further of checkpoint and group" would undo the reset. */
+async function commitGroupOffsets(config: Config, target: ReadonlyMap<string, number | null>): Promise<void> {
+  const offsets = [...target].filter(([, o]) => o !== null).map(([p, o]) => ({ ...splitPartitionName(p), offset: o as number }))
+  if (offsets.length === 0) return
+  await withConsumer(config, async (c) => {
+    c.assign(offsets.map(({ topic, partition }) => ({ topic, partition })))
+    c.commitSync(offsets)
+  })
+}
