@@ -43,6 +43,8 @@ export interface OpenOptions {
   /** Open an existing file only, never create one (for `checkpoint show`). */
   readonly mustExist?: boolean
   readonly readonly?: boolean
+  /** Committed batch rows kept for `checkpoint show` and the status page; older ones are dropped. */
+  readonly retainBatches?: number
 }
 
 interface BatchRow {
@@ -93,7 +95,7 @@ export function openCheckpointStore(opts: OpenOptions): CheckpointStore {
     migrate(db)
   }
   const identity = readOrWriteIdentity(db, opts.path, opts.identity, opts.readonly ?? false)
-  return new SqliteCheckpointStore(db, opts.path, identity)
+  return new SqliteCheckpointStore(db, opts.path, identity, opts.retainBatches ?? 1000)
 }
 
 function migrate(db: Database.Database): void {
@@ -141,6 +143,7 @@ class SqliteCheckpointStore implements CheckpointStore {
     db: Database.Database,
     readonly path: string,
     readonly identity: JobIdentity,
+    readonly retainBatches: number,
   ) {
     this.#db = db
     const prepare = (sql: string) => db.prepare(sql)
@@ -151,6 +154,7 @@ class SqliteCheckpointStore implements CheckpointStore {
       plan: prepare("INSERT INTO batches (id, seq, state, ranges, planned_at) VALUES (?, ?, 'planned', ?, ?) ON CONFLICT (id) DO NOTHING"),
       getBatch: prepare('SELECT * FROM batches WHERE id = ?'),
       commitBatch: prepare("UPDATE batches SET state = 'committed', committed_at = ?, counts = ?, timings = ? WHERE id = ?"),
+      dropOldCommitted: prepare("DELETE FROM batches WHERE state = 'committed' AND seq < ?"),
       dropOlderPending: prepare("DELETE FROM batches WHERE state = 'planned' AND seq <= ? AND id <> ?"),
       upsertPosition: prepare(
         'INSERT INTO positions (partition, next_offset, batch_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (partition) DO UPDATE SET next_offset = excluded.next_offset, batch_id = excluded.batch_id, updated_at = excluded.updated_at',
@@ -196,6 +200,7 @@ class SqliteCheckpointStore implements CheckpointStore {
       s.commitBatch.run(now, JSON.stringify(record.counts), JSON.stringify(record.timings), record.batchId)
       // A planned batch that a later one replaced (its ranges could not be rebuilt) is done with.
       s.dropOlderPending.run(row.seq, record.batchId)
+      s.dropOldCommitted.run(row.seq - this.retainBatches + 1)
       for (const [partition, next] of record.positions) s.advancePosition.run(partition, next, record.batchId, now)
       for (const d of record.deadLetters) {
         s.insertDeadLetter.run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, record.batchId, now)

@@ -6,7 +6,7 @@
  * Each stage is an operator from `operators/`; this file only wires them, with
  * one step context each (its name is its logger's `step` and its metric label).
  */
-import { tap, type Observable, type SchedulerLike } from 'rxjs'
+import { filter, tap, type Observable, type SchedulerLike } from 'rxjs'
 import type { Logger } from 'pino'
 import type { Batch, CommittedBatch, PipelineServices, StepContext, StoredBatch } from '../operators/contracts.ts'
 import { FlowControl } from '../operators/flow-control.ts'
@@ -77,6 +77,12 @@ export function buildGraph(
         replay,
       }),
       at('after-fetch'),
+      // After a stop only the batches already planned finish; the rest is read again on restart.
+      filter((batch) => {
+        if (!runtime.stopSignal.aborted) return true
+        flow.release(batch.entries.length + batch.deadLetters.length)
+        return false
+      }),
       planBatch(ctx('plan'), { checkpoints }),
       at('after-plan'),
     )

@@ -121,3 +121,14 @@ test('a commit never moves a position backwards', (t) => {
   assert.equal(store.positions().get('logs/0'), 9)
   store.close()
 })
+
+test('only the most recent committed batch rows are kept', (t) => {
+  const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity, retainBatches: 3 })
+  for (let seq = 0; seq < 10; seq++) {
+    store.plan({ id: `b${seq}`, seq, ranges: [{ partition: 'logs/0', from: seq, to: seq + 1 }] })
+    store.commit(commitOf(`b${seq}`, { 'logs/0': seq + 1 }))
+  }
+  assert.deepEqual(store.recentBatches(100).map((b) => b.seq), [9, 8, 7])
+  assert.equal(store.nextSeq(), 10)
+  store.close()
+})
