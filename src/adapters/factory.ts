@@ -50,14 +50,27 @@ export async function createSource(config: Config, ctx: AdapterContext): Promise
   })
 }
 
-export async function createEmbedder(config: Config, _ctx: AdapterContext): Promise<Embedder> {
+export async function createEmbedder(config: Config, ctx: AdapterContext): Promise<Embedder> {
   switch (config.embedder.kind) {
     case 'builtin':
       return createBuiltinEmbedder({ dim: config.dim })
     case 'none':
       return createNoopEmbedder({ dim: config.dim })
-    case 'http':
-      throw new Error('the HTTP embedder is not available in this build')
+    case 'http': {
+      const { createHttpEmbedder } = await import('./http-embedder.ts')
+      return createHttpEmbedder({
+        url: config.embedder.url,
+        api: config.embedder.api,
+        dim: config.dim,
+        model: config.embedder.model,
+        apiKey: config.embedder.apiKey,
+        batchSize: config.embedder.batchSize,
+        concurrency: config.embedder.concurrency,
+        timeoutMs: config.embedder.timeout,
+        logger: ctx.logger,
+        metrics: ctx.metrics,
+      })
+    }
   }
 }
 

@@ -1,0 +1,195 @@
+/**
+ * An embedder over HTTP, speaking the request shape of the service it is
+ * pointed at: the replaced job's (`{"texts"}` → `{"embeddings"}`), Hugging Face
+ * text-embeddings-inference, OpenAI-compatible `/v1/embeddings` (vLLM,
+ * llama.cpp server, LiteLLM) or Ollama's `/api/embed`.
+ *
+ * Texts go in chunks with a bounded number of requests in flight, over
+ * keep-alive connections, each with a timeout. A service that is down, slow or
+ * answering 5xx is retried with backoff and jitter for as long as it takes (the
+ * batch waits; nothing is committed meanwhile). A 429 pauses every request of
+ * this embedder until the time the service names. A 4xx that retrying cannot
+ * fix, or an answer that is not one finite vector of `dim` numbers per text,
+ * fails the batch: nothing malformed is ever stored.
+ */
+import type { Embedder } from '../../operators/contracts.ts'
+import type { PipelineMetrics } from '../../operators/metrics.ts'
+import { checkVectors } from '../../operators/embed.ts'
+import { LogstreamError } from '../errors.ts'
+import { retry, type RetryOptions } from '../runtime/retry.ts'
+import type { Logger } from 'pino'
+
+export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
+
+export interface HttpEmbedderOptions {
+  readonly url: string
+  readonly api: EmbeddingApi
+  readonly dim: number
+  readonly model?: string
+  readonly apiKey?: string
+  /** Texts per request. */
+  readonly batchSize: number
+  /** Requests in flight at most. */
+  readonly concurrency: number
+  readonly timeoutMs: number
+  readonly logger?: Logger | undefined
+  readonly metrics?: PipelineMetrics | undefined
+  /** Backoff settings; tests shorten them. */
+  readonly retry?: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'maxAttempts'>
+}
+
+/** The request body each API expects for some texts. */
+export function requestBody(api: EmbeddingApi, texts: readonly string[], model?: string): unknown {
+  switch (api) {
+    case 'logstream':
+      return { texts }
+    case 'tei':
+      return { inputs: texts, truncate: true }
+    case 'openai':
+      return { model: model || 'default', input: texts, encoding_format: 'float' }
+    case 'ollama':
+      return { model: model || 'nomic-embed-text', input: texts }
+  }
+}
+
+/** The vectors of an answer, in the order of the texts; throws if the answer has another shape. */
+export function vectorsOf(api: EmbeddingApi, body: unknown): number[][] {
+  const bad = (what: string) => new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${what}`)
+  const matrix = (v: unknown, where: string): number[][] => {
+    if (!Array.isArray(v) || !v.every((row) => Array.isArray(row))) throw bad(`no list of vectors in ${where}`)
+    return v as number[][]
+  }
+  const obj = body as Record<string, unknown> | null
+  switch (api) {
+    case 'logstream':
+    case 'ollama':
+      if (!obj || typeof obj !== 'object') throw bad('something that is not a JSON object')
+      return matrix(obj.embeddings, '"embeddings"')
+    case 'tei':
+      return matrix(body, 'the body')
+    case 'openai': {
+      const data = obj?.data
+      if (!Array.isArray(data)) throw bad('no "data" list')
+      return [...(data as Array<{ embedding?: unknown; index?: unknown }>)]
+        .sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0))
+        .map((d) => {
+          if (!Array.isArray(d.embedding)) throw bad('an item of "data" without "embedding"')
+          return d.embedding as number[]
+        })
+    }
+  }
+}
+
+/** Seconds or an HTTP date in Retry-After, or a rate-limit reset header, as milliseconds from now. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get('retry-after') ?? headers.get('x-ratelimit-reset-requests') ?? headers.get('x-ratelimit-reset') ?? headers.get('ratelimit-reset')
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds > 1e9 ? seconds * 1000 - now : seconds * 1000)
+  const duration = /^(?:(\d+)m)?(\d+(?:\.\d+)?)s$/.exec(value)
+  if (duration) return (Number(duration[1] ?? 0) * 60 + Number(duration[2])) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/**
+ * @example
+ * createHttpEmbedder({ url: 'http://localhost:8000/embed', api: 'logstream', dim: 384, batchSize: 256, concurrency: 2, timeoutMs: 30_000 })
+ */
+export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
+  const log = opts.logger?.child({ step: 'embedder' })
+  let pausedUntil = 0
+  let failing = false
+
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
+
+  const once = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
+    const wait = pausedUntil - Date.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    const timeout = AbortSignal.timeout(opts.timeoutMs)
+    let res: Response
+    try {
+      res = await fetch(opts.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(requestBody(opts.api, texts, opts.model)),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      })
+    } catch (err) {
+      if (signal?.aborted) throw err
+      const timedOut = timeout.aborted
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeoutMs} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
+        retryable: true,
+        cause: err,
+      })
+    }
+    if (res.status === 429) {
+      const after = retryAfterMs(res.headers) ?? 1000
+      // Every request of this embedder waits, so the whole pipeline slows down instead of hammering the service.
+      pausedUntil = Math.max(pausedUntil, Date.now() + after)
+      await res.body?.cancel()
+      throw Object.assign(new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service is rate-limiting (429); waiting ${after} ms`, { retryable: true }), { retryAfterMs: after })
+    }
+    if (res.status >= 500 || res.status === 408) {
+      const text = await res.text().catch(() => '')
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service answered ${res.status}: ${text.slice(0, 200)}`, { retryable: true, details: { status: res.status } })
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => '')
+      throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text.slice(0, 300)}`, { details: { status: res.status } })
+    }
+    let body: unknown
+    try {
+      body = await res.json()
+    } catch (err) {
+      throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered something that is not JSON: ${(err as Error).message}`)
+    }
+    const vectors = vectorsOf(opts.api, body)
+    try {
+      checkVectors(vectors, texts.length, opts.dim)
+    } catch (err) {
+      throw new LogstreamError('EMBEDDER_BAD_RESPONSE', (err as Error).message)
+    }
+    return vectors.map((v) => Float32Array.from(v))
+  }
+
+  const chunk = (texts: readonly string[], signal?: AbortSignal) =>
+    retry(() => once(texts, signal), {
+      maxAttempts: Infinity,
+      initialDelayMs: 250,
+      maxDelayMs: 30_000,
+      ...opts.retry,
+      signal,
+      onRetry: (err, attempt, delayMs) => {
+        opts.metrics?.dependencyRetries.labels('embedder').inc()
+        opts.metrics?.dependencyUp.labels('embedder').set(0)
+        if (!failing || attempt % 10 === 0) log?.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, attempt, delayMs }, 'embedding service failing; the batch waits and retries')
+        failing = true
+      },
+    }).then((v) => {
+      if (failing) log?.info('embedding service answering again')
+      failing = false
+      opts.metrics?.dependencyUp.labels('embedder').set(1)
+      return v
+    })
+
+  return {
+    name: `http:${opts.api}`,
+    dim: opts.dim,
+    async embed(texts, o) {
+      const chunks: Array<readonly string[]> = []
+      for (let i = 0; i < texts.length; i += opts.batchSize) chunks.push(texts.slice(i, i + opts.batchSize))
+      const results: Float32Array[][] = new Array(chunks.length)
+      let next = 0
+      const worker = async () => {
+        while (next < chunks.length) {
+          const i = next++
+          results[i] = await chunk(chunks[i]!, o?.signal)
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(opts.concurrency, chunks.length) }, worker))
+      return results.flat()
+    },
+  }
+}

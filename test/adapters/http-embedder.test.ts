@@ -1,0 +1,72 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Registry } from 'prom-client'
+import { createHttpEmbedder, retryAfterMs, type EmbeddingApi } from '../../src/adapters/http-embedder.ts'
+import { embedText } from '../../src/adapters/builtin-embedder.ts'
+import { createPipelineMetrics } from '../../operators/metrics.ts'
+import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
+
+const DIM = 16
+const fast = { initialDelayMs: 20, maxDelayMs: 200 }
+const embedderFor = (url: string, api: EmbeddingApi, more: Partial<Parameters<typeof createHttpEmbedder>[0]> = {}) =>
+  createHttpEmbedder({ url, api, dim: DIM, batchSize: 3, concurrency: 2, timeoutMs: 2000, retry: fast, ...more })
+
+for (const api of ['logstream', 'tei', 'openai', 'ollama'] as const) {
+  test(`the ${api} request shape: chunks of the batch size, vectors in text order`, async (t) => {
+    const stub = await startEmbeddingStub(t, { api, dim: DIM })
+    const texts = ['alpha one', 'beta two', 'gamma three', 'delta four', 'epsilon five', 'zeta six', 'eta seven']
+    const vectors = await embedderFor(stub.url, api).embed(texts)
+    assert.equal(vectors.length, texts.length)
+    vectors.forEach((v, i) => assert.deepEqual(Array.from(v), Array.from(embedText(texts[i]!, DIM))))
+    assert.equal(stub.requests, 3, '7 texts in chunks of 3')
+  })
+}
+
+test('a service down at start and up 10 s later: the call waits and then succeeds', async (t) => {
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: DIM, startDown: true })
+  const metrics = createPipelineMetrics(new Registry())
+  const started = Date.now()
+  setTimeout(() => void stub.up(), 10_000)
+  const vectors = await embedderFor(stub.url, 'logstream', { metrics, retry: { initialDelayMs: 100, maxDelayMs: 1000 } }).embed(['a', 'b'])
+  assert.equal(vectors.length, 2)
+  assert.ok(Date.now() - started >= 9_900)
+  const retries = (await metrics.dependencyRetries.get()).values.find((v) => v.labels.dependency === 'embedder')?.value ?? 0
+  assert.ok(retries >= 5, `retried while down (${retries})`)
+})
+
+test('500s for a while are retried; 429 honours Retry-After', async (t) => {
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: DIM })
+  stub.failNext(4, 500)
+  assert.equal((await embedderFor(stub.url, 'logstream').embed(['a'])).length, 1)
+  assert.equal(stub.requests, 5)
+  stub.failNext(1, 429, '1')
+  const started = Date.now()
+  await embedderFor(stub.url, 'logstream').embed(['b'])
+  assert.ok(Date.now() - started >= 950, 'waited the second the service asked for')
+})
+
+test('a 4xx that retrying cannot fix fails at once; a wrong-size vector is an error', async (t) => {
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: DIM })
+  stub.failNext(1, 400)
+  await assert.rejects(embedderFor(stub.url, 'logstream').embed(['a']), { code: 'EMBEDDER_REJECTED' })
+  assert.equal(stub.requests, 1)
+  stub.wrongDim(DIM + 1)
+  await assert.rejects(embedderFor(stub.url, 'logstream').embed(['a']), (err: Error & { code?: string }) => err.code === 'EMBEDDER_BAD_RESPONSE' && /17 numbers/.test(err.message))
+})
+
+test('an answer slower than the timeout is retried, and the batch goes on when the service is fast again', async (t) => {
+  const stub = await startEmbeddingStub(t, { api: 'tei', dim: DIM })
+  stub.delay(500)
+  setTimeout(() => stub.delay(0), 1200)
+  const vectors = await embedderFor(stub.url, 'tei', { timeoutMs: 200 }).embed(['slow'])
+  assert.equal(vectors.length, 1)
+  assert.ok(stub.requests >= 2)
+})
+
+test('Retry-After in seconds or as a date; rate-limit reset headers', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': '3' }), now), 3000)
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now), 5000)
+  assert.equal(retryAfterMs(new Headers({ 'x-ratelimit-reset-requests': '1m30s' }), now), 90_000)
+  assert.equal(retryAfterMs(new Headers({}), now), undefined)
+})
