@@ -221,7 +221,7 @@ export interface VectorStore {
   count(filter?: SearchFilter): Promise<number>
   get(ids: readonly string[], opts?: { withVector?: boolean }): Promise<ScoredPoint[]>
   search(vector: Float32Array | readonly number[], opts: { k: number; filter?: SearchFilter; withVector?: boolean }): Promise<ScoredPoint[]>
-  /** Pages through stored points in id order; `next` is the cursor for the following page. */
+  /** Pages through stored points in id order; `next` is an opaque cursor: pass it back as `after` for the following page. */
   scroll(opts: { limit: number; after?: string | undefined; filter?: SearchFilter; withVector?: boolean }): Promise<{ points: ScoredPoint[]; next: string | null }>
   close(): Promise<void>
 }

@@ -10,6 +10,7 @@ import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { createFileSource } from '../../operators/file-source.ts'
 import type { JobIdentity } from '../../checkpoints/store.ts'
 import type { Config } from '../config.ts'
+import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { createBuiltinEmbedder, createNoopEmbedder } from './builtin-embedder.ts'
 
 export interface AdapterContext {
@@ -79,14 +80,36 @@ export function embeddedStorePath(config: Config): string {
   return join(resolve(config.dataDir), 'vectors.sqlite')
 }
 
-export async function createVectorStore(config: Config, _ctx: AdapterContext): Promise<VectorStore> {
+export async function createVectorStore(config: Config, ctx: AdapterContext): Promise<VectorStore & CollectionAdmin> {
   switch (config.sink.kind) {
     case 'embedded': {
       const { createSqliteVectorStore } = await import('./sqlite-vector-store.ts')
       return createSqliteVectorStore({ path: embeddedStorePath(config), collection: config.collection, dim: config.dim, distance: 'Cosine' })
     }
-    case 'qdrant':
-      throw new Error('the Qdrant store is not available in this build')
+    case 'qdrant': {
+      const { createQdrantStore } = await import('./qdrant-store.ts')
+      return createQdrantStore({
+        url: config.qdrant.url || undefined,
+        host: config.qdrant.host,
+        port: config.qdrant.port,
+        https: config.qdrant.https,
+        apiKey: config.qdrant.apiKey || undefined,
+        collection: config.collection,
+        dim: config.dim,
+        timeoutMs: config.qdrant.timeout,
+        shardNumber: config.qdrant.shardNumber,
+        replicationFactor: config.qdrant.replicationFactor,
+        writeConsistencyFactor: config.qdrant.writeConsistencyFactor,
+        onDiskVectors: config.qdrant.onDiskVectors,
+        onDiskPayload: config.qdrant.onDiskPayload,
+        quantization: config.qdrant.quantization,
+        writeOrdering: config.qdrant.writeOrdering,
+        upsertBatchSize: config.qdrant.upsertBatchSize,
+        upsertConcurrency: config.qdrant.upsertConcurrency,
+        logger: ctx.logger,
+        metrics: ctx.metrics,
+      })
+    }
   }
 }
 

@@ -5,11 +5,14 @@
  * are checked against the document's own schemas (with their `$ref`s).
  */
 import { readFileSync } from 'node:fs'
-import AjvModule, { type ValidateFunction, type ErrorObject } from 'ajv'
-import addFormatsModule from 'ajv-formats'
+import { createRequire } from 'node:module'
+import type { Ajv as AjvClass, ValidateFunction, ErrorObject } from 'ajv'
+import type { FormatsPlugin } from 'ajv-formats'
 
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule
-const addFormats = (addFormatsModule as unknown as { default: typeof addFormatsModule }).default ?? addFormatsModule
+// Both packages are CommonJS with a default export; require gives the same object to tsx and tsc.
+const require = createRequire(import.meta.url)
+const Ajv = (require('ajv') as { default: typeof AjvClass }).default
+const addFormats = (require('ajv-formats') as { default: FormatsPlugin }).default
 
 interface Parameter {
   name: string

@@ -1,0 +1,274 @@
+/**
+ * The Qdrant sink: a `VectorStore` on `@qdrant/js-client-rest`.
+ *
+ * On start the collection is created if missing (size, cosine distance, the
+ * cluster settings: shards, replication, write consistency, on-disk vectors
+ * and payload, optional int8 quantization) with payload indexes for the
+ * fields the search filters use; an existing one is checked for size and
+ * distance. Dedup asks which ids exist in chunked retrieves without payload or
+ * vector; upserts go in chunks by count and by body size (Qdrant's limit is 32
+ * MiB a request), a few in parallel, with `wait=true` so an acknowledged batch
+ * is durable before offsets move. A Qdrant that is down, slow or answering 5xx
+ * is retried with backoff for as long as it takes; the job waits and goes on
+ * when it is back. A 4xx fails with a clear error.
+ */
+import { QdrantClient } from '@qdrant/js-client-rest'
+import type { Logger } from 'pino'
+import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
+import type { PipelineMetrics } from '../../operators/metrics.ts'
+import { LogstreamError } from '../errors.ts'
+import { retry, type RetryOptions } from '../runtime/retry.ts'
+import type { CollectionAdmin } from './sqlite-vector-store.ts'
+
+export interface QdrantStoreOptions {
+  /** Full URL; otherwise host, port and https. */
+  readonly url?: string | undefined
+  readonly host?: string
+  readonly port?: number
+  readonly https?: boolean
+  readonly apiKey?: string | undefined
+  readonly collection: string
+  readonly dim: number
+  readonly timeoutMs?: number
+  readonly shardNumber?: number
+  readonly replicationFactor?: number
+  readonly writeConsistencyFactor?: number
+  readonly onDiskVectors?: boolean
+  readonly onDiskPayload?: boolean
+  readonly quantization?: 'none' | 'int8'
+  readonly writeOrdering?: 'weak' | 'medium' | 'strong'
+  readonly upsertBatchSize?: number
+  readonly upsertConcurrency?: number
+  /** Largest upsert body, bytes; under Qdrant's 32 MiB. */
+  readonly maxRequestBytes?: number
+  readonly logger?: Logger | undefined
+  readonly metrics?: PipelineMetrics | undefined
+  readonly retry?: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'maxAttempts'>
+  readonly signal?: AbortSignal | undefined
+}
+
+/** Payload fields indexed for filters, with their Qdrant index types. */
+export const PAYLOAD_INDEXES: ReadonlyArray<readonly [string, 'keyword' | 'datetime']> = [
+  ['log_level', 'keyword'],
+  ['node_type', 'keyword'],
+  ['source', 'keyword'],
+  ['timestamp', 'datetime'],
+]
+
+const RETRIEVE_CHUNK = 1000
+
+/** Our filters as a Qdrant payload filter, or undefined for none. */
+export function qdrantFilter(filter: SearchFilter | undefined): Record<string, unknown> | undefined {
+  if (!filter) return undefined
+  const must: Array<Record<string, unknown>> = []
+  if (filter.logLevel !== undefined) must.push({ key: 'log_level', match: { value: filter.logLevel } })
+  if (filter.nodeType !== undefined) must.push({ key: 'node_type', match: { value: filter.nodeType } })
+  if (filter.source !== undefined) must.push({ key: 'source', match: { value: filter.source } })
+  if (filter.since !== undefined || filter.until !== undefined) {
+    const range: Record<string, string> = {}
+    if (filter.since !== undefined) range.gte = rfc3339(filter.since)
+    if (filter.until !== undefined) range.lte = rfc3339(filter.until)
+    must.push({ key: 'timestamp', range })
+  }
+  return must.length > 0 ? { must } : undefined
+}
+
+/**
+ * Log timestamps carry no zone (`2008-11-09T20:36:15.000`); Qdrant reads such
+ * payload values as UTC, and its API wants range bounds in RFC 3339, so bounds
+ * get the zone they lack: a date alone is its midnight, no zone is UTC.
+ */
+export function rfc3339(ts: string): string {
+  const t = /^\d{4}-\d{2}-\d{2}$/.test(ts) ? `${ts}T00:00:00` : ts
+  return /(Z|[+-]\d{2}:?\d{2})$/i.test(t) ? t : `${t}Z`
+}
+
+/** A client error as a typed one: unavailable (retryable) or rejected. */
+export function classify(err: unknown, what: string): LogstreamError {
+  if (err instanceof LogstreamError) return err
+  const e = err as Error & { status?: number; retry_after?: number; cause?: Error }
+  const status = e.status ?? Number(/Unexpected Response: (\d{3})/.exec(e.message ?? '')?.[1] ?? NaN)
+  const reason = e.cause?.message ?? e.message
+  if (e.name === 'QdrantClientResourceExhaustedError' || status === 429) {
+    return Object.assign(new LogstreamError('STORE_UNAVAILABLE', `Qdrant is rate-limiting ${what}`, { retryable: true, cause: err }), { retryAfterMs: (e.retry_after ?? 1) * 1000 })
+  }
+  if (Number.isNaN(status) || status >= 500 || status === 408) {
+    return new LogstreamError('STORE_UNAVAILABLE', `Qdrant unavailable during ${what}: ${reason.split('\n')[0]}`, { retryable: true, cause: err, details: { status } })
+  }
+  return new LogstreamError('STORE_REJECTED', `Qdrant rejected ${what} with ${status}: ${reason.replace(/\s+/g, ' ').slice(0, 400)}`, { cause: err, details: { status } })
+}
+
+function toPayload(p: unknown): PointPayload {
+  return (p ?? {}) as PointPayload
+}
+
+/**
+ * @example
+ * const store = createQdrantStore({ host: 'localhost', port: 6333, collection: 'logs_embeddings', dim: 384 })
+ */
+export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & CollectionAdmin {
+  const client = opts.url
+    ? new QdrantClient({ url: opts.url, apiKey: opts.apiKey || undefined, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false })
+    : new QdrantClient({ host: opts.host ?? 'localhost', port: opts.port ?? 6333, https: opts.https ?? false, apiKey: opts.apiKey || undefined, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false })
+  const c = opts.collection
+  const log = opts.logger?.child({ step: 'qdrant' })
+  const batchSize = opts.upsertBatchSize ?? 128
+  const concurrency = opts.upsertConcurrency ?? 2
+  const maxBytes = opts.maxRequestBytes ?? 24 << 20
+  let failing = false
+
+  /** Every call goes through here: typed errors, retries while Qdrant is unavailable, metrics. */
+  const call = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retry(
+      async () => {
+        try {
+          return await fn()
+        } catch (err) {
+          throw classify(err, what)
+        }
+      },
+      {
+        maxAttempts: Infinity,
+        initialDelayMs: 250,
+        maxDelayMs: 15_000,
+        ...opts.retry,
+        signal: opts.signal,
+        onRetry: (err, attempt, delayMs) => {
+          opts.metrics?.dependencyRetries.labels('qdrant').inc()
+          opts.metrics?.dependencyUp.labels('qdrant').set(0)
+          if (!failing || attempt % 10 === 0) log?.warn({ err: { message: (err as Error).message }, attempt, delayMs }, 'Qdrant unavailable; the batch waits and retries')
+          failing = true
+        },
+      },
+    ).then((v) => {
+      if (failing) log?.info('Qdrant answering again')
+      failing = false
+      opts.metrics?.dependencyUp.labels('qdrant').set(1)
+      return v
+    })
+
+  const describeCollection = async (name: string): Promise<CollectionInfo | null> => {
+    const { exists } = await call('collection look-up', () => client.collectionExists(name))
+    if (!exists) return null
+    const info = await call('collection info', () => client.getCollection(name))
+    const vectors = info.config.params.vectors as { size?: number; distance?: CollectionInfo['distance'] } | undefined
+    return { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0 }
+  }
+
+  const upsertChunk = (points: readonly Point[]) =>
+    call('upsert', () =>
+      client.upsert(c, {
+        wait: true,
+        ordering: opts.writeOrdering ?? 'weak',
+        points: points.map((p) => ({ id: p.id, vector: Array.from(p.vector), payload: p.payload as Record<string, unknown> })),
+      }),
+    )
+
+  return {
+    name: 'qdrant',
+    async ensureCollection() {
+      const existing = await describeCollection(c)
+      if (existing) {
+        if (existing.dim !== opts.dim || existing.distance !== 'Cosine') {
+          throw new LogstreamError('COLLECTION_MISMATCH', `Qdrant collection ${c} has vectors of size ${existing.dim} with ${existing.distance} distance; this job needs ${opts.dim} with Cosine`)
+        }
+        log?.info({ collection: c, points: existing.points }, `Using existing Qdrant collection: ${c}`)
+        return existing
+      }
+      await call('collection creation', () =>
+        client.createCollection(c, {
+          vectors: { size: opts.dim, distance: 'Cosine', on_disk: opts.onDiskVectors ?? false },
+          shard_number: opts.shardNumber ?? 1,
+          replication_factor: opts.replicationFactor ?? 1,
+          write_consistency_factor: opts.writeConsistencyFactor ?? 1,
+          on_disk_payload: opts.onDiskPayload ?? false,
+          ...(opts.quantization === 'int8' ? { quantization_config: { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } } : {}),
+        }),
+      ).catch(async (err: LogstreamError) => {
+        // Another instance may have created it between our look-up and our create.
+        if (err.code === 'STORE_REJECTED' && (await describeCollection(c))) return
+        throw err
+      })
+      for (const [field, type] of PAYLOAD_INDEXES) {
+        await call(`payload index on ${field}`, () => client.createPayloadIndex(c, { field_name: field, field_schema: type, wait: true }))
+      }
+      log?.info({ collection: c, dim: opts.dim }, `Created Qdrant collection: ${c}`)
+      return { name: c, dim: opts.dim, distance: 'Cosine', points: 0 }
+    },
+    async existing(ids) {
+      const found = new Set<string>()
+      for (let i = 0; i < ids.length; i += RETRIEVE_CHUNK) {
+        const chunk = ids.slice(i, i + RETRIEVE_CHUNK)
+        const records = await call('id look-up', () => client.retrieve(c, { ids: [...chunk], with_payload: false, with_vector: false }))
+        for (const r of records) found.add(String(r.id))
+      }
+      return found
+    },
+    async upsert(points) {
+      for (const p of points) {
+        if (p.vector.length !== opts.dim) throw new LogstreamError('STORE_REJECTED', `vector of ${p.vector.length} numbers for a collection of dimension ${opts.dim}`)
+      }
+      // Chunks by count and by an estimate of their JSON size.
+      const chunks: Point[][] = []
+      let current: Point[] = []
+      let bytes = 0
+      for (const p of points) {
+        const size = p.vector.length * 12 + JSON.stringify(p.payload).length + 64
+        if (current.length > 0 && (current.length >= batchSize || bytes + size > maxBytes)) {
+          chunks.push(current)
+          current = []
+          bytes = 0
+        }
+        current.push(p)
+        bytes += size
+      }
+      if (current.length > 0) chunks.push(current)
+      let next = 0
+      const worker = async () => {
+        while (next < chunks.length) await upsertChunk(chunks[next++]!)
+      }
+      await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker))
+    },
+    async count(filter) {
+      return (await call('count', () => client.count(c, { filter: qdrantFilter(filter) as never, exact: true }))).count
+    },
+    async get(ids, o) {
+      const records = await call('retrieve', () => client.retrieve(c, { ids: [...ids], with_payload: true, with_vector: o?.withVector ?? false }))
+      return records.map((r) => ({ id: String(r.id), score: 1, payload: toPayload(r.payload), vector: Array.isArray(r.vector) ? (r.vector as number[]) : undefined }))
+    },
+    async search(vector, o) {
+      const res = await call('search', () =>
+        client.query(c, { query: Array.from(vector), limit: o.k, filter: qdrantFilter(o.filter) as never, with_payload: true, with_vector: o.withVector ?? false }),
+      )
+      return res.points.map(
+        (p): ScoredPoint => ({ id: String(p.id), score: p.score, payload: toPayload(p.payload), vector: Array.isArray(p.vector) ? (p.vector as number[]) : undefined }),
+      )
+    },
+    async scroll(o) {
+      const res = await call('scroll', () =>
+        client.scroll(c, { limit: o.limit, offset: o.after, filter: qdrantFilter(o.filter) as never, with_payload: true, with_vector: o.withVector ?? false }),
+      )
+      // The cursor is Qdrant's own: the first id of the next page, passed back as the offset.
+      const points = res.points
+      const next = res.next_page_offset === null || res.next_page_offset === undefined ? null : String(res.next_page_offset)
+      return {
+        points: points.map((p) => ({ id: String(p.id), score: 1, payload: toPayload(p.payload), vector: Array.isArray(p.vector) ? (p.vector as number[]) : undefined })),
+        next,
+      }
+    },
+    async listCollections() {
+      const { collections } = await call('collection list', () => client.getCollections())
+      const out: CollectionInfo[] = []
+      for (const { name } of collections) {
+        const info = await describeCollection(name)
+        if (info) out.push(info)
+      }
+      return out
+    },
+    collectionInfo: describeCollection,
+    async deleteCollection(name) {
+      return call('collection deletion', () => client.deleteCollection(name))
+    },
+    async close() {},
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The Qdrant sink: the contract suite against the stand-in, or — unchanged —
+ * against a real Qdrant when QDRANT_URL is set (QDRANT_API_KEY too if it needs
+ * one); then fault tests, which need the stand-in.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { pino } from 'pino'
+import { Registry } from 'prom-client'
+import { createQdrantStore, qdrantFilter } from '../../src/adapters/qdrant-store.ts'
+import { createPipelineMetrics } from '../../operators/metrics.ts'
+import { pointId } from '../../operators/point-id.ts'
+import { startQdrantStandIn } from '../helpers/qdrant-stand-in.ts'
+import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
+
+const realQdrant = process.env.QDRANT_URL
+const fast = { initialDelayMs: 20, maxDelayMs: 200 }
+
+const standIns = new Map<unknown, Promise<string>>()
+vectorStoreContract(realQdrant ? `Qdrant at ${realQdrant}` : 'Qdrant (stand-in)', async (t, { collection, dim }) => {
+  // Stores opened by one test talk to one server, as two jobs would.
+  if (!realQdrant && !standIns.has(t)) standIns.set(t, startQdrantStandIn(t).then((q) => q.url))
+  const url = realQdrant ?? (await standIns.get(t)!)
+  const store = createQdrantStore({ url, apiKey: process.env.QDRANT_API_KEY, collection, dim, retry: { ...fast, maxAttempts: 3 } })
+  t.after(() => store.deleteCollection(collection).catch(() => undefined))
+  return store
+})
+
+const point = (n: number) => ({
+  id: pointId(`t${n}`, 'ts'),
+  vector: [1, n, 0, 0],
+  payload: { text: `t${n}`, original_text: '', log_level: 'INFO', source: 's', timestamp: '2008-11-09T20:36:15.000', node_type: 'datanode', label: null, block_id: null, component: null, source_position: `p@${n}`, ingested_at: '' },
+})
+
+test('a new collection gets its cluster settings and payload indexes; an existing one is announced', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const lines: Array<Record<string, unknown>> = []
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) })
+  const store = createQdrantStore({ url: q.url, collection: 'logs_embeddings', dim: 4, shardNumber: 2, replicationFactor: 2, writeConsistencyFactor: 2, onDiskPayload: true, quantization: 'int8', logger })
+  await store.ensureCollection()
+  const create = q.requests.find((r) => r.method === 'PUT' && r.path === '/collections/logs_embeddings')!
+  assert.deepEqual((create.body as { vectors: unknown }).vectors, { size: 4, distance: 'Cosine', on_disk: false })
+  assert.equal((create.body as { shard_number: number }).shard_number, 2)
+  assert.equal((create.body as { replication_factor: number }).replication_factor, 2)
+  assert.deepEqual((create.body as { quantization_config: unknown }).quantization_config, { scalar: { type: 'int8', quantile: 0.99, always_ram: true } })
+  const indexes = q.requests.filter((r) => r.path === '/collections/logs_embeddings/index').map((r) => r.body)
+  assert.deepEqual(indexes, [
+    { field_name: 'log_level', field_schema: 'keyword' },
+    { field_name: 'node_type', field_schema: 'keyword' },
+    { field_name: 'source', field_schema: 'keyword' },
+    { field_name: 'timestamp', field_schema: 'datetime' },
+  ])
+  await createQdrantStore({ url: q.url, collection: 'logs_embeddings', dim: 4, logger }).ensureCollection()
+  assert.ok(lines.some((l) => l.msg === 'Using existing Qdrant collection: logs_embeddings'))
+  assert.deepEqual(q.responseProblems, [])
+})
+
+test('dedup look-ups and upserts are chunked; upserts wait and carry the write ordering', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, upsertBatchSize: 64, upsertConcurrency: 3, writeOrdering: 'medium' })
+  await store.ensureCollection()
+  await store.upsert(Array.from({ length: 300 }, (_, i) => point(i)))
+  const upserts = q.requests.filter((r) => r.method === 'PUT' && r.path === '/collections/c/points')
+  assert.equal(upserts.length, 5, '300 points in chunks of 64')
+  assert.equal(q.pointCount('c'), 300)
+  const found = await store.existing(Array.from({ length: 2500 }, (_, i) => pointId(`t${i}`, 'ts')))
+  assert.equal(found.size, 300)
+  const lookups = q.requests.filter((r) => r.method === 'POST' && r.path === '/collections/c/points')
+  assert.equal(lookups.length, 3, '2500 ids in chunks of 1000')
+  assert.deepEqual(Object.keys(lookups[0]!.body as object).sort(), ['ids', 'with_payload', 'with_vector'])
+  assert.deepEqual(q.responseProblems, [])
+})
+
+test('upserts are chunked by body size too', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, upsertBatchSize: 1000, maxRequestBytes: 4000 })
+  await store.ensureCollection()
+  await store.upsert(Array.from({ length: 40 }, (_, i) => point(i)))
+  const upserts = q.requests.filter((r) => r.method === 'PUT' && r.path === '/collections/c/points')
+  assert.ok(upserts.length >= 4, `split by size (${upserts.length} requests)`)
+  assert.equal(q.pointCount('c'), 40)
+})
+
+test('503s and a Qdrant that is down for a while: the write waits, retries and lands once', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const metrics = createPipelineMetrics(new Registry())
+  const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, metrics, retry: fast })
+  await store.ensureCollection()
+  q.failNext(3)
+  await store.upsert([point(1)])
+  q.setDown(true)
+  setTimeout(() => q.setDown(false), 1500)
+  await store.upsert([point(2), point(1)])
+  assert.equal(q.pointCount('c'), 2)
+  const retries = (await metrics.dependencyRetries.get()).values.find((v) => v.labels.dependency === 'qdrant')?.value ?? 0
+  assert.ok(retries >= 4)
+})
+
+test('a request Qdrant rejects fails at once with a clear error', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, retry: fast })
+  await store.ensureCollection()
+  await assert.rejects(store.upsert([{ ...point(1), id: 'not-a-uuid' }]), (err: Error & { code?: string }) => err.code === 'STORE_REJECTED' && /400/.test(err.message))
+})
+
+test('filters translate to Qdrant payload filters', () => {
+  assert.deepEqual(qdrantFilter({ logLevel: 'ERROR', nodeType: 'datanode', since: '2008-11-09T00:00:00', until: '2008-11-10T00:00:00' }), {
+    must: [
+      { key: 'log_level', match: { value: 'ERROR' } },
+      { key: 'node_type', match: { value: 'datanode' } },
+      { key: 'timestamp', range: { gte: '2008-11-09T00:00:00Z', lte: '2008-11-10T00:00:00Z' } },
+    ],
+  })
+  assert.equal(qdrantFilter({}), undefined)
+})

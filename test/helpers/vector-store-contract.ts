@@ -1,0 +1,122 @@
+/**
+ * The sink contract: one suite every `VectorStore` passes unchanged — the
+ * embedded store, the Qdrant stand-in, and a real Qdrant when QDRANT_URL is set.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import type { Point, VectorStore } from '../../operators/contracts.ts'
+import { pointId } from '../../operators/point-id.ts'
+
+export type StoreFactory = (t: { after(fn: () => unknown): void }, opts: { collection: string; dim: number }) => Promise<VectorStore>
+
+const DIM = 8
+const unit = (i: number): number[] => Array.from({ length: DIM }, (_, j) => (j === i % DIM ? 1 : 0.05))
+
+function point(n: number, fields: Partial<Record<string, string>> = {}): Point {
+  const text = `line ${n}`
+  const timestamp = `2008-11-${String(9 + (n % 3)).padStart(2, '0')}T20:36:15.000`
+  return {
+    id: pointId(text, timestamp),
+    vector: unit(n),
+    payload: {
+      text,
+      original_text: text,
+      log_level: n % 4 === 0 ? 'WARN' : 'INFO',
+      source: 'hdfs_datanode',
+      timestamp,
+      node_type: n % 2 === 0 ? 'datanode' : 'namenode',
+      label: null,
+      block_id: `blk_-${n}`,
+      component: null,
+      source_position: `logs/0@${n}`,
+      ingested_at: '2026-01-01T00:00:00.000Z',
+      ...fields,
+    },
+  }
+}
+
+const collectionName = () => `contract_${randomBytes(4).toString('hex')}`
+
+/** Registers the contract tests for a store kind. */
+export function vectorStoreContract(kind: string, factory: StoreFactory): void {
+  const open = async (t: { after(fn: () => unknown): void }, dim = DIM, collection = collectionName()) => {
+    const store = await factory(t, { collection, dim })
+    t.after(() => store.close())
+    return { store, collection }
+  }
+
+  test(`${kind}: ensureCollection creates once, is idempotent, and refuses another dimension`, async (t) => {
+    const { store, collection } = await open(t)
+    const created = await store.ensureCollection()
+    assert.equal(created.name, collection)
+    assert.equal(created.dim, DIM)
+    assert.equal(created.distance, 'Cosine')
+    const again = await store.ensureCollection()
+    assert.equal(again.dim, DIM)
+    const { store: other } = await open(t, DIM + 1, collection)
+    await assert.rejects(other.ensureCollection(), { code: 'COLLECTION_MISMATCH' })
+  })
+
+  test(`${kind}: upsert is idempotent by id; existing answers the stored subset`, async (t) => {
+    const { store } = await open(t)
+    await store.ensureCollection()
+    const points = Array.from({ length: 10 }, (_, i) => point(i))
+    await store.upsert(points)
+    await store.upsert(points.slice(0, 3))
+    assert.equal(await store.count(), 10)
+    const asked = [...points.slice(0, 4).map((p) => p.id), pointId('never', 'stored')]
+    assert.deepEqual(await store.existing(asked), new Set(points.slice(0, 4).map((p) => p.id)))
+    assert.deepEqual(await store.existing([]), new Set())
+    await store.upsert([{ ...points[0]!, payload: { ...points[0]!.payload, label: 'anomaly' } }])
+    const [got] = await store.get([points[0]!.id])
+    assert.equal(got!.payload.label, 'anomaly', 'a second upsert replaces the payload')
+    assert.equal(await store.count(), 10)
+  })
+
+  test(`${kind}: count and search honour level, node type, source and time filters`, async (t) => {
+    const { store } = await open(t)
+    await store.ensureCollection()
+    await store.upsert(Array.from({ length: 12 }, (_, i) => point(i)))
+    assert.equal(await store.count({ logLevel: 'WARN' }), 3)
+    assert.equal(await store.count({ nodeType: 'datanode' }), 6)
+    assert.equal(await store.count({ source: 'hdfs_datanode' }), 12)
+    assert.equal(await store.count({ since: '2008-11-10T00:00:00.000' }), 8)
+    assert.equal(await store.count({ since: '2008-11-10T00:00:00.000', until: '2008-11-10T23:59:59.000' }), 4)
+    const hits = await store.search(unit(5), { k: 3, filter: { nodeType: 'namenode' } })
+    assert.equal(hits.length, 3)
+    assert.ok(hits.every((h) => h.payload.node_type === 'namenode'))
+    assert.equal(hits[0]!.payload.text, 'line 5', 'the nearest first')
+    assert.ok(hits[0]!.score > hits[1]!.score && hits[1]!.score >= hits[2]!.score)
+    assert.ok(Math.abs(hits[0]!.score - 1) < 1e-4, 'cosine similarity of a vector with itself is 1')
+  })
+
+  test(`${kind}: get returns payloads and, when asked, vectors; scroll pages through every point once`, async (t) => {
+    const { store } = await open(t)
+    await store.ensureCollection()
+    const points = Array.from({ length: 25 }, (_, i) => point(i))
+    await store.upsert(points)
+    const [withVector] = await store.get([points[5]!.id], { withVector: true })
+    assert.equal(withVector!.payload.block_id, 'blk_-5')
+    assert.deepEqual(withVector!.vector!.map((x) => Math.round(x * 100) / 100), unit(5))
+    const seen: string[] = []
+    let after: string | undefined
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await store.scroll({ limit: 10, after })
+      seen.push(...page.points.map((p) => p.id))
+      if (!page.next) break
+      after = page.next
+    }
+    assert.equal(seen.length, 25)
+    assert.deepEqual(new Set(seen), new Set(points.map((p) => p.id)))
+    const filtered = await store.scroll({ limit: 100, filter: { logLevel: 'WARN' } })
+    assert.equal(filtered.points.length, 7)
+  })
+
+  test(`${kind}: a vector of the wrong size is rejected and nothing is stored`, async (t) => {
+    const { store } = await open(t)
+    await store.ensureCollection()
+    await assert.rejects(store.upsert([{ ...point(1), vector: [1, 2, 3] }]), { code: 'STORE_REJECTED' })
+    assert.equal(await store.count(), 0)
+  })
+}
