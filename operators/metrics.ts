@@ -52,9 +52,9 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     name: 'logstream_checkpoint_age_seconds',
     help: 'Seconds since the last committed checkpoint (since start before the first)',
     registers,
-    collect() {
-      const last = (lastCommitTimestamp as unknown as { hashMap: Record<string, { value: number }> }).hashMap['']?.value
-      this.set(Date.now() / 1000 - (last && last > 0 ? last : startedAt))
+    async collect() {
+      const last = (await lastCommitTimestamp.get()).values[0]?.value ?? 0
+      this.set(Date.now() / 1000 - (last > 0 ? last : startedAt))
     },
   })
   const startedAt = Date.now() / 1000

@@ -75,6 +75,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     const source = opts.services?.source ?? (await createSource(config, adapterCtx))
     opened.push(() => source.close())
 
+    state.source = `${source.kind} ${source.describe}`
     const pending = checkpoints.pendingBatches()
     if (pending.length > 0) log.warn({ batches: pending.map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges })) }, 'replaying a batch that was planned and never committed')
     log.info({ job: config.job, source: source.describe, checkpoint: checkpoints.path, positions: Object.fromEntries(checkpoints.positions()) }, `Starting job ${config.job}: ${source.kind} ${source.describe} → ${store.name} ${collection.name}, embedder ${embedder.name}`)

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { JobState } from './job-state.ts'
+import { STATUS_PAGE } from './status-page.ts'
 
 export interface StatusServerOptions {
   readonly host: string
@@ -23,13 +24,58 @@ export interface StatusServer {
   close(): Promise<void>
 }
 
-/** Why the job is not ready, or null when it is. */
-export function readinessProblem(state: JobState, stallMs: number, now = Date.now()): string | null {
+type Readable = { get(): Promise<{ values: ReadonlyArray<{ value: number; labels: object }> }> }
+
+async function metricValues(metric: Readable | undefined): Promise<Array<{ value: number; labels: Record<string, string | number | undefined> }>> {
+  return metric ? ((await metric.get()).values as Array<{ value: number; labels: Record<string, string | number | undefined> }>) : []
+}
+
+const sum = async (metric: Parameters<typeof metricValues>[0], labels?: Record<string, string>) =>
+  (await metricValues(metric)).filter((v) => !labels || Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((a, v) => a + v.value, 0)
+
+/**
+ * Why the job is not ready, or null when it is: it must be running, every
+ * dependency it reached must be answering, and it must not be stuck (no
+ * commit for `stallMs` while records wait or the source has lag).
+ */
+export async function readinessProblem(state: JobState, stallMs: number, now = Date.now()): Promise<string | null> {
   if (state.phase !== 'running') return `job is ${state.phase}`
+  const down = (await metricValues(state.metrics?.dependencyUp)).filter((v) => v.value === 0).map((v) => v.labels.dependency)
+  if (down.length > 0) return `not connected to ${down.join(', ')}`
   const waiting = state.flow?.inFlight ?? 0
+  const lag = await sum(state.metrics?.consumerLag)
   const since = state.lastCommitAt ?? state.startedAt
-  if (waiting > 0 && now - since > stallMs) return `no batch committed for ${Math.round((now - since) / 1000)} s while ${waiting} records wait`
+  if ((waiting > 0 || lag > 0) && now - since > stallMs) return `no batch committed for ${Math.round((now - since) / 1000)} s while ${waiting} records wait and the lag is ${lag}`
   return null
+}
+
+/** What the status page shows, as JSON. */
+export async function statusDocument(state: JobState, stallMs: number): Promise<Record<string, unknown>> {
+  const m = state.metrics
+  const problem = await readinessProblem(state, stallMs)
+  const lags = new Map((await metricValues(m?.consumerLag)).map((v) => [String(v.labels.partition), v.value]))
+  const positions = state.checkpoints ? state.checkpoints.positions() : new Map<string, number>()
+  const names = [...new Set([...positions.keys(), ...lags.keys()])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+  return {
+    phase: state.phase,
+    ready: problem === null,
+    reason: problem,
+    startedAt: state.startedAt,
+    source: state.source,
+    config: state.config,
+    inFlight: state.flow?.inFlight ?? 0,
+    totals: {
+      received: await sum(m?.messagesReceived),
+      stored: await sum(m?.pointsInserted),
+      skippedExisting: await sum(m?.entriesSkippedExisting),
+      duplicatesInBatch: await sum(m?.duplicatesInBatch),
+      deadLettered: await sum(m?.deadLettered, { destination: 'checkpoint' }),
+      embeddings: await sum(m?.embeddingsGenerated),
+      batches: await sum(m?.batchesCommitted),
+    },
+    partitions: names.map((partition) => ({ partition, position: positions.get(partition) ?? null, lag: lags.get(partition) ?? null })),
+    history: state.history,
+  }
 }
 
 export async function startStatusServer(opts: StatusServerOptions): Promise<StatusServer> {
@@ -56,8 +102,14 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
       case '/healthz':
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'alive', phase: opts.state.phase }))
         return
+      case '/':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(STATUS_PAGE)
+        return
+      case '/status.json':
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(await statusDocument(opts.state, opts.stallMs)))
+        return
       case '/readyz': {
-        const problem = readinessProblem(opts.state, opts.stallMs)
+        const problem = await readinessProblem(opts.state, opts.stallMs)
         res.writeHead(problem ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(problem ? { status: 'not ready', reason: problem } : { status: 'ready' }))
         return
       }

@@ -27,6 +27,8 @@ export class JobState {
   phase: JobPhase = 'starting'
   readonly startedAt = Date.now()
   config: Config | null = null
+  /** What the job reads, e.g. `kafka logs` or `file /data/app.log`. */
+  source = ''
   metrics: PipelineMetrics | null = null
   checkpoints: CheckpointStore | null = null
   flow: FlowControl | null = null

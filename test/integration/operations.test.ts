@@ -1,0 +1,125 @@
+/**
+ * Operations: /metrics agrees with the store and the input, the status page
+ * shows a run in a real browser, and SIGTERM turns /readyz not-ready before
+ * the batch in flight completes and the process exits 0.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { copyFileSync, appendFileSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { SAMPLE, startCli, eventually } from '../helpers/cli.ts'
+import { storedIds } from '../helpers/store.ts'
+import { launchBrowser } from '../helpers/browser.ts'
+import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
+
+/** Sum of a metric's samples in the Prometheus text format, for the labels given. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue
+    const m = /^([a-z_:]+)(\{[^}]*\})? ([0-9.e+-]+|NaN)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]))
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3])
+  }
+  return total
+}
+
+/** A copy of the sample with malformed lines mixed in, followed, so the job (and its server) stays up. */
+function mixedInput(dir: string): { path: string; good: number; bad: number } {
+  const path = join(dir, 'input.log')
+  copyFileSync(SAMPLE, path)
+  appendFileSync(path, '{"text": broken\n\n{"level":"x"}\n')
+  return { path, good: 2000, bad: 3 }
+}
+
+const runArgs = (dir: string, input: string, extra: string[] = []) => ['run', '--source', `file:${input}`, '--follow', '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--metrics-host', '127.0.0.1', '--metrics-port', '0', '--trigger', '300ms', ...extra]
+
+async function serverUrl(job: ReturnType<typeof startCli>): Promise<string> {
+  const line = await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))
+  return String(line.url)
+}
+
+test('after a run on the HDFS sample, /metrics matches the store and the input: received = stored + skipped + dead-lettered', async (t) => {
+  const dir = tempDir(t)
+  const input = mixedInput(dir)
+  const job = startCli(runArgs(dir, input.path))
+  t.after(() => job.child.kill('SIGKILL'))
+  const url = await serverUrl(job)
+  let text = ''
+  await eventually(async () => {
+    text = await (await fetch(`${url}/metrics`)).text()
+    return metricSum(text, 'logstream_messages_received_total') === input.good + input.bad && metricSum(text, 'logstream_batches_committed_total') > 0 && metricSum(text, 'logstream_records_in_flight') === 0
+  })
+  const received = metricSum(text, 'logstream_messages_received_total')
+  const stored = metricSum(text, 'logstream_points_inserted_total')
+  const skipped = metricSum(text, 'logstream_entries_skipped_existing_total') + metricSum(text, 'logstream_duplicates_in_batch_total')
+  const dead = metricSum(text, 'logstream_dead_lettered_total', { destination: 'checkpoint' })
+  assert.equal(received, stored + skipped + dead)
+  assert.equal(dead, input.bad)
+  assert.equal(metricSum(text, 'logstream_messages_malformed_total'), input.bad)
+  assert.equal(metricSum(text, 'logstream_embeddings_generated_total'), stored)
+  assert.ok(metricSum(text, 'logstream_batch_duration_seconds_count') > 0)
+  assert.ok(metricSum(text, 'logstream_stage_duration_seconds_count', { step: 'embed' }) > 0)
+  assert.ok(text.includes('process_resident_memory_bytes'), 'default process metrics')
+  assert.ok(metricSum(text, 'logstream_checkpoint_age_seconds') >= 0)
+  job.child.kill('SIGTERM')
+  assert.equal((await job.done).code, 0)
+  assert.equal((await storedIds(dir)).length, stored, 'the store holds what /metrics says')
+})
+
+test('the status page shows the run in headless Chromium, draws its charts, refreshes, and logs no console errors', async (t) => {
+  const dir = tempDir(t)
+  const input = mixedInput(dir)
+  const job = startCli(runArgs(dir, input.path, ['--qdrant-api-key', 'very-secret-key']))
+  t.after(() => job.child.kill('SIGKILL'))
+  const url = await serverUrl(job)
+  await eventually(async () => {
+    const s = (await (await fetch(`${url}/status.json`)).json()) as { totals: { received: number } }
+    return s.totals.received === input.good + input.bad
+  })
+  const browser = await launchBrowser(t)
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
+  const problems: string[] = []
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
+  page.on('pageerror', (e) => problems.push(e.message))
+  await page.goto(url)
+  await page.waitForSelector('#tiles .tile')
+  const received = await page.textContent('[data-metric="received"] b')
+  assert.equal(received, (input.good + input.bad).toLocaleString('en-US'))
+  assert.equal(await page.textContent('[data-metric="dead letters"] b'), String(input.bad))
+  assert.ok((await page.locator('#throughput path.series').count()) === 1, 'throughput drawn')
+  assert.ok((await page.locator('#duplicates circle').count()) >= 1, 'duplicate ratio drawn')
+  assert.ok((await page.locator('#batches tbody tr').count()) >= 1, 'recent batches listed')
+  assert.match((await page.textContent('#partitions tbody')) ?? '', /file:/)
+  const config = (await page.textContent('#config')) ?? ''
+  assert.ok(config.includes('"apiKey": "***"') && !config.includes('very-secret-key'), 'secrets are masked')
+  // It refreshes by itself: new lines show up without a reload.
+  appendFileSync(input.path, readFileSync(SAMPLE, 'utf8').split('\n').slice(0, 5).join('\n') + '\nextra line one for the refresh\n')
+  await page.waitForFunction(`document.querySelector('[data-metric="received"] b')?.textContent === '2,009'`, undefined, { timeout: 15_000 })
+  await page.screenshot({ path: process.env.LOGSTREAM_SCREENSHOT ?? join(dir, 'status.png'), fullPage: true })
+  assert.deepEqual(problems, [])
+  job.child.kill('SIGTERM')
+  assert.equal((await job.done).code, 0)
+})
+
+test('SIGTERM while a batch is in flight: /readyz turns not-ready first, the batch completes, exit 0', async (t) => {
+  const dir = tempDir(t)
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
+  stub.delay(1500)
+  const job = startCli(runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500']))
+  t.after(() => job.child.kill('SIGKILL'))
+  const url = await serverUrl(job)
+  await eventually(() => stub.requests > 0, 30_000, 20)
+  assert.equal((await fetch(`${url}/readyz`)).status, 200)
+  job.child.kill('SIGTERM')
+  await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 5000, 20)
+  const notReady = (await (await fetch(`${url}/readyz`)).json()) as { reason: string }
+  assert.match(notReady.reason, /stopping/)
+  const result = await job.done
+  assert.equal(result.code, 0, result.stderr)
+  const committed = result.logs.filter((l) => typeof l.stored === 'number' && typeof l.batch === 'number')
+  assert.ok(committed.length >= 1, 'the batch in flight committed')
+  assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
+})
