@@ -36,7 +36,8 @@ export function jobIdentity(config: Config): JobIdentity {
 
 export async function createSource(config: Config, ctx: AdapterContext): Promise<Source> {
   const path = filePathOf(config)
-  if (path) return createFileSource({ path, follow: config.follow, maxLineBytes: config.maxMessageBytes })
+  // Lines past the message limit are still read whole (up to 64 MiB), so their dead letters lose nothing and can be replayed after a fix.
+  if (path) return createFileSource({ path, follow: config.follow, maxLineBytes: Math.max(config.maxMessageBytes, 64 << 20) })
   const { createKafkaSource, parsePartitionSpec } = await import('../../operators/kafka-source.ts')
   return createKafkaSource({
     brokers: config.kafka.brokers,
@@ -113,6 +114,9 @@ export async function createVectorStore(config: Config, ctx: AdapterContext): Pr
   }
 }
 
-export async function createDeadLetterSink(_config: Config, _ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
-  return undefined
+/** A Kafka job also publishes its dead letters to a dead-letter topic; every job keeps them in its checkpoint store. */
+export async function createDeadLetterSink(config: Config, _ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
+  if (config.source !== 'kafka' || !config.kafka.dlqEnabled) return undefined
+  const { createKafkaDeadLetterSink, deadLetterTopicFor } = await import('./kafka-dead-letter-sink.ts')
+  return createKafkaDeadLetterSink({ brokers: config.kafka.brokers, topic: deadLetterTopicFor(config.kafka.topics, config.kafka.dlqTopic), properties: config.kafka.properties })
 }

@@ -17,5 +17,6 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: Loader }
   produce: { summary: 'Publish raw HDFS log files to Kafka in the message format', load: async () => (await import('./produce.ts')).command },
   checkpoint: { summary: 'Show or reset a job checkpoint (positions, batches, timings)', load: async () => (await import('./checkpoint.ts')).command },
   'serve-embeddings': { summary: 'Serve the built-in embedder over HTTP on the embedding service contract', load: async () => (await import('./serve-embeddings.ts')).command },
+  dlq: { summary: 'List dead letters, or replay them after a fix', load: async () => (await import('./dlq.ts')).command },
   config: { summary: 'Print the configuration as it resolves (secrets masked), or the reference table', load: async () => (await import('./config-command.ts')).command },
 }

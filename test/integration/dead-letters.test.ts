@@ -1,0 +1,60 @@
+/**
+ * Dead letters: the Kafka dead-letter topic with its headers, `dlq list`, and
+ * `dlq replay` after a fix (here: a larger message limit).
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { runCli, summaryOf } from '../helpers/cli.ts'
+import { kcatConsumeAll, kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
+
+const long = JSON.stringify({ text: `Receiving block blk_42 ${'x'.repeat(200)}`, timestamp: '2025-09-27T10:30:45.123' })
+
+test('malformed Kafka messages go to <topic>.dlq with reason and origin headers; replay after a fix re-feeds them', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName()
+  await broker.createTopic(topic, 1)
+  await broker.createTopic(`${topic}.dlq`, 1)
+  const dir = tempDir(t)
+  const job = ['--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
+  const run = (extra: string[]) => runCli(['run', ...job, '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s', ...extra])
+  await kcatProduce(broker.bootstrap, topic, [`k1\t${JSON.stringify({ text: 'fine line', timestamp: 't' })}`, `k2\t${long}`, 'k3\t{"text": broken'], { keyed: true })
+  const first = await run(['--max-message-bytes', '150'])
+  assert.equal(first.code, 0, first.stderr)
+  assert.equal(summaryOf(first).deadLettered, 2)
+
+  const dlq = await kcatConsumeAll(broker.bootstrap, `${topic}.dlq`)
+  assert.equal(dlq.length, 2)
+  const oversized = dlq.find((m) => m.key === 'k2')!
+  assert.equal(oversized.value, long, 'the original value')
+  for (const h of ['reason=oversized', `topic=${topic}`, 'partition=0', 'offset=1']) assert.ok(oversized.headers.includes(h), `header ${h} in ${oversized.headers}`)
+  assert.ok(dlq.find((m) => m.key === 'k3')!.headers.includes('reason=bad-json'))
+
+  const listed = await runCli(['dlq', 'list', '--json', ...job])
+  const letters = JSON.parse(listed.stdout) as Array<{ partition: string; offset: number; reason: string }>
+  assert.deepEqual(letters.map((l) => [l.partition, l.offset, l.reason]), [[`${topic}/0`, 1, 'oversized'], [`${topic}/0`, 2, 'bad-json']])
+
+  const replay = await runCli(['dlq', 'replay', '--json', ...job, '--max-message-bytes', '100000'])
+  assert.equal(replay.code, 0, replay.stderr)
+  assert.deepEqual(JSON.parse(replay.stdout), { replayed: 1, stillMalformed: 1, to: 'their topics' })
+  const second = await run(['--max-message-bytes', '100000'])
+  assert.equal(summaryOf(second).stored, 1, 'the replayed message is stored')
+  const left = JSON.parse((await runCli(['dlq', 'list', '--json', ...job])).stdout) as Array<{ reason: string }>
+  assert.deepEqual(left.map((l) => l.reason), ['bad-json'], 'what is still malformed stays')
+})
+
+test('a file job replays its dead letters into a file', async (t) => {
+  const dir = tempDir(t)
+  const input = join(dir, 'in.log')
+  writeFileSync(input, `${long}\n{"text": broken\n`)
+  const job = ['--source', `file:${input}`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
+  assert.equal(summaryOf(await runCli(['run', ...job, '--no-http', '--max-message-bytes', '150'])).deadLettered, 2)
+  const refused = await runCli(['dlq', 'replay', ...job])
+  assert.equal(refused.code, 2)
+  const out = join(dir, 'replayed.log')
+  const replay = await runCli(['dlq', 'replay', ...job, '--to-file', out, '--max-message-bytes', '100000'])
+  assert.equal(replay.code, 0, replay.stderr)
+  assert.equal(readFileSync(out, 'utf8'), `${long}\n`)
+})
