@@ -18,5 +18,6 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: Loader }
   checkpoint: { summary: 'Show or reset a job checkpoint (positions, batches, timings)', load: async () => (await import('./checkpoint.ts')).command },
   'serve-embeddings': { summary: 'Serve the built-in embedder over HTTP on the embedding service contract', load: async () => (await import('./serve-embeddings.ts')).command },
   dlq: { summary: 'List dead letters, or replay them after a fix', load: async () => (await import('./dlq.ts')).command },
+  'score-service': { summary: 'Score log lines against the stored history over HTTP (anomaly detection)', load: async () => (await import('./score-service.ts')).command },
   config: { summary: 'Print the configuration as it resolves (secrets masked), or the reference table', load: async () => (await import('./config-command.ts')).command },
 }
