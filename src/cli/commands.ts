@@ -19,5 +19,8 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: Loader }
   'serve-embeddings': { summary: 'Serve the built-in embedder over HTTP on the embedding service contract', load: async () => (await import('./serve-embeddings.ts')).command },
   dlq: { summary: 'List dead letters, or replay them after a fix', load: async () => (await import('./dlq.ts')).command },
   'score-service': { summary: 'Score log lines against the stored history over HTTP (anomaly detection)', load: async () => (await import('./score-service.ts')).command },
+  view: { summary: 'Page through stored entries', load: async () => (await import('./view.ts')).command },
+  stats: { summary: 'Counts, duplicate ratio and vector distributions of the stored entries (--html for charts)', load: async () => (await import('./stats.ts')).command },
+  collections: { summary: 'List, inspect, create, delete or count collections', load: async () => (await import('./collections.ts')).command },
   config: { summary: 'Print the configuration as it resolves (secrets masked), or the reference table', load: async () => (await import('./config-command.ts')).command },
 }

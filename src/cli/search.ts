@@ -8,14 +8,20 @@ import { configHelp, loadConfig } from '../config.ts'
 import { LogstreamError } from '../errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
+import { FILTER_FLAGS, filterFromFlags } from './filter-flags.ts'
 
-const HELP = `Usage: logstream search "TEXT" [-k N] [--json]
+const HELP = `Usage: logstream search "TEXT" [-k N] [--level ERROR] [--node-type datanode] [--since ISO] [--until ISO] [--json]
 
-Embeds TEXT with the configured embedder and prints the k nearest stored log lines.
+Embeds TEXT with the configured embedder and prints the k nearest stored log lines,
+against the embedded store or Qdrant (filters are pushed down as payload filters).
 
 Options:
-  -k, --limit N   how many lines (default 5)
-  --json          one JSON document instead of a table
+  -k, --limit N      how many lines (default 5)
+  --level L          only lines of this level
+  --node-type T      only lines of this node type
+  --filter K=V,...   the same as filters: level, node_type, source, since, until
+  --since, --until   only lines with timestamps in this range (ISO)
+  --json             one JSON document instead of a table
 ${configHelp()}
 `
 
@@ -23,7 +29,7 @@ export const command: Command = {
   name: 'search',
   summary: 'Nearest stored log lines to a text',
   async run(argv) {
-    const args = parseArgs(argv, { flags: { limit: 'value', json: 'bool' }, aliases: { k: 'limit' } })
+    const args = parseArgs(argv, { flags: { limit: 'value', json: 'bool', ...FILTER_FLAGS }, aliases: { k: 'limit' } })
     if (args.flags.has('help')) {
       process.stdout.write(HELP)
       return 0
@@ -38,7 +44,7 @@ export const command: Command = {
     const embedder = await createEmbedder(config, { logger })
     try {
       const [vector] = await embedder.embed([text])
-      const hits = await store.search(vector!, { k })
+      const hits = await store.search(vector!, { k, filter: filterFromFlags(args.flags) })
       if (args.flags.get('json')?.at(-1) === 'true') {
         process.stdout.write(`${JSON.stringify({ query: text, results: hits.map((h) => ({ id: h.id, score: h.score, ...h.payload })) }, null, 2)}\n`)
         return 0

@@ -1,0 +1,207 @@
+/**
+ * `logstream stats [--html FILE]`: what the store holds — counts by level, node
+ * type, source and HDFS event template; the duplicate ratio from the
+ * checkpoint history; the distributions of vector norms and of the distance
+ * of each line to its nearest other line. `--html` writes a self-contained page
+ * with the same figures as charts (inline SVG, no external resources).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { Command } from './commands.ts'
+import { parseArgs } from './args.ts'
+import { configHelp, loadConfig, type Config } from '../config.ts'
+import { LogstreamError } from '../errors.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { createVectorStore, jobIdentity } from '../adapters/factory.ts'
+import type { ScoredPoint, VectorStore } from '../../operators/contracts.ts'
+import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+
+export interface Stats {
+  collection: string
+  points: number
+  byLevel: Record<string, number>
+  byNodeType: Record<string, number>
+  bySource: Record<string, number>
+  byTemplate: Record<string, number>
+  duplicates: { received: number; skipped: number; ratio: number | null; batches: number } | null
+  norms: Histogram
+  nearestDistance: Histogram & { sampled: number }
+}
+
+export interface Histogram {
+  min: number
+  max: number
+  mean: number
+  buckets: Array<{ from: number; to: number; count: number }>
+}
+
+/** HDFS event templates (`<*>` is any text), most specific first, from the bundled LogHub files. */
+export function loadTemplates(): Array<{ id: string; pattern: RegExp; template: string }> {
+  const out: Array<{ id: string; pattern: RegExp; template: string }> = []
+  for (const file of ['HDFS_2k.log_templates.csv', 'HDFS_templates.csv']) {
+    const url = new URL(`../../data/hdfs/${file}`, import.meta.url)
+    if (!existsSync(url)) continue
+    for (const row of readFileSync(url, 'utf8').split(/\r?\n/).slice(1).filter(Boolean)) {
+      const comma = row.indexOf(',')
+      const id = row.slice(0, comma)
+      const template = row.slice(comma + 1).replace(/^"|"$/g, '')
+      if (out.some((t) => t.template === template)) continue
+      const source = template.split('<*>').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+')).join('.*?')
+      out.push({ id: file.startsWith('HDFS_2k') ? id : `${id}*`, pattern: new RegExp(`^${source}$`, 's'), template })
+    }
+  }
+  return out.sort((a, b) => b.template.replace(/<\*>/g, '').length - a.template.replace(/<\*>/g, '').length)
+}
+
+export function templateOf(text: string, templates: ReturnType<typeof loadTemplates>): string {
+  const t = templates.find((x) => x.pattern.test(text))
+  return t ? `${t.id} ${t.template}` : 'other'
+}
+
+export function histogram(values: readonly number[], buckets = 20): Histogram {
+  if (values.length === 0) return { min: 0, max: 0, mean: 0, buckets: [] }
+  const min = Math.min(...values)
+  const max = Math.max(...values)
+  const width = max > min ? (max - min) / buckets : 1
+  const out = Array.from({ length: max > min ? buckets : 1 }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, count: 0 }))
+  for (const v of values) out[Math.min(out.length - 1, Math.floor((v - min) / width))]!.count++
+  return { min, max, mean: values.reduce((a, b) => a + b, 0) / values.length, buckets: out }
+}
+
+const tally = (map: Record<string, number>, key: string) => void (map[key] = (map[key] ?? 0) + 1)
+
+export async function collectStats(store: VectorStore, config: Config, opts: { sample: number }): Promise<Stats> {
+  const templates = loadTemplates()
+  const stats: Omit<Stats, 'norms' | 'nearestDistance' | 'duplicates'> = { collection: config.collection, points: 0, byLevel: {}, byNodeType: {}, bySource: {}, byTemplate: {} }
+  const norms: number[] = []
+  const sample: ScoredPoint[] = []
+  let after: string | undefined
+  for (;;) {
+    const page = await store.scroll({ limit: 1000, after, withVector: true })
+    for (const p of page.points) {
+      stats.points++
+      tally(stats.byLevel, p.payload.log_level ?? 'unknown')
+      tally(stats.byNodeType, p.payload.node_type ?? 'unknown')
+      tally(stats.bySource, p.payload.source ?? 'unknown')
+      tally(stats.byTemplate, templateOf(p.payload.text ?? '', templates))
+      if (p.vector) norms.push(Math.sqrt(p.vector.reduce((s, x) => s + x * x, 0)))
+      // An evenly spread sample for the nearest-neighbour distances (reservoir sampling, seeded by position).
+      if (sample.length < opts.sample) sample.push(p)
+      else {
+        const j = (stats.points * 2654435761) % stats.points
+        if (j < opts.sample) sample[j] = p
+      }
+    }
+    if (!page.next) break
+    after = page.next
+  }
+  const distances: number[] = []
+  for (const p of sample) {
+    if (!p.vector) continue
+    const hits = await store.search(p.vector, { k: 2 })
+    const other = hits.find((h) => h.id !== p.id)
+    if (other) distances.push(1 - other.score)
+  }
+  return { ...stats, duplicates: duplicateHistory(config), norms: histogram(norms), nearestDistance: { ...histogram(distances), sampled: distances.length } }
+}
+
+/** Skipped and received counts of the job's recent committed batches, from its checkpoint. */
+function duplicateHistory(config: Config): Stats['duplicates'] {
+  const path = checkpointPath(config.checkpointDir, config.job)
+  if (!existsSync(path)) return null
+  const store = openCheckpointStore({ path, identity: jobIdentity(config), readonly: true })
+  try {
+    const batches = store.recentBatches(1000).filter((b) => b.counts)
+    const received = batches.reduce((s, b) => s + b.counts!.received, 0)
+    const skipped = batches.reduce((s, b) => s + b.counts!.skippedExisting + b.counts!.duplicatesInBatch, 0)
+    return { received, skipped, ratio: received ? skipped / received : null, batches: batches.length }
+  } finally {
+    store.close()
+  }
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+
+function barChart(id: string, title: string, rows: Array<[string, number]>): string {
+  const max = Math.max(1, ...rows.map(([, v]) => v))
+  const height = 22 * rows.length + 10
+  const bars = rows
+    .map(([label, v], i) => {
+      const w = Math.max(1, (v / max) * 460)
+      return `<g transform="translate(0 ${i * 22 + 4})"><text x="0" y="14" class="l">${esc(label.length > 60 ? `${label.slice(0, 57)}…` : label)}</text><rect x="330" y="2" width="${w.toFixed(1)}" height="16" rx="2"/><text x="${(336 + w).toFixed(1)}" y="14" class="v">${v.toLocaleString('en-US')}</text></g>`
+    })
+    .join('')
+  return `<section><h2>${esc(title)}</h2><svg id="${id}" class="chart" width="860" height="${height}" viewBox="0 0 860 ${height}" role="img" aria-label="${esc(title)}">${bars}</svg></section>`
+}
+
+function histogramChart(id: string, title: string, h: Histogram, unit: string): string {
+  const max = Math.max(1, ...h.buckets.map((b) => b.count))
+  const bw = h.buckets.length ? 800 / h.buckets.length : 800
+  const bars = h.buckets.map((b, i) => `<rect x="${(30 + i * bw).toFixed(1)}" y="${(170 - (b.count / max) * 150).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${((b.count / max) * 150).toFixed(1)}"><title>${b.from.toFixed(3)}–${b.to.toFixed(3)}: ${b.count}</title></rect>`).join('')
+  return `<section><h2>${esc(title)}</h2><svg id="${id}" class="chart" width="860" height="200" viewBox="0 0 860 200" role="img" aria-label="${esc(title)}">${bars}<text x="30" y="192" class="v">${h.min.toFixed(3)}${unit}</text><text x="830" y="192" class="v" text-anchor="end">${h.max.toFixed(3)}${unit}</text></svg><p>mean ${h.mean.toFixed(4)}${unit}</p></section>`
+}
+
+export function statsHtml(s: Stats): string {
+  const sorted = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1])
+  const dup = s.duplicates
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>logstream stats: ${esc(s.collection)}</title><link rel="icon" href="data:,">
+<style>body{font:14px/1.45 system-ui,sans-serif;color:#1d2330;margin:24px;background:#f7f8fa}section{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:12px 16px;margin:0 0 16px;max-width:900px}
+h1{font-size:20px}h2{font-size:13px;text-transform:uppercase;color:#667085;letter-spacing:.04em;margin:0 0 8px}rect{fill:#2e6ee6}.l{font-size:12px;fill:#1d2330}.v{font-size:11px;fill:#667085}</style></head>
+<body><h1>logstream stats — ${esc(s.collection)}</h1>
+<section><h2>Summary</h2><p id="summary"><b>${s.points.toLocaleString('en-US')}</b> points. ${dup ? `Duplicate ratio over the last ${dup.batches} batches: <b>${dup.ratio === null ? '–' : `${(dup.ratio * 100).toFixed(1)}%`}</b> (${dup.skipped.toLocaleString('en-US')} of ${dup.received.toLocaleString('en-US')} messages skipped).` : 'No checkpoint history for this job.'}</p></section>
+${barChart('by-level', 'By level', sorted(s.byLevel))}
+${barChart('by-node-type', 'By node type', sorted(s.byNodeType))}
+${barChart('by-source', 'By source', sorted(s.bySource))}
+${barChart('by-template', 'By HDFS event template', sorted(s.byTemplate))}
+${histogramChart('norms', 'Vector norms', s.norms, '')}
+${histogramChart('nearest', `Cosine distance to the nearest other line (${s.nearestDistance.sampled} sampled)`, s.nearestDistance, '')}
+</body></html>
+`
+}
+
+function printTable(title: string, m: Record<string, number>): string {
+  const rows = Object.entries(m).sort((a, b) => b[1] - a[1])
+  return [`${title}:`, ...rows.map(([k, v]) => `  ${String(v).padStart(9)}  ${k}`)].join('\n')
+}
+
+export const command: Command = {
+  name: 'stats',
+  summary: 'Counts, duplicate ratio and vector distributions of the stored entries',
+  async run(argv) {
+    const args = parseArgs(argv, { flags: { html: 'value', json: 'bool', sample: 'value' } })
+    if (args.flags.has('help')) {
+      process.stdout.write(`Usage: logstream stats [--html FILE] [--json] [--sample N] [options]\n\n${configHelp()}\n`)
+      return 0
+    }
+    const sample = Number(args.flags.get('sample')?.at(-1) ?? 500)
+    if (!Number.isInteger(sample) || sample < 0) throw new LogstreamError('USAGE', '--sample must be a whole number')
+    const config = loadConfig({ flags: args.flags, env: process.env })
+    const store: VectorStore = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) })
+    try {
+      const s = await collectStats(store, config, { sample })
+      const html = args.flags.get('html')?.at(-1)
+      if (html) writeFileSync(html, statsHtml(s))
+      if (args.flags.get('json')?.at(-1) === 'true') process.stdout.write(`${JSON.stringify(s, null, 2)}\n`)
+      else {
+        const d = s.duplicates
+        process.stdout.write(
+          [
+            `${s.collection}: ${s.points} points`,
+            d ? `duplicate ratio: ${d.ratio === null ? '–' : `${(d.ratio * 100).toFixed(1)}%`} over ${d.batches} batches` : 'no checkpoint history',
+            printTable('by level', s.byLevel),
+            printTable('by node type', s.byNodeType),
+            printTable('by source', s.bySource),
+            printTable('by HDFS event template', s.byTemplate),
+            `vector norms: min ${s.norms.min.toFixed(4)}, mean ${s.norms.mean.toFixed(4)}, max ${s.norms.max.toFixed(4)}`,
+            `nearest-neighbour cosine distance (${s.nearestDistance.sampled} sampled): min ${s.nearestDistance.min.toFixed(4)}, mean ${s.nearestDistance.mean.toFixed(4)}, max ${s.nearestDistance.max.toFixed(4)}`,
+            html ? `charts written to ${html}` : '',
+          ]
+            .filter(Boolean)
+            .join('\n') + '\n',
+        )
+      }
+      return 0
+    } finally {
+      await store.close()
+    }
+  },
+}
