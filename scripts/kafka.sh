@@ -143,7 +143,7 @@ case "$cmd" in
     name="${2:?topic name}"
     partitions="${3:-1}"
     java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.TopicCommand \
-      --bootstrap-server "127.0.0.1:$(cat "$RUN/port")" --create --if-not-exists --topic "$name" --partitions "$partitions" --replication-factor 1 >&2
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --create --if-not-exists --topic "$name" --partitions "$partitions" --replication-factor 1 >&2
     ;;
   *) echo "usage: scripts/kafka.sh fetch|start|restart|stop|status|bootstrap|create-topic NAME [PARTITIONS]" >&2; exit 2 ;;
 esac

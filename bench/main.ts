@@ -1,0 +1,271 @@
+/**
+ * `npm run bench`: throughput, latency and memory of logstream against the
+ * ceiling measured in the same run on the same data.
+ *
+ * Generates realistic HDFS traffic (bench/hdfs-traffic.ts), loads it into
+ * topics of a real Kafka broker (scripts/kafka.sh, or BENCH_KAFKA=host:port),
+ * and runs each row in a process of its own:
+ *   1 ceiling  a bare librdkafka consumer reading and JSON-parsing the messages
+ *   2 engine   the job with a no-op embedder and the embedded store
+ *   3          the job with the built-in embedder and the embedded store
+ *   4          the job with the HTTP embedder (serve-embeddings) and the Qdrant stand-in
+ *   5 replay   row 2's data again, everything already stored
+ *   6 latency  p50/p99 from Kafka timestamp to sink acknowledgement at a fixed offered rate
+ *   7 memory   peak RSS while a backlog drains
+ * then scaling figures (batch size, partitions, one or two instances).
+ * Prints a table and writes bench-results/latest.json.
+ *
+ * Sizes: BENCH_MESSAGES (200000), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
+ * BENCH_RATE (5000 msg/s) for BENCH_RATE_SECONDS (20), BENCH_DUPLICATES (0.1); BENCH_QUICK=1 shrinks all.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { hdfsTraffic } from './hdfs-traffic.ts'
+import { parseRecord } from '../operators/parse.ts'
+import type { RowResult, Task } from './worker.ts'
+import { startEmbeddingServer } from '../src/cli/serve-embeddings.ts'
+import { connectProducer } from '../src/adapters/kafka-producer.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const quick = process.env.BENCH_QUICK === '1'
+const num = (name: string, dflt: number, small: number) => Number(process.env[name] ?? (quick ? small : dflt))
+const N = num('BENCH_MESSAGES', 200_000, 20_000)
+const BACKLOG = num('BENCH_BACKLOG', 1_000_000, 50_000)
+const HTTP_N = num('BENCH_HTTP_MESSAGES', 50_000, 5_000)
+const RATE = num('BENCH_RATE', 5000, 2000)
+const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
+const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
+
+interface Row extends RowResult {
+  name: string
+  note?: string
+}
+
+const work = mkdtempSync(join(tmpdir(), 'logstream-bench-'))
+let brokers = process.env.BENCH_KAFKA ?? ''
+const kafkaEnv = { ...process.env, LOGSTREAM_KAFKA_RUN: join(work, 'kafka') }
+
+function log(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`)
+}
+
+/** Messages (key TAB JSON value) of HDFS traffic, written to a file for kcat. */
+function writeMessages(path: string, count: number, seed: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(path)
+    out.on('error', reject)
+    let i = 0
+    const lines = hdfsTraffic({ count, duplicateShare: DUPLICATES, seed })
+    const write = () => {
+      let ok = true
+      while (ok) {
+        const next = lines.next()
+        if (next.done) return out.end(resolve)
+        const parsed = parseRecord({ partition: 'g', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(next.value) }, { maxMessageBytes: 1 << 20 })
+        i++
+        if ('entry' in parsed) ok = out.write(`${parsed.entry.block_id}\t${JSON.stringify(parsed.entry)}\n`)
+      }
+      out.once('drain', write)
+    }
+    write()
+  })
+}
+
+function createTopic(name: string, partitions: number): void {
+  execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'create-topic', name, String(partitions)], { env: { ...kafkaEnv, KAFKA_BOOTSTRAP: brokers }, stdio: 'ignore' })
+}
+
+async function loadTopic(name: string, partitions: number, count: number, seed: number): Promise<void> {
+  createTopic(name, partitions)
+  const file = join(work, `${name}.tsv`)
+  await writeMessages(file, count, seed)
+  const started = performance.now()
+  execFileSync('kcat', ['-P', '-b', brokers, '-t', name, '-K', '\t', '-z', 'lz4', '-X', 'queue.buffering.max.messages=1000000', '-X', 'linger.ms=50', '-l', file], { stdio: 'ignore', maxBuffer: 1 << 20 })
+  rmSync(file)
+  log(`loaded ${count} messages into ${name} (${partitions} partitions) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+
+function runWorker(task: Task): Promise<RowResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/worker.ts'), JSON.stringify(task)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1)
+      if (code !== 0 || !line) return reject(new Error(`worker for ${JSON.stringify(task).slice(0, 200)} exited ${code}`))
+      resolve(JSON.parse(line) as RowResult)
+    })
+  })
+}
+
+/** Flags of a job row reading `topic` from its start and stopping when drained. */
+function jobFlags(topic: string, partitions: number, dir: string, more: Record<string, string> = {}): Record<string, string[]> {
+  const flags: Record<string, string> = {
+    source: 'kafka',
+    brokers,
+    topics: topic,
+    partitions: `${topic}:0-${partitions - 1}`,
+    'data-dir': join(dir, 'data'),
+    'checkpoint-dir': join(dir, 'checkpoints'),
+    embedder: 'none',
+    'batch-size': '1000',
+    trigger: '1s',
+    'max-in-flight': '5000',
+    'stop-when-idle': '2s',
+    'log-level': 'warn',
+    ...more,
+  }
+  return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, [v]]))
+}
+
+function table(rows: Row[], ceiling: number): string {
+  const head = ['row', 'messages', 'msg/s', 'CPU µs/msg', 'vs ceiling', 'p50 ms', 'p99 ms', 'peak RSS MB', 'embed calls', 'sink writes', 'note']
+  const lines = rows.map((r) => [
+    r.name,
+    String(r.messages),
+    Math.round(r.messages / r.seconds).toLocaleString('en-US'),
+    ((r.cpuSeconds / r.messages) * 1e6).toFixed(1),
+    `${((r.messages / r.seconds / ceiling) * 100).toFixed(0)}%`,
+    r.latencyMs ? r.latencyMs.p50.toFixed(0) : '',
+    r.latencyMs ? r.latencyMs.p99.toFixed(0) : '',
+    r.peakRssMb.toFixed(0),
+    r.embedCalls === undefined ? '' : String(r.embedCalls),
+    r.sinkWrites === undefined ? '' : String(r.sinkWrites),
+    r.note ?? '',
+  ])
+  const all = [head, ...lines]
+  const widths = head.map((_, i) => Math.max(...all.map((l) => l[i]!.length)))
+  const fmt = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
+  return [fmt(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...lines.map(fmt)].join('\n')
+}
+
+async function main(): Promise<void> {
+  if (!brokers) {
+    execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'fetch'], { stdio: 'inherit' })
+    brokers = execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'start'], { env: kafkaEnv, encoding: 'utf8' }).trim().split('\n').at(-1)!
+  }
+  log(`broker ${brokers}; ${N} messages a row, ${(DUPLICATES * 100).toFixed(0)}% duplicates, ${cpus().length} cores`)
+  const rows: Row[] = []
+  const scaling: Row[] = []
+  const fresh = (name: string) => {
+    const dir = join(work, name)
+    mkdirSync(dir, { recursive: true })
+    return dir
+  }
+  try {
+    await loadTopic('bench-3', 3, N, 1)
+    const ceiling = await runWorker({ kind: 'ceiling', brokers, topic: 'bench-3', partitions: 3, expected: N })
+    rows.push({ name: '1 ceiling: bare consumer + JSON.parse', ...ceiling })
+    const ceilingRate = ceiling.messages / ceiling.seconds
+    log(`ceiling ${Math.round(ceilingRate)} msg/s`)
+
+    const engineDir = fresh('engine')
+    rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: jobFlags('bench-3', 3, engineDir) })) })
+    rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: jobFlags('bench-3', 3, fresh('builtin'), { embedder: 'builtin' }) })) })
+
+    await loadTopic('bench-http', 3, HTTP_N, 2)
+    const embeddings = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 384 })
+    const { startQdrantStandIn } = await import('../test/helpers/qdrant-stand-in.ts')
+    const qdrant = await startQdrantStandIn()
+    try {
+      const httpRow = await runWorker({
+        kind: 'job',
+        brokers,
+        topic: 'bench-http',
+        partitions: 3,
+        expected: HTTP_N,
+        flags: jobFlags('bench-http', 3, fresh('http'), { embedder: 'http', 'embedding-url': `${embeddings.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrant.url, collection: 'bench' }),
+      })
+      rows.push({ name: '4 HTTP embedder + Qdrant stand-in', ...httpRow, note: `${HTTP_N} msgs; stand-in validates every request` })
+    } finally {
+      await embeddings.close()
+      await qdrant.close()
+    }
+
+    // Replay: another job (a fresh checkpoint) over row 2's data into row 2's store.
+    const replay = await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: { ...jobFlags('bench-3', 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } })
+    rows.push({ name: '5 replay: everything already stored', ...replay })
+
+    // Latency at a fixed offered rate, with a 1 s trigger.
+    createTopic('bench-latency', 3)
+    const latencyRun = runWorker({
+      kind: 'job',
+      brokers,
+      topic: 'bench-latency',
+      partitions: 3,
+      expected: RATE * RATE_SECONDS,
+      latencies: true,
+      flags: jobFlags('bench-latency', 3, fresh('latency'), { embedder: 'builtin', trigger: '1s', 'stop-when-idle': '3s', 'starting-offsets': 'earliest' }),
+    })
+    await new Promise((r) => setTimeout(r, 2500))
+    const producer = await connectProducer({ brokers, properties: { 'linger.ms': '5' } })
+    const lines = hdfsTraffic({ count: RATE * RATE_SECONDS, duplicateShare: DUPLICATES, seed: 3 })
+    const tick = 50
+    const perTick = Math.round((RATE * tick) / 1000)
+    const started = performance.now()
+    for (let sent = 0; sent < RATE * RATE_SECONDS; ) {
+      const chunk = []
+      for (let i = 0; i < perTick; i++) {
+        const l = lines.next()
+        if (l.done) break
+        const p = parseRecord({ partition: 'g', offset: sent + i, nextOffset: 0, key: null, value: Buffer.from(l.value) }, { maxMessageBytes: 1 << 20 })
+        if ('entry' in p) chunk.push({ topic: 'bench-latency', key: p.entry.block_id, value: Buffer.from(JSON.stringify(p.entry)) })
+      }
+      if (chunk.length === 0) break
+      void producer.send(chunk)
+      sent += perTick
+      const due = started + (sent / RATE) * 1000
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+    }
+    await producer.close()
+    const latency = await latencyRun
+    rows.push({ name: `6 latency at ${RATE} msg/s offered, 1 s trigger`, ...latency, note: 'built-in embedder' })
+
+    // Memory while a backlog drains.
+    await loadTopic('bench-backlog', 6, BACKLOG, 4)
+    rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: 'bench-backlog', partitions: 6, expected: BACKLOG, flags: jobFlags('bench-backlog', 6, fresh('backlog')) })) })
+
+    // Scaling: batch size, partitions, instances (engine configuration).
+    for (const size of [100, 1000, 5000]) {
+      scaling.push({ name: `batch ${size}`, ...(await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: jobFlags('bench-3', 3, fresh(`batch-${size}`), { 'batch-size': String(size), 'max-in-flight': String(Math.max(5000, size * 3)) }) })) })
+    }
+    await loadTopic('bench-1', 1, N, 5)
+    await loadTopic('bench-6', 6, N, 6)
+    for (const [topic, p] of [['bench-1', 1], ['bench-3', 3], ['bench-6', 6]] as const) {
+      scaling.push({ name: `${p} partition${p > 1 ? 's' : ''}`, ...(await runWorker({ kind: 'job', brokers, topic, partitions: p, expected: N, flags: jobFlags(topic, p, fresh(`parts-${p}`)) })) })
+    }
+    const one = await runWorker({ kind: 'job', brokers, topic: 'bench-6', partitions: 6, expected: N, flags: jobFlags('bench-6', 6, fresh('one-instance')) })
+    scaling.push({ name: '1 instance, partitions 0-5', ...one })
+    const twoDir = fresh('two-instances')
+    const [a, b] = await Promise.all(
+      [0, 3].map((from) =>
+        runWorker({ kind: 'job', brokers, topic: 'bench-6', partitions: 6, expected: N, flags: { ...jobFlags('bench-6', 6, twoDir), partitions: [`bench-6:${from}-${from + 2}`], 'checkpoint-dir': [join(twoDir, `cp-${from}`)], 'data-dir': [join(twoDir, `data-${from}`)] } }),
+      ),
+    )
+    scaling.push({ name: '2 instances, partitions 0-2 and 3-5', messages: a!.messages + b!.messages, seconds: Math.max(a!.seconds, b!.seconds), cpuSeconds: a!.cpuSeconds + b!.cpuSeconds, peakRssMb: Math.max(a!.peakRssMb, b!.peakRssMb), note: 'own stores; 2 cores shared' })
+
+    const report = [
+      `logstream benchmark — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`,
+      `${N.toLocaleString('en-US')} messages a row (HDFS traffic, ${(DUPLICATES * 100).toFixed(0)}% exact duplicates), ceiling ${Math.round(ceilingRate).toLocaleString('en-US')} msg/s`,
+      '',
+      table(rows, ceilingRate),
+      '',
+      'Scaling (engine configuration):',
+      '',
+      table(scaling, ceilingRate),
+    ].join('\n')
+    process.stdout.write(`${report}\n`)
+    mkdirSync(join(ROOT, 'bench-results'), { recursive: true })
+    writeFileSync(join(ROOT, 'bench-results/latest.json'), JSON.stringify({ at: new Date().toISOString(), messages: N, duplicates: DUPLICATES, ceiling: ceilingRate, rows, scaling }, null, 2))
+    writeFileSync(join(ROOT, 'bench-results/latest.md'), `${report}\n`)
+  } finally {
+    if (!process.env.BENCH_KAFKA) execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'stop'], { env: kafkaEnv, stdio: 'ignore' })
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+await main()

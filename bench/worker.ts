@@ -1,0 +1,111 @@
+/**
+ * One benchmark row in a process of its own, so its CPU time and peak memory
+ * are its own. Reads its task as JSON from argv, prints one JSON result line.
+ */
+import { pino } from 'pino'
+import KafkaJs from '@confluentinc/kafka-javascript'
+import type { KafkaConsumer as KafkaConsumerType } from '@confluentinc/kafka-javascript'
+import { loadConfig } from '../src/config.ts'
+import { runJob } from '../src/main.ts'
+import type { Embedder, VectorStore } from '../operators/contracts.ts'
+import { createEmbedder, createVectorStore } from '../src/adapters/factory.ts'
+
+export interface Task {
+  readonly kind: 'ceiling' | 'job'
+  readonly brokers: string
+  readonly topic: string
+  readonly partitions: number
+  readonly expected: number
+  /** For jobs: flags as `loadConfig` takes them. */
+  readonly flags?: Record<string, string[]>
+  /** Record end-to-end latencies (ms) of every message. */
+  readonly latencies?: boolean
+}
+
+export interface RowResult {
+  messages: number
+  seconds: number
+  cpuSeconds: number
+  peakRssMb: number
+  embedCalls?: number
+  sinkWrites?: number
+  stored?: number
+  skipped?: number
+  latencyMs?: { p50: number; p99: number; max: number; n: number }
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+async function ceiling(task: Task): Promise<RowResult> {
+  const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
+  const c = new KafkaConsumer({ 'bootstrap.servers': task.brokers, 'group.id': 'bench-ceiling', 'enable.auto.commit': false } as never, {})
+  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())))
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  c.assign(Array.from({ length: task.partitions }, (_, partition) => ({ topic: task.topic, partition, offset: 0 })) as never)
+  c.setDefaultConsumeTimeout(100)
+  let seen = 0
+  let parsed = 0
+  while (seen < task.expected) {
+    const messages = await new Promise<Array<{ value: Buffer | null }>>((resolve, reject) => c.consume(1000, (err, m) => (err ? reject(err) : resolve(m))))
+    for (const m of messages) {
+      if (m.value && JSON.parse(m.value.toString('utf8'))) parsed++
+      seen++
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  await new Promise<void>((r) => c.disconnect(() => r()))
+  return { messages: parsed, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024 }
+}
+
+async function job(task: Task): Promise<RowResult> {
+  const config = loadConfig({ flags: new Map(Object.entries(task.flags ?? {})) })
+  const logger = pino({ level: 'warn' })
+  let embedCalls = 0
+  let sinkWrites = 0
+  // Counting wrappers: the replay row must show that nothing was embedded and nothing written.
+  const inner = await createEmbedder(config, { logger })
+  const embedder: Embedder = { name: inner.name, dim: inner.dim, embed: (texts, o) => (embedCalls++, inner.embed(texts, o)), close: inner.close?.bind(inner) }
+  const innerStore = await createVectorStore(config, { logger })
+  const store: VectorStore = Object.assign(Object.create(innerStore) as VectorStore, {
+    upsert: (points: Parameters<VectorStore['upsert']>[0]) => (sinkWrites++, innerStore.upsert(points)),
+  })
+  let firstRecordAt = 0
+  let lastCommitAt = 0
+  const latencies: number[] = []
+  const cpu0 = process.cpuUsage()
+  const summary = await runJob(config, {
+    logger,
+    services: { embedder, store },
+    hooks: {
+      onBoundary(boundary, batch) {
+        if (boundary === 'after-fetch' && firstRecordAt === 0) firstRecordAt = batch.openedAt
+        if (boundary === 'after-checkpoint') {
+          lastCommitAt = performance.now()
+          if (task.latencies) {
+            const now = Date.now()
+            for (const e of batch.entries) if (e.record.timestampMs) latencies.push(now - e.record.timestampMs)
+          }
+        }
+      },
+    },
+  })
+  const cpu = process.cpuUsage(cpu0)
+  const sorted = latencies.sort((a, b) => a - b)
+  return {
+    messages: summary.received,
+    seconds: (lastCommitAt - firstRecordAt) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    embedCalls,
+    sinkWrites,
+    stored: summary.stored,
+    skipped: summary.skippedExisting + summary.duplicatesInBatch,
+    latencyMs: task.latencies ? { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? NaN, n: sorted.length } : undefined,
+  }
+}
+
+const task = JSON.parse(process.argv[2]!) as Task
+const result = task.kind === 'ceiling' ? await ceiling(task) : await job(task)
+process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// `npm run bench`: installs what it needs, then runs bench/main.ts through tsx.
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+execFileSync('bash', ['scripts/setup.sh', '--test'], { cwd: root, stdio: 'inherit' })
+const { register } = await import('tsx/esm/api')
+register()
+await import('../bench/main.ts')
