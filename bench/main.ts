@@ -45,6 +45,9 @@ interface Row extends RowResult {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'logstream-bench-'))
+// Topic names of this run: a broker given with BENCH_KAFKA may hold topics of earlier runs.
+const RUN = Date.now().toString(36)
+const t = (name: string) => `${name}-${RUN}`
 let brokers = process.env.BENCH_KAFKA ?? ''
 const kafkaEnv = { ...process.env, LOGSTREAM_KAFKA_RUN: join(work, 'kafka') }
 
@@ -157,17 +160,17 @@ async function main(): Promise<void> {
     return dir
   }
   try {
-    await loadTopic('bench-3', 3, N, 1)
-    const ceiling = await runWorker({ kind: 'ceiling', brokers, topic: 'bench-3', partitions: 3, expected: N })
+    await loadTopic(t('bench-3'), 3, N, 1)
+    const ceiling = await runWorker({ kind: 'ceiling', brokers, topic: t('bench-3'), partitions: 3, expected: N })
     rows.push({ name: '1 ceiling: bare consumer + JSON.parse', ...ceiling })
     const ceilingRate = ceiling.messages / ceiling.seconds
     log(`ceiling ${Math.round(ceilingRate)} msg/s`)
 
     const engineDir = fresh('engine')
-    rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: jobFlags('bench-3', 3, engineDir) })) })
-    rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: jobFlags('bench-3', 3, fresh('builtin'), { embedder: 'builtin' }) })) })
+    rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) })) })
+    rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })) })
 
-    await loadTopic('bench-http', 3, HTTP_N, 2)
+    await loadTopic(t('bench-http'), 3, HTTP_N, 2)
     const embeddings = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 384 })
     const { startQdrantStandIn } = await import('../test/helpers/qdrant-stand-in.ts')
     const qdrant = await startQdrantStandIn()
@@ -175,10 +178,10 @@ async function main(): Promise<void> {
       const httpRow = await runWorker({
         kind: 'job',
         brokers,
-        topic: 'bench-http',
+        topic: t('bench-http'),
         partitions: 3,
         expected: HTTP_N,
-        flags: jobFlags('bench-http', 3, fresh('http'), { embedder: 'http', 'embedding-url': `${embeddings.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrant.url, collection: 'bench' }),
+        flags: jobFlags(t('bench-http'), 3, fresh('http'), { embedder: 'http', 'embedding-url': `${embeddings.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrant.url, collection: 'bench' }),
       })
       rows.push({ name: '4 HTTP embedder + Qdrant stand-in', ...httpRow, note: `${HTTP_N} msgs; stand-in validates every request` })
     } finally {
@@ -187,19 +190,19 @@ async function main(): Promise<void> {
     }
 
     // Replay: another job (a fresh checkpoint) over row 2's data into row 2's store.
-    const replay = await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: { ...jobFlags('bench-3', 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } })
+    const replay = await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: { ...jobFlags(t('bench-3'), 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } })
     rows.push({ name: '5 replay: everything already stored', ...replay })
 
     // Latency at a fixed offered rate, with a 1 s trigger.
-    createTopic('bench-latency', 3)
+    createTopic(t('bench-latency'), 3)
     const latencyRun = runWorker({
       kind: 'job',
       brokers,
-      topic: 'bench-latency',
+      topic: t('bench-latency'),
       partitions: 3,
       expected: RATE * RATE_SECONDS,
       latencies: true,
-      flags: jobFlags('bench-latency', 3, fresh('latency'), { embedder: 'builtin', trigger: '1s', 'stop-when-idle': '3s', 'starting-offsets': 'earliest' }),
+      flags: jobFlags(t('bench-latency'), 3, fresh('latency'), { embedder: 'builtin', trigger: '1s', 'stop-when-idle': '3s', 'starting-offsets': 'earliest' }),
     })
     await new Promise((r) => setTimeout(r, 2500))
     const producer = await connectProducer({ brokers, properties: { 'linger.ms': '5' } })
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
         const l = lines.next()
         if (l.done) break
         const p = parseRecord({ partition: 'g', offset: sent + i, nextOffset: 0, key: null, value: Buffer.from(l.value) }, { maxMessageBytes: 1 << 20 })
-        if ('entry' in p) chunk.push({ topic: 'bench-latency', key: p.entry.block_id, value: Buffer.from(JSON.stringify(p.entry)) })
+        if ('entry' in p) chunk.push({ topic: t('bench-latency'), key: p.entry.block_id, value: Buffer.from(JSON.stringify(p.entry)) })
       }
       if (chunk.length === 0) break
       void producer.send(chunk)
@@ -226,24 +229,24 @@ async function main(): Promise<void> {
     rows.push({ name: `6 latency at ${RATE} msg/s offered, 1 s trigger`, ...latency, note: 'built-in embedder' })
 
     // Memory while a backlog drains.
-    await loadTopic('bench-backlog', 6, BACKLOG, 4)
-    rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: 'bench-backlog', partitions: 6, expected: BACKLOG, flags: jobFlags('bench-backlog', 6, fresh('backlog')) })) })
+    await loadTopic(t('bench-backlog'), 6, BACKLOG, 4)
+    rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) })) })
 
     // Scaling: batch size, partitions, instances (engine configuration).
     for (const size of [100, 1000, 5000]) {
-      scaling.push({ name: `batch ${size}`, ...(await runWorker({ kind: 'job', brokers, topic: 'bench-3', partitions: 3, expected: N, flags: jobFlags('bench-3', 3, fresh(`batch-${size}`), { 'batch-size': String(size), 'max-in-flight': String(Math.max(5000, size * 3)) }) })) })
+      scaling.push({ name: `batch ${size}`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh(`batch-${size}`), { 'batch-size': String(size), 'max-in-flight': String(Math.max(5000, size * 3)) }) })) })
     }
-    await loadTopic('bench-1', 1, N, 5)
-    await loadTopic('bench-6', 6, N, 6)
-    for (const [topic, p] of [['bench-1', 1], ['bench-3', 3], ['bench-6', 6]] as const) {
+    await loadTopic(t('bench-1'), 1, N, 5)
+    await loadTopic(t('bench-6'), 6, N, 6)
+    for (const [topic, p] of [[t('bench-1'), 1], [t('bench-3'), 3], [t('bench-6'), 6]] as Array<[string, number]>) {
       scaling.push({ name: `${p} partition${p > 1 ? 's' : ''}`, ...(await runWorker({ kind: 'job', brokers, topic, partitions: p, expected: N, flags: jobFlags(topic, p, fresh(`parts-${p}`)) })) })
     }
-    const one = await runWorker({ kind: 'job', brokers, topic: 'bench-6', partitions: 6, expected: N, flags: jobFlags('bench-6', 6, fresh('one-instance')) })
+    const one = await runWorker({ kind: 'job', brokers, topic: t('bench-6'), partitions: 6, expected: N, flags: jobFlags(t('bench-6'), 6, fresh('one-instance')) })
     scaling.push({ name: '1 instance, partitions 0-5', ...one })
     const twoDir = fresh('two-instances')
     const [a, b] = await Promise.all(
       [0, 3].map((from) =>
-        runWorker({ kind: 'job', brokers, topic: 'bench-6', partitions: 6, expected: N, flags: { ...jobFlags('bench-6', 6, twoDir), partitions: [`bench-6:${from}-${from + 2}`], 'checkpoint-dir': [join(twoDir, `cp-${from}`)], 'data-dir': [join(twoDir, `data-${from}`)] } }),
+        runWorker({ kind: 'job', brokers, topic: t('bench-6'), partitions: 6, expected: N, flags: { ...jobFlags(t('bench-6'), 6, twoDir), partitions: [`${t('bench-6')}:${from}-${from + 2}`], 'checkpoint-dir': [join(twoDir, `cp-${from}`)], 'data-dir': [join(twoDir, `data-${from}`)] } }),
       ),
     )
     scaling.push({ name: '2 instances, partitions 0-2 and 3-5', messages: a!.messages + b!.messages, seconds: Math.max(a!.seconds, b!.seconds), cpuSeconds: a!.cpuSeconds + b!.cpuSeconds, peakRssMb: Math.max(a!.peakRssMb, b!.peakRssMb), note: 'own stores; 2 cores shared' })

@@ -171,7 +171,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         }
         const c = new KafkaConsumer(conf as never, { 'auto.offset.reset': opts.startingOffsets })
         consumer = c
-        c.setDefaultConsumeTimeout(100)
+        // Short polls: while paused a poll returns nothing after this long, and resuming must not wait on it.
+        c.setDefaultConsumeTimeout(25)
 
         /** In consumer-group mode: moves a partition to the group's committed offset when that is further than the checkpoint. */
         const aheadOfCheckpoint = (k: KafkaConsumerType, tps: Array<{ topic: string; partition: number; offset: number | undefined }>) => {
