@@ -145,6 +145,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
           'statistics.interval.ms': 5000,
           'socket.keepalive.enable': true,
           'client.id': 'logstream',
+          // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
+          'queued.max.messages.kbytes': 16384,
           ...opts.properties,
         }
         if (groupMode) {
