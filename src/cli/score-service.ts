@@ -8,13 +8,13 @@
  * Requests are bounded in size and length; bad input gets a 4xx with a code and a message.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { configHelp, loadConfig } from '../config.ts'
 import { LogstreamError } from '../errors.ts'
 import { createLogger } from '../runtime/logger.ts'
+import { listen } from '../runtime/listen.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
 import type { Embedder, LogEntry, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import { parseRecord } from '../../operators/parse.ts'
@@ -127,15 +127,7 @@ export async function startScoreService(opts: ScoreServiceOptions): Promise<{ ur
       duration.labels(path).observe((performance.now() - started) / 1000)
     }
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${port}`,
-    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
-  }
+  return listen(server, opts.host, opts.port)
 }
 
 export const command: Command = {

@@ -6,12 +6,12 @@
  * locally with no model download.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { loadConfig } from '../config.ts'
 import { LogstreamError } from '../errors.ts'
 import { createLogger } from '../runtime/logger.ts'
+import { listen } from '../runtime/listen.ts'
 import { embedText } from '../adapters/builtin-embedder.ts'
 
 const HELP = `Usage: logstream serve-embeddings [--port 8000] [--host 0.0.0.0] [--dim 384]
@@ -89,19 +89,7 @@ export async function startEmbeddingServer(opts: { host: string; port: number; d
       send(res, status, { error: (err as Error).message })
     }
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  return listen(server, opts.host, opts.port)
 }
 
 export const command: Command = {

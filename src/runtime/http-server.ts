@@ -3,11 +3,11 @@
  * `/readyz` (running, and not stuck), and the status page at `/`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { JobState } from './job-state.ts'
 import { STATUS_PAGE } from './status-page.ts'
+import { listen } from './listen.ts'
 
 export interface StatusServerOptions {
   readonly host: string
@@ -117,20 +117,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
     }
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  const url = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${port}`
+  const { url, close } = await listen(server, opts.host, opts.port)
   log.info({ url }, `metrics and status on ${url}`)
-  return {
-    registry,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  return { registry, url, close }
 }

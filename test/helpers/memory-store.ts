@@ -2,6 +2,7 @@
  * An in-memory `VectorStore` for operator tests: counts its calls, so tests can
  * assert that replays ask for nothing, and can be told to fail.
  */
+import { cosine } from './cosine.ts'
 import type { CollectionInfo, Point, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 
 export interface MemoryStore extends VectorStore {
@@ -9,18 +10,6 @@ export interface MemoryStore extends VectorStore {
   readonly calls: { existing: number; upsert: number; idsLookedUp: number; pointsUpserted: number }
   /** The next `n` upserts throw a retryable error. */
   failUpserts(n: number): void
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!
-    na += a[i]! * a[i]!
-    nb += b[i]! * b[i]!
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
 }
 
 function matches(p: Point, f?: SearchFilter): boolean {

@@ -12,6 +12,7 @@ import { createServer, type Server, type IncomingMessage, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { OpenApiValidator } from './openapi-validator.ts'
+import { cosine } from './cosine.ts'
 
 const DOCUMENT = fileURLToPath(new URL('../fixtures/qdrant/openapi-v1.19.json', import.meta.url))
 let sharedValidator: OpenApiValidator | null = null
@@ -54,18 +55,6 @@ export interface QdrantStandIn {
 }
 
 const key = (id: PointId) => String(id).toLowerCase()
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!
-    na += a[i]! * a[i]!
-    nb += b[i]! * b[i]!
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
-}
 
 function valueAt(payload: Record<string, unknown>, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), payload)
