@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
-import { createLogger, prettyLine } from '../src/runtime/logger.ts'
-import { loadConfig } from '../src/config.ts'
+import { createLogger, prettyLine } from '../../src/runtime/logger.ts'
+import { loadConfig } from '../../src/config.ts'
 
 test('terminal lines: time, level and message; fields only for warnings and errors', () => {
   const info = prettyLine(JSON.stringify({ level: 30, time: 0, msg: 'Processing batch 0...', batch: 0 }), false)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { backoffDelay, retry, shouldRetry } from '../src/runtime/retry.ts'
+import { backoffDelay, retry, shouldRetry } from '../../src/runtime/retry.ts'
 
 const transient = (msg = 'down') => Object.assign(new Error(msg), { retryable: true })
 
