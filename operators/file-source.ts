@@ -4,7 +4,7 @@
  * growing file. Reads block by block, waiting on the flow control before each
  * chunk, so memory stays bounded whatever the file's size.
  */
-import { open, stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Observable } from 'rxjs'
 import type { Positions, Source, SourceContext, SourceRecord } from './contracts.ts'
@@ -139,9 +139,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true })
   })
-}
-
-/** Size of a file, for progress and lag. */
-export async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size
 }

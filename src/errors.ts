@@ -71,10 +71,6 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-export function isRetryable(err: unknown): boolean {
-  return (err as { retryable?: unknown } | null)?.retryable === true
-}
-
 export function exitCodeFor(err: unknown): number {
   const code = codeOf(err)
   return code !== undefined && code in EXIT_CODES ? EXIT_CODES[code as ErrorCode]! : 1

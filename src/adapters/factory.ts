@@ -9,6 +9,9 @@ import type { DeadLetterSink, Embedder, Source, VectorStore } from '../../operat
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { createFileSource } from '../../operators/file-source.ts'
 import type { JobIdentity } from '../../checkpoints/store.ts'
+import { checkpointPath } from '../../checkpoints/sqlite-store.ts'
+import { existsSync } from 'node:fs'
+import { LogstreamError } from '../errors.ts'
 import type { Config } from '../config.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { createBuiltinEmbedder, createNoopEmbedder } from './builtin-embedder.ts'
@@ -32,6 +35,13 @@ export function jobIdentity(config: Config): JobIdentity {
     sink: `${config.sink.kind}:${config.collection}`,
     dim: config.dim,
   }
+}
+
+/** The checkpoint file of the configured job, which the tools (`checkpoint`, `dlq`) need to exist. */
+export function existingCheckpoint(config: Config): string {
+  const path = checkpointPath(config.checkpointDir, config.job)
+  if (!existsSync(path)) throw new LogstreamError('USAGE', `job ${config.job} has no checkpoint at ${path}`)
+  return path
 }
 
 export async function createSource(config: Config, ctx: AdapterContext): Promise<Source> {

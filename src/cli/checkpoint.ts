@@ -2,7 +2,7 @@
  * `logstream checkpoint show|reset`: what a job's checkpoint holds, and moving
  * its positions by hand (with a confirmation).
  */
-import { existsSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import KafkaJs from '@confluentinc/kafka-javascript'
 import type { KafkaConsumer as KafkaConsumerType } from '@confluentinc/kafka-javascript'
@@ -10,8 +10,8 @@ import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { configHelp, loadConfig, type Config } from '../config.ts'
 import { LogstreamError } from '../errors.ts'
-import { filePathOf, jobIdentity } from '../adapters/factory.ts'
-import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+import { existingCheckpoint, filePathOf, jobIdentity } from '../adapters/factory.ts'
+import { openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../../checkpoints/store.ts'
 import { partitionName, splitPartitionName } from '../../operators/kafka-source.ts'
 
@@ -43,8 +43,7 @@ export const command: Command = {
       return action ? 0 : 2
     }
     const config = loadConfig({ flags: args.flags, env: process.env })
-    const path = checkpointPath(config.checkpointDir, config.job)
-    if (!existsSync(path)) throw new LogstreamError('USAGE', `job ${config.job} has no checkpoint at ${path}`)
+    const path = existingCheckpoint(config)
     switch (action) {
       case 'show': {
         const store = openCheckpointStore({ path, identity: jobIdentity(config), readonly: true })

@@ -5,13 +5,13 @@
  * published back to their topic (or appended to a file) for the job to read,
  * and marked replayed; those still malformed stay, with their reason.
  */
-import { appendFileSync, existsSync } from 'node:fs'
+import { appendFileSync } from 'node:fs'
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { configHelp, loadConfig } from '../config.ts'
 import { LogstreamError } from '../errors.ts'
-import { jobIdentity } from '../adapters/factory.ts'
-import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+import { existingCheckpoint, jobIdentity } from '../adapters/factory.ts'
+import { openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { parseRecord } from '../../operators/parse.ts'
 import { splitPartitionName } from '../../operators/kafka-source.ts'
 
@@ -40,8 +40,7 @@ export const command: Command = {
       return action ? 0 : 2
     }
     const config = loadConfig({ flags: args.flags, env: process.env })
-    const path = checkpointPath(config.checkpointDir, config.job)
-    if (!existsSync(path)) throw new LogstreamError('USAGE', `job ${config.job} has no checkpoint at ${path}`)
+    const path = existingCheckpoint(config)
     const store = openCheckpointStore({ path, identity: jobIdentity(config) })
     const limit = Number(args.flags.get('limit')?.at(-1) ?? 1000)
     try {

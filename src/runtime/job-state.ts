@@ -35,7 +35,6 @@ export class JobState {
   lastCommitAt: number | null = null
   /** Recent committed batches, oldest first, at most `historyLimit`. */
   readonly history: BatchSummary[] = []
-  readonly #listeners = new Set<(phase: JobPhase) => void>()
 
   constructor(readonly historyLimit = 500) {}
 
@@ -54,12 +53,6 @@ export class JobState {
 
   setPhase(phase: JobPhase): void {
     this.phase = phase
-    for (const l of this.#listeners) l(phase)
-  }
-
-  onPhase(listener: (phase: JobPhase) => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
   }
 
   batchCommitted(b: CommittedBatch): void {
