@@ -105,7 +105,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   const statements = {
     collection: db.prepare('SELECT name, dim, distance FROM collections WHERE name = ?'),
     collections: db.prepare('SELECT name, dim, distance FROM collections ORDER BY name'),
-    createCollection: db.prepare('INSERT INTO collections (name, dim, distance, created_at) VALUES (?, ?, ?, ?)'),
+    createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at) VALUES (?, ?, ?, ?)'),
     deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
     deletePoints: db.prepare('DELETE FROM points WHERE collection = ?'),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
@@ -149,18 +149,17 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   return {
     name: 'embedded',
     async ensureCollection() {
-      const existing = info(c)
-      if (existing) {
-        if (existing.dim !== opts.dim || existing.distance !== opts.distance) {
-          throw new LogstreamError(
-            'COLLECTION_MISMATCH',
-            `collection ${c} in ${opts.path} has dimension ${existing.dim} and ${existing.distance} distance; this job needs ${opts.dim} and ${opts.distance}`,
-          )
-        }
-        return existing
-      }
+      // Jobs sharing this file may create the collection at the same moment:
+      // insert-if-absent, then check what is there, whoever created it.
       statements.createCollection.run(c, opts.dim, opts.distance, Date.now())
-      return { name: c, dim: opts.dim, distance: opts.distance, points: 0 }
+      const existing = info(c)!
+      if (existing.dim !== opts.dim || existing.distance !== opts.distance) {
+        throw new LogstreamError(
+          'COLLECTION_MISMATCH',
+          `collection ${c} in ${opts.path} has dimension ${existing.dim} and ${existing.distance} distance; this job needs ${opts.dim} and ${opts.distance}`,
+        )
+      }
+      return existing
     },
     async existing(ids) {
       const found = new Set<string>()

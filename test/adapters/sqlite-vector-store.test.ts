@@ -1,4 +1,10 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import test from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
 import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
@@ -9,4 +15,33 @@ vectorStoreContract('embedded store', async (t, { collection, dim }) => {
   let dir = dirs.get(t)
   if (!dir) dirs.set(t, (dir = tempDir(t)))
   return createSqliteVectorStore({ path: join(dir, 'vectors.sqlite'), collection, dim, distance: 'Cosine' })
+})
+
+test('jobs that create one collection at the same instant all succeed (no UNIQUE constraint race)', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'vectors.sqlite')
+  // Create the schema first so the race is on the collection row alone.
+  const first = createSqliteVectorStore({ path, collection: 'other', dim: 4, distance: 'Cosine' })
+  await first.ensureCollection()
+  await first.close()
+  const racer = fileURLToPath(new URL('../helpers/collection-racer.ts', import.meta.url))
+  const goFile = join(dir, 'go')
+  const runs = Array.from({ length: 6 }, (_, i) => {
+    const ready = join(dir, `ready-${i}`)
+    const child = execFile(process.execPath, ['--import', 'tsx', racer, path, ready, goFile], { encoding: 'utf8' })
+    const done = new Promise<string>((resolve, reject) => {
+      let out = ''
+      child.stdout!.on('data', (d) => (out += d))
+      child.on('error', reject)
+      child.on('close', () => resolve(out))
+    })
+    return { ready, done }
+  })
+  while (!runs.every((r) => existsSync(r.ready))) await delay(20)
+  writeFileSync(goFile, '')
+  const results = await Promise.all(runs.map((r) => r.done))
+  assert.deepEqual(results, Array(6).fill('ok'))
+  const check = createSqliteVectorStore({ path, collection: 'shared', dim: 4, distance: 'Cosine' })
+  t.after(() => check.close())
+  assert.deepEqual((await check.listCollections()).map((c) => c.name), ['other', 'shared'])
 })
