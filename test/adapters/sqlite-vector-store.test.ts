@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import test from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
 import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
-import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
+import { DIM, point, vectorStoreContract } from '../helpers/vector-store-contract.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 
 const dirs = new Map<unknown, string>()
@@ -44,4 +45,34 @@ test('jobs that create one collection at the same instant all succeed (no UNIQUE
   const check = createSqliteVectorStore({ path, collection: 'shared', dim: 4, distance: 'Cosine' })
   t.after(() => check.close())
   assert.deepEqual((await check.listCollections()).map((c) => c.name), ['other', 'shared'])
+})
+
+test('a new store file uses 16 KiB pages; a file made with 4 KiB pages keeps them and still works', async (t) => {
+  const dir = tempDir(t)
+  const pageSize = (path: string) => {
+    const db = new Database(path, { readonly: true })
+    try {
+      return db.pragma('page_size', { simple: true })
+    } finally {
+      db.close()
+    }
+  }
+  const fresh = join(dir, 'fresh.sqlite')
+  const a = createSqliteVectorStore({ path: fresh, collection: 'c', dim: DIM, distance: 'Cosine' })
+  await a.ensureCollection()
+  await a.close()
+  assert.equal(pageSize(fresh), 16384)
+
+  const old = join(dir, 'old.sqlite')
+  const made = new Database(old)
+  made.pragma('journal_mode = WAL')
+  made.exec('CREATE TABLE t (x)')
+  made.close()
+  assert.equal(pageSize(old), 4096)
+  const b = createSqliteVectorStore({ path: old, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => b.close())
+  await b.ensureCollection()
+  await b.upsert([point(1), point(2)])
+  assert.equal(await b.count(), 2)
+  assert.equal(pageSize(old), 4096)
 })

@@ -10,10 +10,10 @@ import { pointId } from '../../operators/point-id.ts'
 
 export type StoreFactory = (t: { after(fn: () => unknown): void }, opts: { collection: string; dim: number }) => Promise<VectorStore>
 
-const DIM = 8
+export const DIM = 8
 const unit = (i: number): number[] => Array.from({ length: DIM }, (_, j) => (j === i % DIM ? 1 : 0.05))
 
-function point(n: number, fields: Partial<Record<string, string>> = {}): Point {
+export function point(n: number, fields: Partial<Record<string, string>> = {}): Point {
   const text = `line ${n}`
   const timestamp = `2008-11-${String(9 + (n % 3)).padStart(2, '0')}T20:36:15.000`
   return {
