@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: installs what it needs, then runs bench/main.ts through tsx.
+// `npm run bench -- store`: the embedded store alone (bench/store.ts).
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -7,4 +8,5 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 execFileSync('bash', ['scripts/setup.sh', '--test'], { cwd: root, stdio: 'inherit' })
 const { register } = await import('tsx/esm/api')
 register()
-await import('../bench/main.ts')
+if (process.argv[2] === 'store') await import('../bench/store.ts')
+else await import('../bench/main.ts')
