@@ -93,7 +93,9 @@ async function loadTopic(name: string, partitions: number, count: number, seed: 
 
 function runWorker(task: Task): Promise<RowResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/worker.ts'), JSON.stringify(task)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    // Rows run the compiled build, as the container image does, when bin/bench.js has just built it.
+    const worker = process.env.LOGSTREAM_BENCH_BUILT === '1' ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
+    const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.on('error', reject)

@@ -76,6 +76,7 @@ export const SCHEMA: readonly FieldSpec[] = [
   f('collection', str, 'logs_embeddings', 'Collection the points are stored in', { env: ['COLLECTION'], flag: 'collection' }),
   f('dim', int(1, 65_536), 384, 'Vector dimension', { env: ['DIM'], flag: 'dim' }),
   f('dataDir', str, '.logstream', 'Directory of the embedded vector store', { env: ['LOGSTREAM_DATA_DIR'], flag: 'data-dir' }),
+  f('embeddedCacheMb', int(1, 65_536), 16, "Page cache of the embedded vector store in MiB: more keeps a large store's id index in memory, at that cost in RSS", { env: ['LOGSTREAM_EMBEDDED_CACHE_MB'], flag: 'embedded-cache-mb' }),
   f('checkpointDir', str, '.logstream/checkpoints', 'Directory of the checkpoint files (mount it as a volume)', { env: ['CHECKPOINT_DIR', 'LOGSTREAM_CHECKPOINT_DIR'], flag: 'checkpoint-dir' }),
 
   f('qdrant.url', { type: 'string', allowEmpty: true }, '', 'Qdrant URL (overrides host, port and https)', { env: ['QDRANT_URL'], flag: 'qdrant-url' }),
@@ -136,6 +137,7 @@ export interface Config {
   collection: string
   dim: number
   dataDir: string
+  embeddedCacheMb: number
   checkpointDir: string
   qdrant: {
     url: string

