@@ -93,9 +93,11 @@ async function loadTopic(name: string, partitions: number, count: number, seed: 
 
 function runWorker(task: Task): Promise<RowResult> {
   return new Promise((resolve, reject) => {
-    // Rows run the compiled build, as the container image does, when bin/bench.js has just built it.
+    // Rows run as the container image runs the job: the compiled build (when bin/bench.js has just built it)
     const worker = process.env.LOGSTREAM_BENCH_BUILT === '1' ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
-    const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    // Glibc's per-thread malloc arenas (librdkafka runs several threads) as the image sets them.
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }
+    const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.on('error', reject)
