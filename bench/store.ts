@@ -15,26 +15,27 @@ import { join } from 'node:path'
 import { createSqliteVectorStore } from '../src/adapters/sqlite-vector-store.ts'
 import { parseRecord } from '../operators/parse.ts'
 import { pointId } from '../operators/point-id.ts'
-import type { Point } from '../operators/contracts.ts'
+import { pointsOf } from '../operators/sink.ts'
+import type { ParsedEntry, Point } from '../operators/contracts.ts'
 import { hdfsTraffic, prng } from './hdfs-traffic.ts'
 
 const POINTS = Number(process.env.BENCH_STORE_POINTS ?? 100_000)
 const DIM = 384
 const BATCH = 1000
 
+/** Points as the sink writes them (`pointsOf`), from generated HDFS traffic. */
 function makePoints(): Point[] {
   const random = prng(7)
-  const points: Point[] = []
+  const fresh: ParsedEntry[] = []
   let offset = 0
   for (const line of hdfsTraffic({ count: POINTS, duplicateShare: 0, seed: 3 })) {
-    const parsed = parseRecord({ partition: 'bench/0', offset, nextOffset: offset + 1, key: null, value: Buffer.from(line) }, { maxMessageBytes: 1 << 20 })
+    const record = { partition: 'bench/0', offset, nextOffset: offset + 1, key: null, value: Buffer.from(line) }
     offset++
-    if (!('entry' in parsed)) continue
-    const e = parsed.entry
-    const vector = Float32Array.from({ length: DIM }, () => random() - 0.5)
-    points.push({ id: pointId(e.text, e.timestamp), vector, payload: { ...e, source_position: `bench/0@${offset}`, ingested_at: new Date().toISOString() } })
+    const parsed = parseRecord(record, { maxMessageBytes: 1 << 20 })
+    if ('entry' in parsed) fresh.push({ kind: 'entry', id: pointId(parsed.entry.text, parsed.entry.timestamp), entry: parsed.entry, record })
   }
-  return points
+  const vectors = fresh.map(() => Float32Array.from({ length: DIM }, () => random() - 0.5))
+  return pointsOf({ fresh, vectors }, new Date().toISOString())
 }
 
 async function measure(where: string, root: string, points: Point[]): Promise<{ where: string; upsertsPerS: number; lookupsPerS: number }> {

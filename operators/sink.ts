@@ -15,7 +15,7 @@ export interface SinkOptions {
 }
 
 /** The points of a batch: every message field, its source position and when it was stored. */
-export function pointsOf(batch: EmbeddedBatch, ingestedAt: string): Point[] {
+export function pointsOf(batch: Pick<EmbeddedBatch, 'fresh' | 'vectors'>, ingestedAt: string): Point[] {
   return batch.fresh.map((e, i) => ({
     id: e.id,
     vector: batch.vectors[i]!,

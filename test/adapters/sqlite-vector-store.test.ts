@@ -30,15 +30,17 @@ test('jobs that create one collection at the same instant all succeed (no UNIQUE
   const runs = Array.from({ length: 6 }, (_, i) => {
     const ready = join(dir, `ready-${i}`)
     const child = execFile(process.execPath, ['--import', 'tsx', racer, path, ready, goFile], { encoding: 'utf8' })
-    const done = new Promise<string>((resolve, reject) => {
+    const run = { ready, exited: false, done: Promise.resolve('') }
+    run.done = new Promise<string>((resolve, reject) => {
       let out = ''
       child.stdout!.on('data', (d) => (out += d))
       child.on('error', reject)
-      child.on('close', () => resolve(out))
+      child.on('close', (code) => ((run.exited = true), resolve(out || `exit ${code}`)))
     })
-    return { ready, done }
+    return run
   })
-  while (!runs.every((r) => existsSync(r.ready))) await delay(20)
+  // A process that dies before it is ready fails the test below instead of hanging it here.
+  while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
   writeFileSync(goFile, '')
   const results = await Promise.all(runs.map((r) => r.done))
   assert.deepEqual(results, Array(6).fill('ok'))
