@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Point ids use crypto.hash (Node 20.12+); say so now rather than fail on the first message.
+node -e 'process.exit(typeof require("node:crypto").hash === "function" ? 0 : 1)' || {
+  echo "setup: logstream needs Node 20.12 or later; this is $(node --version)" >&2
+  exit 1
+}
+
 want_test=false
 [ "${1:-}" = "--test" ] && want_test=true
 
