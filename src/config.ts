@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError, type ConfigIssue } from './errors.ts'
+import { FORMATS, resolveLineFormat } from '../operators/formats/index.ts'
 
 type Kind =
   | { type: 'string'; allowEmpty?: boolean }
@@ -44,7 +45,8 @@ const dur = (min = 0): Kind => ({ type: 'duration', min })
 /** Every configuration field of logstream. */
 export const SCHEMA: readonly FieldSpec[] = [
   f('job', str, 'logs', 'Job name: names the checkpoint file, so each job resumes its own progress', { env: ['LOGSTREAM_JOB'], flag: 'job' }),
-  f('source', str, 'file:data/hdfs/HDFS_2k.log', "Where records come from: 'kafka', or 'file:PATH' (raw HDFS lines or JSON lines)", { env: ['LOGSTREAM_SOURCE'], flag: 'source' }),
+  f('source', str, 'file:data/hdfs/HDFS_2k.log', "Where records come from: 'kafka', or 'file:PATH' (log lines in any format --log-format reads, or JSON lines)", { env: ['LOGSTREAM_SOURCE'], flag: 'source' }),
+  f('lineFormat', str, 'auto', `How the source's text lines are read: 'auto' (each line by the first format that reads it, else plain text), a format's name (${FORMATS.map((format) => format.name).join(', ')}), 'json' (every record a JSON message), or a LogPAI header template like '<Date> <Time> <Level> <Component>: <Content>'`, { env: ['LOGSTREAM_LOG_FORMAT'], flag: 'log-format' }),
   f('follow', bool, false, 'With a file source: keep reading as the file grows', { env: ['LOGSTREAM_FOLLOW'], flag: 'follow' }),
   f('stopWhenIdle', dur(), 0, 'Stop (exit 0) after this long with nothing to read and nothing in flight; 0 runs for ever', { env: ['LOGSTREAM_STOP_WHEN_IDLE'], flag: 'stop-when-idle' }),
 
@@ -101,12 +103,13 @@ export const SCHEMA: readonly FieldSpec[] = [
   f('readiness.stall', dur(1000), 300_000, '/readyz fails when no batch committed for this long while records wait', { env: ['LOGSTREAM_STALL_AFTER'], flag: 'stall-after' }),
   f('shutdownTimeout', dur(0), 30_000, 'On SIGTERM: how long the batch in flight may take to finish before exit', { env: ['LOGSTREAM_SHUTDOWN_TIMEOUT'], flag: 'shutdown-timeout' }),
   f('log.level', oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info', 'Log level', { env: ['LOG_LEVEL'], flag: 'log-level' }),
-  f('log.format', oneOf('auto', 'json', 'pretty'), 'auto', "Log format: 'auto' is readable on a terminal and JSON lines otherwise", { env: ['LOG_FORMAT'], flag: 'log-format' }),
+  f('log.format', oneOf('auto', 'json', 'pretty'), 'auto', "Format of logstream's own log: 'auto' is readable on a terminal and JSON lines otherwise", { env: ['LOG_FORMAT'], flag: 'log-output' }),
 ]
 
 export interface Config {
   job: string
   source: string
+  lineFormat: string
   follow: boolean
   stopWhenIdle: number
   kafka: {
@@ -350,6 +353,11 @@ function crossFieldIssues(c: Config): ConfigIssue[] {
     } catch {
       issues.push({ field: 'qdrant.url', message: `must be a URL, got ${JSON.stringify(c.qdrant.url)}` })
     }
+  }
+  try {
+    resolveLineFormat(c.lineFormat)
+  } catch (err) {
+    issues.push({ field: 'lineFormat', message: (err as Error).message })
   }
   if (!/^[A-Za-z0-9_.-]+$/.test(c.collection)) issues.push({ field: 'collection', message: `must be letters, digits, '.', '_' or '-', got ${JSON.stringify(c.collection)}` })
   return issues

@@ -11,6 +11,7 @@ import { checkpointPath, openCheckpointStore } from '../checkpoints/sqlite-store
 import type { CheckpointStore } from '../checkpoints/store.ts'
 import type { Config } from './config.ts'
 import { buildGraph, type GraphHooks } from './graph.ts'
+import { resolveLineFormat } from '../operators/formats/index.ts'
 import { createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
 
@@ -88,6 +89,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
         maxInFlight: config.maxInFlight,
         maxMessageBytes: config.maxMessageBytes,
         recentIds: config.recentIds,
+        lineFormat: resolveLineFormat(config.lineFormat),
       },
       { logger: log, metrics, signal: abort, stopSignal: stop, hooks: opts.hooks },
     )

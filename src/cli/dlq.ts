@@ -13,6 +13,7 @@ import { LogstreamError } from '../errors.ts'
 import { existingCheckpoint, jobIdentity } from '../adapters/factory.ts'
 import { openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { parseRecord } from '../../operators/parse.ts'
+import { resolveLineFormat } from '../../operators/formats/index.ts'
 import { splitPartitionName } from '../../operators/kafka-source.ts'
 
 const HELP = `Usage: logstream dlq list [--json] [--limit N] [--all] [options]
@@ -62,7 +63,7 @@ export const command: Command = {
       const toTopic = args.flags.get('to-topic')?.at(-1)
       if (config.source !== 'kafka' && !toFile) throw new LogstreamError('USAGE', 'a file job replays its dead letters into a file: --to-file F (then run a job on it)')
       const letters = store.deadLetters({ limit })
-      const fixed = letters.filter((d) => 'entry' in parseRecord({ partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value }, { maxMessageBytes: config.maxMessageBytes }))
+      const fixed = letters.filter((d) => 'entry' in parseRecord({ partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value }, { maxMessageBytes: config.maxMessageBytes, format: resolveLineFormat(config.lineFormat) }))
       if (fixed.length > 0) {
         if (toFile) appendFileSync(toFile, Buffer.concat(fixed.flatMap((d) => [d.value, Buffer.from('\n')])))
         else {

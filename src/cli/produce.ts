@@ -1,9 +1,10 @@
 /**
- * `logstream produce PATH...`: the HDFS log processor that feeds the job. Reads
- * raw HDFS log files (files, folders, or one file followed as it grows), turns
- * each line into the message format and publishes it keyed by its HDFS block
- * id, so one block's lines stay in order in one partition. Exits non-zero if
- * any message was not delivered.
+ * `logstream produce PATH...`: the log processor that feeds the job. Reads log
+ * files (files, folders, or one file followed as it grows), turns each line
+ * into the message format as the job would read it (`--log-format`) and
+ * publishes it keyed by its HDFS block id where it names one, so one block's
+ * lines stay in order in one partition. Exits non-zero if any message was not
+ * delivered.
  */
 import { readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -18,6 +19,7 @@ import { createLogger } from '../runtime/logger.ts'
 import { createFileSource } from '../../operators/file-source.ts'
 import { FlowControl } from '../../operators/flow-control.ts'
 import { parseRecord } from '../../operators/parse.ts'
+import { resolveLineFormat } from '../../operators/formats/index.ts'
 import { maskProperties } from '../../operators/kafka-source.ts'
 
 const { Producer } = KafkaJs as unknown as { Producer: typeof ProducerType }
@@ -25,8 +27,9 @@ const QUEUE_FULL = -184
 
 const HELP = `Usage: logstream produce PATH... [--follow] [--topic T] [options]
 
-Publishes raw HDFS log lines (files, or every file of a folder) to Kafka in the
-message format, keyed by HDFS block id. --follow keeps reading one growing file.
+Publishes log lines (files, or every file of a folder; read as --log-format says,
+detected line by line by default) to Kafka in the message format, keyed by HDFS
+block id where a line names one. --follow keeps reading one growing file.
 
 Options:
   --follow           keep reading the file as it grows (one file)
@@ -73,7 +76,7 @@ class Progress {
 
 export const command: Command = {
   name: 'produce',
-  summary: 'Publish raw HDFS log files to Kafka in the message format',
+  summary: 'Publish log files to Kafka in the message format',
   async run(argv) {
     const args = parseArgs(argv, { flags: { topic: 'value', progress: 'bool' } })
     if (args.flags.has('help')) {
@@ -84,6 +87,7 @@ export const command: Command = {
     const config = loadConfig({ flags: args.flags, env: process.env })
     const logger = createLogger({ level: config.log.level, format: config.log.format })
     const topic = args.flags.get('topic')?.at(-1) ?? config.kafka.topics[0]!
+    const lineFormat = resolveLineFormat(config.lineFormat)
     let files: string[]
     try {
       files = args.positionals.flatMap(filesOf)
@@ -153,7 +157,7 @@ export const command: Command = {
           source.open({ logger, flow, signal: stop.signal, resumeFrom: () => undefined }).pipe(
             concatMap(async (records) => {
               for (const record of records) {
-                const outcome = parseRecord(record, { maxMessageBytes: config.maxMessageBytes })
+                const outcome = parseRecord(record, { maxMessageBytes: config.maxMessageBytes, format: lineFormat })
                 if (!('entry' in outcome)) {
                   skipped++
                   if (outcome.reason !== 'empty') logger.warn({ file, offset: record.offset, reason: outcome.reason }, 'line skipped')

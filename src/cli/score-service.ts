@@ -1,8 +1,10 @@
 /**
  * `logstream score-service`: scores log lines against the stored history over
  * HTTP (default port 8003).
- *   POST /score    {"lines": ["081109 203615 148 INFO dfs…", {"text": "…"}], "k"?: 25, "threshold"?: 0.5}
- *                  → {"results": [{"id", "text", "score", "anomalous", "neighbours": [...]}]}
+ *   POST /score    {"lines": ["081109 203615 148 INFO dfs…", {"text": "…"}], "neighbours"?: 5, "threshold"?: 0.5}
+ *                  → {"results": [{"id", "text", "score", "anomalous", "alike", "neighbours": [...]}]}
+ *                  (lines are read as the job reads them, in the configured --log-format; the score is
+ *                  `src/scoring/anomaly.ts`'s rarity estimate, whatever number of neighbours is listed)
  *   POST /similar  {"text": "…", "k"?: 5, "level"?, "node_type"?, "since"?, "until"?} → {"results": [...]}
  *   GET  /metrics, /healthz
  * Requests are bounded in size and length; bad input gets a 4xx with a code and a message.
@@ -18,6 +20,7 @@ import { listen } from '../runtime/listen.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
 import type { Embedder, LogEntry, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import { parseRecord } from '../../operators/parse.ts'
+import { messageOf, resolveLineFormat, type LineFormatSpec } from '../../operators/formats/index.ts'
 import { scoreEntries } from '../scoring/anomaly.ts'
 
 export interface ScoreServiceOptions {
@@ -25,8 +28,11 @@ export interface ScoreServiceOptions {
   readonly port: number
   readonly store: VectorStore
   readonly embedder: Embedder
-  readonly k: number
+  /** Neighbours listed with each score (1–100). */
+  readonly neighbours: number
   readonly threshold: number
+  /** How text lines are read (default: detected line by line). */
+  readonly format?: LineFormatSpec
   readonly maxBytes?: number
   readonly maxLines?: number
 }
@@ -69,14 +75,14 @@ const intIn = (v: unknown, name: string, min: number, max: number, fallback: num
 }
 
 /** Lines of a /score request as entries: raw lines or message-format objects, parsed like the job parses them. */
-function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: number): LogEntry[] {
+function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: number, format: LineFormatSpec | undefined): LogEntry[] {
   const lines = body.lines ?? (body.line !== undefined ? [body.line] : undefined)
   if (!Array.isArray(lines) || lines.length === 0) throw new HttpError(400, 'BAD_REQUEST', 'expected {"lines": [...]} with at least one line')
   if (lines.length > maxLines) throw new HttpError(413, 'TOO_MANY_LINES', `at most ${maxLines} lines a request, got ${lines.length}`)
   return lines.map((line, i) => {
     const value = typeof line === 'string' ? line : line && typeof line === 'object' ? JSON.stringify(line) : null
     if (value === null) throw new HttpError(400, 'BAD_LINE', `line ${i} must be a string or a message object`)
-    const out = parseRecord({ partition: 'request', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(value) }, { maxMessageBytes: maxBytes })
+    const out = parseRecord({ partition: 'request', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(value) }, { maxMessageBytes: maxBytes, format })
     if (!('entry' in out)) throw new HttpError(400, 'BAD_LINE', `line ${i} is malformed (${out.reason}): ${out.detail}`)
     return out.entry
   })
@@ -106,17 +112,18 @@ export async function startScoreService(opts: ScoreServiceOptions): Promise<{ ur
       if (req.method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`)
       const body = await readJson(req, maxBytes)
       if (path === '/score') {
-        const k = intIn(body.k, 'k', 1, 100, opts.k)
+        // "k" is the older name of "neighbours"; neither changes the score.
+        const neighbours = intIn(body.neighbours ?? body.k, body.neighbours === undefined && body.k !== undefined ? 'k' : 'neighbours', 1, 100, opts.neighbours)
         const threshold = body.threshold === undefined ? opts.threshold : Number(body.threshold)
         if (!(threshold >= 0 && threshold <= 1)) throw new HttpError(400, 'BAD_REQUEST', '"threshold" must be a number from 0 to 1')
-        const results = await scoreEntries(entriesOf(body, maxLines, maxBytes), opts, { k, threshold })
+        const results = await scoreEntries(entriesOf(body, maxLines, maxBytes, opts.format), opts, { neighbours, threshold })
         flagged.inc(results.filter((r) => r.anomalous).length)
-        return send(res, 200, { k, threshold, results })
+        return send(res, 200, { threshold, results })
       }
       if (typeof body.text !== 'string' || body.text.trim() === '') throw new HttpError(400, 'BAD_REQUEST', 'expected {"text": "..."}')
       const k = intIn(body.k, 'k', 1, 100, 5)
       const filter: SearchFilter = { logLevel: body.level as string | undefined, nodeType: body.node_type as string | undefined, since: body.since as string | undefined, until: body.until as string | undefined }
-      const [vector] = await opts.embedder.embed([body.text])
+      const [vector] = await opts.embedder.embed([messageOf(body.text, opts.format)])
       const hits = await opts.store.search(vector!, { k, filter })
       return send(res, 200, { results: hits.map((h) => ({ id: h.id, score: h.score, ...h.payload })) })
     } catch (err) {
@@ -134,21 +141,22 @@ export const command: Command = {
   name: 'score-service',
   summary: 'Score log lines against the stored history over HTTP (anomaly detection)',
   async run(argv) {
-    const args = parseArgs(argv, { flags: { port: 'value', host: 'value', k: 'value', threshold: 'value' } })
+    const args = parseArgs(argv, { flags: { port: 'value', host: 'value', neighbours: 'value', k: 'value', threshold: 'value' } })
     if (args.flags.has('help')) {
-      process.stdout.write(`Usage: logstream score-service [--port 8003] [--host 0.0.0.0] [--k 25] [--threshold 0.5] [options]\n\n${configHelp()}\n`)
+      process.stdout.write(`Usage: logstream score-service [--port 8003] [--host 0.0.0.0] [--neighbours 5] [--threshold 0.5] [options]\n\n${configHelp()}\n`)
       return 0
     }
     const config = loadConfig({ flags: args.flags, env: process.env })
-    const k = Number(args.flags.get('k')?.at(-1) ?? 25)
+    // --k is the older name of --neighbours.
+    const neighbours = Number(args.flags.get('neighbours')?.at(-1) ?? args.flags.get('k')?.at(-1) ?? 5)
     const threshold = Number(args.flags.get('threshold')?.at(-1) ?? 0.5)
-    if (!Number.isInteger(k) || k < 1 || k > 100) throw new LogstreamError('USAGE', '--k must be a whole number from 1 to 100')
+    if (!Number.isInteger(neighbours) || neighbours < 1 || neighbours > 100) throw new LogstreamError('USAGE', '--neighbours must be a whole number from 1 to 100')
     if (!(threshold >= 0 && threshold <= 1)) throw new LogstreamError('USAGE', '--threshold must be from 0 to 1')
     const logger = createLogger({ level: config.log.level, format: config.log.format })
-    const store = await createVectorStore(config, { logger })
+    const store = await createVectorStore(config, { logger }, { mustExist: true })
     const embedder = await createEmbedder(config, { logger })
-    const service = await startScoreService({ host: args.flags.get('host')?.at(-1) ?? '0.0.0.0', port: Number(args.flags.get('port')?.at(-1) ?? 8003), store, embedder, k, threshold })
-    logger.info({ url: service.url, k, threshold }, `Scoring service on ${service.url}`)
+    const service = await startScoreService({ host: args.flags.get('host')?.at(-1) ?? '0.0.0.0', port: Number(args.flags.get('port')?.at(-1) ?? 8003), store, embedder, neighbours, threshold, format: resolveLineFormat(config.lineFormat) })
+    logger.info({ url: service.url, neighbours, threshold }, `Scoring service on ${service.url}`)
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)

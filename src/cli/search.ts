@@ -9,11 +9,13 @@ import { LogstreamError } from '../errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
 import { FILTER_FLAGS, filterFromFlags } from './filter-flags.ts'
+import { messageOf, resolveLineFormat } from '../../operators/formats/index.ts'
 
 const HELP = `Usage: logstream search "TEXT" [-k N] [--level ERROR] [--node-type datanode] [--since ISO] [--until ISO] [--json]
 
 Embeds TEXT with the configured embedder and prints the k nearest stored log lines,
 against the embedded store or Qdrant (filters are pushed down as payload filters).
+A whole log line as TEXT is searched by its message (its header is left out).
 
 Options:
   -k, --limit N      how many lines (default 5)
@@ -40,10 +42,10 @@ export const command: Command = {
     if (!Number.isInteger(k) || k < 1 || k > 1000) throw new LogstreamError('USAGE', `-k must be a whole number from 1 to 1000, got ${args.flags.get('limit')?.at(-1)}`)
     const config = loadConfig({ flags: args.flags, env: process.env })
     const logger = createLogger({ level: 'warn', format: config.log.format })
-    const store = await createVectorStore(config, { logger })
+    const store = await createVectorStore(config, { logger }, { mustExist: true })
     const embedder = await createEmbedder(config, { logger })
     try {
-      const [vector] = await embedder.embed([text])
+      const [vector] = await embedder.embed([messageOf(text, resolveLineFormat(config.lineFormat))])
       const hits = await store.search(vector!, { k, filter: filterFromFlags(args.flags) })
       if (args.flags.get('json')?.at(-1) === 'true') {
         process.stdout.write(`${JSON.stringify({ query: text, results: hits.map((h) => ({ id: h.id, score: h.score, ...h.payload })) }, null, 2)}\n`)

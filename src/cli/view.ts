@@ -19,7 +19,7 @@ export const command: Command = {
     const limit = Number(args.flags.get('limit')?.at(-1) ?? 20)
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new LogstreamError('USAGE', '--limit must be a whole number from 1 to 10000')
     const config = loadConfig({ flags: args.flags, env: process.env })
-    const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) })
+    const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
     try {
       const page = await store.scroll({ limit, after: args.flags.get('after')?.at(-1), filter: filterFromFlags(args.flags) })
       if (args.flags.get('json')?.at(-1) === 'true') {

@@ -1,0 +1,109 @@
+/**
+ * LogPAI-style header templates, for formats of one's own: fields in angle
+ * brackets, the text between them a regular expression with runs of spaces
+ * matching any whitespace, exactly as LogPAI's parsers read their
+ * `log_format` setting:
+ *
+ *   <Date> <Time> <Level> <Component>: <Content>
+ *   \[<Time>\] \[<Level>\] <Content>
+ *
+ * `<Content>` (the message) is required. Fields map to the payload by name,
+ * case-insensitively: Date, Time, Timestamp, Datetime, Month, Day and Year make
+ * the timestamp; Level or Severity the level; Component, Logger or Class the
+ * component; Pid the process id; Node, Host or Hostname the host; Label the
+ * label (unless '-'); any other field is kept under `fields`. A line counts as
+ * matching only when its time fields read as a timestamp.
+ */
+import { parseTimestamp, type TimeContext } from './time.ts'
+import type { LineFormat, ParsedLine } from './types.ts'
+
+type Role = 'text' | 'time' | 'level' | 'component' | 'pid' | 'host' | 'label' | 'field'
+
+const ROLES: Readonly<Record<string, Role>> = {
+  content: 'text',
+  date: 'time', time: 'time', timestamp: 'time', datetime: 'time', month: 'time', day: 'time', year: 'time',
+  level: 'level', severity: 'level',
+  component: 'component', logger: 'component', class: 'component',
+  pid: 'pid',
+  node: 'host', host: 'host', hostname: 'host',
+  label: 'label',
+}
+
+export class TemplateError extends Error {
+  readonly code = 'CONFIG_INVALID'
+}
+
+export interface TemplateOptions {
+  readonly name?: string
+  readonly description?: string
+  readonly example?: string
+  readonly aliases?: readonly string[]
+  /** Field name → role, overriding the roles by name (LogHub's Thunderbird calls its host `User`). */
+  readonly roles?: Readonly<Record<string, Role>>
+  /** Field name → the pattern its value must match (default: any text, as short as possible). */
+  readonly patterns?: Readonly<Record<string, string>>
+}
+
+/** Whether a `--log-format` value is a header template rather than a format's name. */
+export function isTemplate(spec: string): boolean {
+  return /<[^<>]+>/.test(spec)
+}
+
+/**
+ * Compiles a header template into a format. Throws `TemplateError` when it
+ * has no `<Content>` field or its text is not a valid regular expression.
+ *
+ * @example
+ * compileTemplate('<Date> <Time> <Level> <Component>: <Content>').parse('2024-01-15 10:00:00 INFO app: started', ctx)
+ */
+export function compileTemplate(template: string, opts: TemplateOptions = {}): LineFormat {
+  const parts = template.split(/(<[^<>]+>)/)
+  const names: string[] = []
+  let source = ''
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 0) source += parts[i]!.replace(/ +/g, '\\s+')
+    else {
+      const name = parts[i]!.slice(1, -1)
+      names.push(name)
+      source += `(${opts.patterns?.[name] ?? '.*?'})`
+    }
+  }
+  const roles = names.map((n) => opts.roles?.[n] ?? ROLES[n.toLowerCase()] ?? 'field')
+  if (!roles.includes('text')) throw new TemplateError(`a header template needs a <Content> field (the message), got ${JSON.stringify(template)}`)
+  let pattern: RegExp
+  try {
+    pattern = new RegExp(`^${source}$`, 's')
+  } catch (err) {
+    throw new TemplateError(`the header template ${JSON.stringify(template)} is not a valid pattern: ${(err as Error).message}`)
+  }
+  return {
+    name: opts.name ?? 'template',
+    aliases: opts.aliases,
+    description: opts.description ?? `header template ${template}`,
+    example: opts.example ?? '',
+    parse(line: string, ctx: TimeContext): ParsedLine | null {
+      const m = pattern.exec(line)
+      if (!m) return null
+      let text = ''
+      const time: string[] = []
+      const out: { level?: string; component?: string; pid?: string; host?: string; label?: string } = {}
+      const fields: Record<string, string> = {}
+      roles.forEach((role, i) => {
+        const value = (m[i + 1] ?? '').trim()
+        if (role === 'text') text = value
+        else if (role === 'time') time.push(value)
+        else if (role === 'field') {
+          if (value !== '') fields[names[i]!.toLowerCase()] = value
+        } else if (value !== '' && !(role === 'label' && value === '-')) out[role] = value
+      })
+      if (text === '') return null
+      let timestamp: string | undefined
+      if (time.length > 0) {
+        // The time fields together (`Jun 14 15:16:01`), else each alone (BGL's <Time> holds the whole timestamp).
+        timestamp = parseTimestamp(time.join(' '), ctx) ?? time.map((t) => parseTimestamp(t, ctx)).find((t) => t !== null) ?? undefined
+        if (timestamp === undefined) return null
+      }
+      return { text, timestamp, ...out, fields: Object.keys(fields).length > 0 ? fields : undefined }
+    },
+  }
+}
