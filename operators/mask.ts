@@ -24,10 +24,10 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>'],
   // HDFS block ids.
   [/blk_-?\d+/g, '<blk>'],
-  // Host names: dotted labels ending in a generic top-level domain, or a two-letter one after two dots; never
-  // followed by more of a name, so `java.io.File` and `libc.so.6` stay. Before addresses: `5.36.59.76.dsl.example.net`.
-  [/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|net|org|edu|gov|mil|int|info|biz|io|local|lan|internal)\b(?![\w-]|\.[\w-])/gi, '<host>'],
-  [/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.){2,}[a-z]{2}\b(?![\w-]|\.[\w-])/gi, '<host>'],
+  // Host names: dotted labels ending in a generic top-level domain, or in a country's after a generic second level
+  // (`.co.uk`, `.com.cn`); never followed by more of a name, so `java.io.File`, `libc.so.6` and configuration keys
+  // (`mapred.tip.id`) stay. Before addresses, which start some of them: `5.36.59.76.dsl.example.net`.
+  [/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:(?:com|net|org|edu|gov|ac|co|ne|or|go)\.[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|io|local|lan|internal)\b(?![\w-]|\.[\w-])/gi, '<host>'],
   // IPv4 with an optional port, with the leading slash Java's InetSocketAddress prints.
   [/\/?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, '<ip>'],
   // MAC addresses.

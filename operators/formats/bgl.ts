@@ -2,7 +2,7 @@
  * Blue Gene/L and Thunderbird (LogHub's supercomputer logs): an alert label
  * ('-' for none), epoch seconds and date, then the node and the event.
  */
-import { parseTimestamp } from './time.ts'
+import { monthOf, parseTimestamp } from './time.ts'
 import type { LineFormat } from './types.ts'
 
 // <Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>
@@ -38,7 +38,8 @@ export const thunderbird: LineFormat = {
   example: '- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root',
   parse(line, ctx) {
     const m = THUNDERBIRD.exec(line)
-    if (!m || m[13]!.trim() === '') return null
+    // The syslog part repeats the month and day of the date before it.
+    if (!m || m[13]!.trim() === '' || monthOf(m[7]!) !== Number(m[4]) || Number(m[8]) !== Number(m[5])) return null
     const timestamp = parseTimestamp(`${m[3]}-${m[4]}-${m[5]} ${m[9]}`, ctx)
     if (!timestamp) return null
     return { text: m[13]!.trim(), timestamp, host: m[6], component: m[11], pid: m[12], label: m[1] === '-' ? undefined : m[1], fields: { location: m[10]! } }

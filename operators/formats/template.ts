@@ -1,11 +1,14 @@
 /**
  * LogPAI-style header templates, for formats of one's own: fields in angle
- * brackets, the text between them a regular expression with runs of spaces
- * matching any whitespace, exactly as LogPAI's parsers read their
- * `log_format` setting:
+ * brackets, runs of spaces between them matching any whitespace. The text
+ * between fields is taken literally (`<Date> <Time> [<Level>] <Content>`),
+ * unless the template holds a backslash: then it is a regular expression,
+ * exactly as LogPAI's parsers read their `log_format` setting, so LogPAI's
+ * settings work as they are:
  *
  *   <Date> <Time> <Level> <Component>: <Content>
  *   \[<Time>\] \[<Level>\] <Content>
+ *   <Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>
  *
  * `<Content>` (the message) is required. Fields map to the payload by name,
  * case-insensitively: Date, Time, Timestamp, Datetime, Month, Day and Year make
@@ -59,13 +62,15 @@ export function isTemplate(spec: string): boolean {
 export function compileTemplate(template: string, opts: TemplateOptions = {}): LineFormat {
   const parts = template.split(/(<[^<>]+>)/)
   const names: string[] = []
+  const regex = template.includes('\\')
   let source = ''
   for (let i = 0; i < parts.length; i++) {
-    if (i % 2 === 0) source += parts[i]!.replace(/ +/g, '\\s+')
+    if (i % 2 === 0) source += (regex ? parts[i]! : parts[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).replace(/ +/g, '\\s+')
     else {
       const name = parts[i]!.slice(1, -1)
       names.push(name)
-      source += `(${opts.patterns?.[name] ?? '.*?'})`
+      // Named groups, so groups the template's own text opens (LogHub Linux's `(\[<PID>\])?`) do not shift the fields.
+      source += `(?<f${names.length - 1}>${opts.patterns?.[name] ?? '.*?'})`
     }
   }
   const roles = names.map((n) => opts.roles?.[n] ?? ROLES[n.toLowerCase()] ?? 'field')
@@ -89,7 +94,7 @@ export function compileTemplate(template: string, opts: TemplateOptions = {}): L
       const out: { level?: string; component?: string; pid?: string; host?: string; label?: string } = {}
       const fields: Record<string, string> = {}
       roles.forEach((role, i) => {
-        const value = (m[i + 1] ?? '').trim()
+        const value = (m.groups?.[`f${i}`] ?? '').trim()
         if (role === 'text') text = value
         else if (role === 'time') time.push(value)
         else if (role === 'field') {

@@ -2,6 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, runCli } from '../helpers/cli.ts'
@@ -14,16 +15,16 @@ async function storedSample(t: { after(fn: () => unknown): void }) {
   return { dir, store }
 }
 
-test('stats counts by level, node type and template, reports the duplicate ratio, and --html draws its charts in Chromium', async (t) => {
+test('stats counts by level, node type and message shape, reports the duplicate ratio, and --html draws its charts in Chromium', async (t) => {
   const { dir, store } = await storedSample(t)
   const html = join(dir, 'stats.html')
   const res = await runCli(['stats', '--json', '--html', html, '--sample', '200', ...store])
   assert.equal(res.code, 0, res.stderr)
-  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byTemplate: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
+  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byShape: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
   assert.equal(s.points, 2000)
   assert.deepEqual(s.byLevel, { INFO: 1920, WARN: 80 })
-  assert.equal(s.byTemplate['E10 PacketResponder <*> for block blk_<*> terminating'], 311, 'the same count as the LogHub structured CSV')
-  assert.equal(s.byTemplate.other, undefined, 'every sample line matches a template')
+  assert.equal(s.byShape['PacketResponder <num> for block <blk> terminating'], 311, "the count of LogHub's template E10 in the structured CSV")
+  assert.equal(Object.keys(s.byShape).length, 16, "LogHub's 14 templates; two of E4's lines name more blocks")
   assert.equal(s.duplicates.ratio, 0)
   assert.ok(Math.abs(s.norms.mean - 1) < 1e-3)
   assert.equal(s.nearestDistance.sampled, 200)
@@ -34,7 +35,7 @@ test('stats counts by level, node type and template, reports the duplicate ratio
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
   page.on('pageerror', (e) => errors.push(e.message))
   await page.goto(pathToFileURL(html).href)
-  for (const id of ['by-level', 'by-node-type', 'by-template', 'norms', 'nearest']) {
+  for (const id of ['by-level', 'by-node-type', 'by-shape', 'norms', 'nearest']) {
     const bars = await page.locator(`svg#${id} rect`).count()
     assert.ok(bars > 0, `chart ${id} has bars`)
     const box = await page.locator(`svg#${id}`).boundingBox()
@@ -62,5 +63,23 @@ test('view pages through entries with filters; collections list, count, info and
   assert.equal((await runCli(['collections', 'delete', '--yes', ...store])).code, 0)
   assert.deepEqual(JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout), [])
   const search = await runCli(['search', 'Verification succeeded', '--level', 'INFO', '--since', '2008-11-10', '--json', '-k', '3', '--data-dir', store[1]!])
-  assert.equal(search.code, 0)
+  assert.equal(search.code, 2, 'the deleted collection is not created again by a search')
+  assert.match(search.stderr, /collection: collection logs_embeddings does not exist/)
+})
+
+test('search, view, stats and score-service refuse a data directory or a collection that does not exist, and create neither', async (t) => {
+  const missing = join(tempDir(t), 'no-such-dir')
+  for (const args of [['search', 'x'], ['view'], ['stats'], ['score-service', '--port', '0']]) {
+    const res = await runCli([...args, '--data-dir', missing])
+    assert.equal(res.code, 2, `${args[0]}: ${res.stderr}`)
+    assert.match(res.stderr, /dataDir: no vector store at .*no-such-dir/)
+  }
+  assert.equal(existsSync(missing), false)
+  const { store } = await storedSample(t)
+  for (const args of [['search', 'x'], ['view'], ['stats'], ['score-service', '--port', '0']]) {
+    const res = await runCli([...args, ...store, '--collection', 'other'])
+    assert.equal(res.code, 2, `${args[0]}: ${res.stderr}`)
+    assert.match(res.stderr, /collection: collection other does not exist/)
+  }
+  assert.deepEqual((JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string }>).map((c) => c.name), ['logs_embeddings'])
 })
