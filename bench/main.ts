@@ -12,6 +12,7 @@
  *   5 replay   row 2's data again, everything already stored
  *   6 latency  p50/p99 from Kafka timestamp to sink acknowledgement at a fixed offered rate
  *   7 memory   peak RSS while a backlog drains
+ *   8, 9       reading text lines in process: parse with format detection, and masking (bench/formats.ts)
  * then scaling figures (batch size, partitions, one or two instances).
  * Prints a table and writes bench-results/latest.json.
  *
@@ -235,6 +236,11 @@ async function main(): Promise<void> {
     // Memory while a backlog drains.
     await loadTopic(t('bench-backlog'), 6, BACKLOG, 4)
     rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) })) })
+
+    // Reading text lines: format detection, and the built-in embedder's masking, per message in process (bench/formats.ts).
+    for (const [step, name] of [['parse', '8 parse with format detection'], ['mask', '9 masking (built-in embedder)']] as const) {
+      rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 })), note: 'in process; 9 LogHub sets, lines mixed' })
+    }
 
     // Scaling: batch size, partitions, instances (engine configuration).
     for (const size of [100, 1000, 5000]) {
