@@ -61,11 +61,12 @@ function messageFormat(msg: Record<string, unknown>, record: SourceRecord): Json
 
 const MESSAGE_KEYS = ['message', 'msg', '@message', '@m', 'MESSAGE', 'log', 'short_message', 'textPayload']
 const TIME_KEYS = ['@timestamp', 'timestamp', 'time', 'ts', '@t', 'datetime', 'date', '__REALTIME_TIMESTAMP']
-const LEVEL_KEYS = ['level', 'severity', 'log.level', 'levelname', 'lvl', '@l', 'loglevel', 'level_name', 'PRIORITY']
+// The message format's own names come first: a line with `message` instead of `text` keeps its `log_level`, `source`, `node_type`.
+const LEVEL_KEYS = ['log_level', 'level', 'severity', 'log.level', 'levelname', 'lvl', '@l', 'loglevel', 'level_name', 'PRIORITY']
 const HOST_KEYS = ['host.name', 'hostname', 'host', '_HOSTNAME', 'HOSTNAME']
 const PID_KEYS = ['pid', 'process.pid', '_PID']
 const COMPONENT_KEYS = ['logger', 'logger_name', 'log.logger', 'component', 'module', 'caller', 'SYSLOG_IDENTIFIER']
-const SOURCE_KEYS = ['service.name', 'service', 'app', 'application', 'name']
+const SOURCE_KEYS = ['source', 'service.name', 'service', 'app', 'application', 'name']
 
 /** A field by key, or by a dotted path into nested objects (`log.level` as a key or as `{"log": {"level": …}}`). */
 function lookUp(msg: Record<string, unknown>, key: string): unknown {
@@ -106,6 +107,7 @@ function jsonLogLine(msg: Record<string, unknown>, line: string, record: SourceR
   const pid = take(PID_KEYS, isScalar)
   const component = take(COMPONENT_KEYS, isText)
   const source = take(SOURCE_KEYS, isText)
+  const nodeType = take(['node_type'], isText)
   const entry: LogEntry = {
     ...passThrough(msg, { ...KNOWN_FIELDS, ...Object.fromEntries([...consumed].map((k) => [k, true])) }),
     text,
@@ -113,7 +115,7 @@ function jsonLogLine(msg: Record<string, unknown>, line: string, record: SourceR
     log_level: level ? levelOf(level.value) : 'INFO',
     source: source ? String(source.value) : 'json',
     timestamp: time ? timestampOf(time.key, time.value, record) : defaultTimestamp(record),
-    node_type: 'unknown',
+    node_type: nodeType ? String(nodeType.value) : 'unknown',
     label: null,
     block_id: blockIdOf(text),
     component: component ? String(component.value) : null,

@@ -45,6 +45,7 @@ const CASES: Array<[string, string, Record<string, unknown>]> = [
     { text: 'failed to fetch URL', log_level: 'INFO', timestamp: '2009-11-10T23:00:00.123Z', component: 'main.go:12', url: 'http://example.com', attempt: 3 },
   ],
   ['Cloud Logging', '{"severity":"ERROR","message":"boom","timestamp":"2024-01-15T10:00:00Z"}', { log_level: 'ERROR', timestamp: '2024-01-15T10:00:00.000Z' }],
+  ["the message format's names, with `message` for `text`", '{"message":"x","log_level":"ERROR","source":"billing","node_type":"worker"}', { text: 'x', log_level: 'ERROR', source: 'billing', node_type: 'worker' }],
   ['an unreadable time is kept as written', '{"msg":"x","time":"the other day"}', { timestamp: 'the other day' }],
 ]
 
