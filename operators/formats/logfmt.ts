@@ -8,7 +8,7 @@ import type { LineFormat, ParsedLine } from './types.ts'
 
 const PAIR = /([\w.@/-]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?: +|$)/y
 const MESSAGE_KEYS = ['msg', 'message']
-const TIME_KEYS = ['time', 'ts', 'timestamp', 't']
+const TIME_KEYS = ['time', 'ts', 'timestamp']
 const LEVEL_KEYS = ['level', 'lvl', 'severity', 'at']
 const HOST_KEYS = ['hostname', 'host']
 const COMPONENT_KEYS = ['logger', 'component', 'module', 'caller', 'source']
