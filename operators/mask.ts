@@ -12,10 +12,29 @@
  * key for embeddings.
  */
 
+/**
+ * A whole dotted name ending in a generic top-level domain, or in a country's after a generic second level
+ * (`.co.uk`, `.com.cn`), so `java.io.File`, `libc.so.6` and configuration keys (`mapred.tip.id`) stay.
+ */
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:(?:com|net|org|edu|gov|ac|co|ne|or|go)\.[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|io|local|lan|internal)$/i
+/** DNS names are at most 253 characters. */
+const HOST_MAX = 253
+
+/**
+ * Host names, tested word by word: one pass over the text, then one anchored test of each word short
+ * enough to be a name, so no line, however long, costs more than its length (a pattern that looked for
+ * names inside the text would try every dot and dash of a long word from every position before it).
+ */
+function maskHosts(word: string): string {
+  if (word.length > HOST_MAX + 1 || !word.includes('.')) return word
+  const dot = word.endsWith('.') ? '.' : ''
+  return HOST.test(dot ? word.slice(0, -1) : word) ? `<host>${dot}` : word
+}
+
 /** Placeholders, in the order the rules apply: earlier rules take the text first. */
-const RULES: ReadonlyArray<readonly [RegExp, string]> = [
+const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string)]> = [
   // URLs before paths and addresses, which they contain.
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>\])]+/gi, '<url>'],
+  [/\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>\])]+/gi, '<url>'],
   // Dates and times written inside messages (`Fri Jun 17 07:07:00 2005`, `2005-06-17 07:07:00,123`, `07:07:00`).
   [/\b(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]* +)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* +\d{1,2} +\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?(?: +\d{4})?\b/gi, '<time>'],
   [/\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?\b/gi, '<time>'],
@@ -24,10 +43,8 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>'],
   // HDFS block ids.
   [/blk_-?\d+/g, '<blk>'],
-  // Host names: dotted labels ending in a generic top-level domain, or in a country's after a generic second level
-  // (`.co.uk`, `.com.cn`); never followed by more of a name, so `java.io.File`, `libc.so.6` and configuration keys
-  // (`mapred.tip.id`) stay. Before addresses, which start some of them: `5.36.59.76.dsl.example.net`.
-  [/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:(?:com|net|org|edu|gov|ac|co|ne|or|go)\.[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|io|local|lan|internal)\b(?![\w-]|\.[\w-])/gi, '<host>'],
+  // Host names: see `maskHosts`. Before addresses, which start some of them: `5.36.59.76.dsl.example.net`.
+  [/[\w.-]+/g, maskHosts],
   // IPv4 with an optional port, with the leading slash Java's InetSocketAddress prints.
   [/\/?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, '<ip>'],
   // MAC addresses.
@@ -56,6 +73,6 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
  */
 export function maskVariables(text: string): string {
   let out = text
-  for (const [pattern, placeholder] of RULES) out = out.replace(pattern, placeholder)
+  for (const [pattern, placeholder] of RULES) out = out.replace(pattern, placeholder as string)
   return out
 }

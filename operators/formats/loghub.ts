@@ -17,7 +17,7 @@ export const hpc: LineFormat = compileTemplate('<LogId> <Node> <Component> <Stat
 
 export const windows: LineFormat = compileTemplate('<Date> <Time>, <Level> <Component> <Content>', {
   name: 'windows-cbs',
-  patterns: { Level: '[A-Za-z]+', Component: '\\S+' },
+  patterns: { Date: '\\d{4}-\\d\\d-\\d\\d', Time: '\\d\\d:\\d\\d:\\d\\d', Level: '[A-Za-z]+', Component: '\\S+' },
   aliases: ['windows'],
   description: 'Windows CBS log (LogHub Windows): date time, Level component message',
   example: '2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505 with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_6.1.7601.23505_none_681aa442f6fed7f0\\cbscore.dll',
