@@ -11,6 +11,7 @@ import { map, type OperatorFunction } from 'rxjs'
 import type { DeadLetter, DeadLetterReason, LogEntry, ParsedItem, SourceRecord, StepContext } from './contracts.ts'
 import { blockIdOf, normaliseLevel, parseHdfsLine } from './hdfs-line.ts'
 import { pointId } from './point-id.ts'
+import { payloadProblem } from './payload-guard.ts'
 
 export interface ParseOptions {
   /** Largest message accepted, in bytes; larger ones are dead-lettered as `oversized`. */
@@ -62,6 +63,8 @@ function parseJsonMessage(text: string, record: SourceRecord): Outcome {
     return { reason: 'not-an-object', detail: `a JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object` }
   }
   const msg = value as Record<string, unknown>
+  const problem = payloadProblem(msg)
+  if (problem) return problem
   if (msg.text === undefined || msg.text === null) return { reason: 'missing-text', detail: 'no "text" field' }
   if (typeof msg.text !== 'string') return { reason: 'wrong-type', detail: `"text" is a ${typeof msg.text}, not a string` }
   if (msg.text.trim() === '') return { reason: 'missing-text', detail: '"text" is empty' }
@@ -99,7 +102,8 @@ function parseJsonMessage(text: string, record: SourceRecord): Outcome {
 /** Extra fields of a message travel on into the payload, as the replaced job stored them. */
 function passThroughFields(msg: Record<string, unknown>): Record<string, unknown> {
   const extra: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(msg)) if (!(k in KNOWN_FIELDS)) extra[k] = v
+  // Defined, not assigned: a field named __proto__ stays a field instead of becoming the object's prototype.
+  for (const [k, v] of Object.entries(msg)) if (!Object.hasOwn(KNOWN_FIELDS, k)) Object.defineProperty(extra, k, { value: v, enumerable: true, writable: true, configurable: true })
   return extra
 }
 const KNOWN_FIELDS: Record<string, true> = Object.fromEntries(

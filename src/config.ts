@@ -61,6 +61,7 @@ export const SCHEMA: readonly FieldSpec[] = [
   f('batch.trigger', dur(1), 15_000, "Longest a batch stays open after its first record (e.g. '15s', '500ms')", { env: ['TRIGGER_INTERVAL', 'LOGSTREAM_TRIGGER'], flag: 'trigger' }),
   f('maxInFlight', int(1), 5000, 'Records read and not yet committed at most; the source pauses beyond it', { env: ['LOGSTREAM_MAX_IN_FLIGHT'], flag: 'max-in-flight' }),
   f('maxMessageBytes', int(1), 1_048_576, 'Largest message accepted; larger ones are dead-lettered', { env: ['LOGSTREAM_MAX_MESSAGE_BYTES'], flag: 'max-message-bytes' }),
+  f('onDataLoss', oneOf('fail', 'warn'), 'fail', "What to do with data the job can no longer read or keep (a checkpoint position below a Kafka partition's start or past its end; a store missing points it acknowledged): 'fail' stops with an error saying what to run, 'warn' logs it, counts it in logstream_data_loss_total and goes on", { env: ['LOGSTREAM_ON_DATA_LOSS'], flag: 'on-data-loss' }),
   f('recentIds', int(0), 200_000, 'Recently stored ids remembered, so replays and duplicates cost no look-up', { env: ['LOGSTREAM_RECENT_IDS'], flag: 'recent-ids' }),
 
   f('embedder.kind', oneOf('builtin', 'http', 'none'), 'builtin', "Embedder: 'builtin' (model-free, in process), 'http' (an embedding service), 'none' (constant vectors, for benchmarks)", { env: ['LOGSTREAM_EMBEDDER'], flag: 'embedder' }),
@@ -122,6 +123,7 @@ export interface Config {
   batch: { maxSize: number; trigger: number }
   maxInFlight: number
   maxMessageBytes: number
+  onDataLoss: 'fail' | 'warn'
   recentIds: number
   embedder: {
     kind: 'builtin' | 'http' | 'none'

@@ -7,6 +7,11 @@ export type ErrorCode =
   | 'CHECKPOINT_MISMATCH'
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_BATCH_UNKNOWN'
+  | 'CHECKPOINT_LOCKED'
+  | 'DATA_LOSS'
+  | 'COLLECTION_LOST'
+  | 'STORAGE_FULL'
+  | 'STORAGE_FAILED'
   | 'SOURCE_FAILED'
   | 'KAFKA_FAILED'
   | 'EMBEDDER_UNAVAILABLE'
@@ -26,6 +31,9 @@ export const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   CHECKPOINT_MISMATCH: 3,
   CHECKPOINT_CORRUPT: 3,
   COLLECTION_MISMATCH: 3,
+  COLLECTION_LOST: 3,
+  DATA_LOSS: 3,
+  CHECKPOINT_LOCKED: 4,
 }
 
 export class LogstreamError extends Error {

@@ -125,8 +125,15 @@ export async function createVectorStore(config: Config, ctx: AdapterContext): Pr
 }
 
 /** A Kafka job also publishes its dead letters to a dead-letter topic; every job keeps them in its checkpoint store. */
-export async function createDeadLetterSink(config: Config, _ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
+export async function createDeadLetterSink(config: Config, ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
   if (config.source !== 'kafka' || !config.kafka.dlqEnabled) return undefined
   const { createKafkaDeadLetterSink, deadLetterTopicFor } = await import('./kafka-dead-letter-sink.ts')
-  return createKafkaDeadLetterSink({ brokers: config.kafka.brokers, topic: deadLetterTopicFor(config.kafka.topics, config.kafka.dlqTopic), properties: config.kafka.properties })
+  return createKafkaDeadLetterSink({
+    brokers: config.kafka.brokers,
+    topic: deadLetterTopicFor(config.kafka.topics, config.kafka.dlqTopic),
+    properties: config.kafka.properties,
+    keptIn: `the checkpoint of job ${config.job} (${checkpointPath(config.checkpointDir, config.job)})`,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+  })
 }

@@ -9,6 +9,8 @@ import { LogstreamError } from '../errors.ts'
 
 const { Producer } = KafkaJs as unknown as { Producer: typeof ProducerType }
 const QUEUE_FULL = -184
+/** Kafka error codes no retry can fix: corrupt or too large a message, an invalid, unknown or forbidden topic, an invalid record. */
+const PERMANENT_DELIVERY_ERRORS = new Set([2, 3, 10, 17, 18, 29, 87])
 
 export interface OutgoingMessage {
   readonly topic: string
@@ -39,7 +41,11 @@ export async function connectProducer(opts: { brokers: string; properties?: Read
     const waiter = pending.get(report.opaque as number)
     if (!waiter) return
     pending.delete(report.opaque as number)
-    if (err) waiter.reject(new LogstreamError('DELIVERY_FAILED', `Kafka did not take a message for ${report.topic}: ${err.message}`, { retryable: true }))
+    if (err) {
+      // Timeouts and broker trouble pass; a message too large, an unknown or forbidden topic do not.
+      const retryable = !PERMANENT_DELIVERY_ERRORS.has(err.code)
+      waiter.reject(new LogstreamError('DELIVERY_FAILED', `Kafka did not take a message for ${report.topic}: ${err.message}`, { retryable, details: { kafkaCode: err.code } }))
+    }
     else waiter.resolve()
   })
   producer.setPollInterval(20)
@@ -51,22 +57,28 @@ export async function connectProducer(opts: { brokers: string; properties?: Read
       const acks: Array<Promise<void>> = []
       for (const m of messages) {
         const id = nextId++
-        acks.push(new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject })))
+        const ack = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }))
+        acks.push(ack)
         const headers: MessageHeader[] = Object.entries(m.headers ?? {}).map(([k, v]) => ({ [k]: v }))
         for (;;) {
           try {
             producer.produce(m.topic, null, m.value, m.key, Date.now(), id, headers)
             break
           } catch (err) {
-            if ((err as LibrdKafkaError).code !== QUEUE_FULL) {
-              pending.delete(id)
-              throw err
+            if ((err as LibrdKafkaError).code === QUEUE_FULL) {
+              await new Promise((r) => setTimeout(r, 20))
+              continue
             }
-            await new Promise((r) => setTimeout(r, 20))
+            // Refused before it was queued (too large, unknown partition): settle it, and wait for those queued before it.
+            pending.get(id)?.reject(err as Error)
+            pending.delete(id)
+            break
           }
         }
       }
-      await Promise.all(acks)
+      const results = await Promise.allSettled(acks)
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw failed.reason
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -81,6 +81,17 @@ export const command: Command = {
   },
 }
 
+/**
+ * Moves a job's checkpoint to the start of its source (the start of every
+ * partition, or of the file), as `reset --to earliest` does; in consumer-group
+ * mode the group's offsets too.
+ */
+export async function resetToEarliest(config: Config, store: CheckpointStore): Promise<void> {
+  const target = await targetPositions(config, store, 'earliest')
+  store.resetPositions(target)
+  if (config.source === 'kafka' && !config.kafka.partitions) await commitGroupOffsets(config, target)
+}
+
 function show(store: CheckpointStore, limit: number, json: boolean): void {
   const positions = Object.fromEntries([...store.positions()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })))
   const pending = store.pendingBatches()

@@ -11,11 +11,19 @@ import { createLogger } from '../runtime/logger.ts'
 import { runJob } from '../main.ts'
 import { JobState } from '../runtime/job-state.ts'
 import { crashHooksFromEnv } from '../runtime/crash-hooks.ts'
+import { exitCodeFor } from '../errors.ts'
+import { resetToEarliest } from './checkpoint.ts'
+import type { CheckpointStore } from '../../checkpoints/store.ts'
 
 const HELP = `Usage: logstream run [options]
 
 Runs the job: source → parse → micro-batch → dedup → embed → sink → checkpoint.
 With no options it reads the bundled HDFS sample into the embedded store.
+
+  --rebuild
+      Read the source again from its start (every partition, or the file) before
+      running: points the store holds are skipped, missing ones stored again.
+      For a store that lost points or a collection deleted and created again.
 
 Options (each also from a config file --config FILE and the environment):
 ${configHelp()}
@@ -25,7 +33,7 @@ export const command: Command = {
   name: 'run',
   summary: 'Run the streaming job',
   async run(argv) {
-    const args = parseArgs(argv)
+    const args = parseArgs(argv, { flags: { rebuild: 'bool' } })
     if (args.flags.has('help')) {
       process.stdout.write(HELP)
       return 0
@@ -57,12 +65,19 @@ export const command: Command = {
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
     const http = config.http.enabled ? await startHttp(config, state, logger) : null
+    const rebuild = args.flags.get('rebuild')?.at(-1) === 'true' ? (checkpoints: CheckpointStore) => resetToEarliest(config, checkpoints) : undefined
     try {
-      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry, hooks: crashHooksFromEnv(process.env, logger) })
+      // Whatever holds the process open once the job failed (a client that will not disconnect), it exits within the shutdown timeout.
+      const exitSoon = (err: unknown) => {
+        logger.error({ err }, 'job failed; closing')
+        state.setPhase('stopping')
+        setTimeout(() => {
+          logger.error({ timeoutMs: config.shutdownTimeout }, 'the job failed and did not close within the shutdown timeout; exiting')
+          process.exit(exitCodeFor(err))
+        }, config.shutdownTimeout).unref()
+      }
+      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry, hooks: crashHooksFromEnv(process.env, logger), rebuild, onFailure: exitSoon })
       return 0
-    } catch (err) {
-      logger.error({ err }, 'job failed')
-      throw err
     } finally {
       clearTimeout(shutdownTimer)
       process.off('SIGTERM', onSignal)

@@ -30,6 +30,7 @@ interface Collection {
   createBody: Record<string, unknown>
   points: Map<string, StoredPoint>
   indexes: Record<string, string>
+  metadata: Record<string, unknown>
 }
 
 export interface RecordedRequest {
@@ -174,6 +175,7 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
       optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 20000, flush_interval_sec: 5, max_optimization_threads: null },
       wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
       quantization_config: (c.createBody.quantization_config as object | undefined) ?? null,
+      metadata: c.metadata,
     },
     payload_schema: Object.fromEntries(Object.entries(c.indexes).map(([k, type]) => [k, { data_type: type, points: c.points.size }])),
   })
@@ -207,7 +209,13 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
           },
           points: new Map(),
           indexes: {},
+          metadata: (body.metadata as Record<string, unknown> | null | undefined) ?? {},
         })
+        return true
+      }
+      case 'PATCH /collections/{collection_name}': {
+        const c = need(name)
+        if (body.metadata) c.metadata = { ...c.metadata, ...(body.metadata as Record<string, unknown>) }
         return true
       }
       case 'DELETE /collections/{collection_name}':

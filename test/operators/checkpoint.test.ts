@@ -71,7 +71,7 @@ test('the console block reads like the replaced job', () => {
     '  Batch size: 4 messages',
     '  Skipped 1 existing entries',
     '  Dropped 1 duplicates within the batch',
-    '  Dead-lettered 1 malformed messages',
+    '  Dead-lettered 1 messages (1 empty)',
     '  Processing 1 new messages',
     '  Generated 1 embeddings',
     '  Batch 4 processed: 1 new entries stored, 2 duplicates skipped',
