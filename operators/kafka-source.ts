@@ -192,6 +192,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
     'client.id': 'logstream',
     // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
     'queued.max.messages.kbytes': 16384,
+    // A message larger than the client can receive would stall its partition for ever; received, it is dead-lettered as oversized.
+    'receive.message.max.bytes': 1_000_000_000,
     ...opts.properties,
   }
 
