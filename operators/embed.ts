@@ -5,11 +5,7 @@
  */
 import { concatMap, type OperatorFunction } from 'rxjs'
 import type { DedupedBatch, EmbeddedBatch, Embedder, StepContext } from './contracts.ts'
-
-export class EmbeddingShapeError extends Error {
-  readonly code = 'EMBEDDER_BAD_RESPONSE'
-  readonly retryable = false
-}
+import { EmbeddingShapeError } from '../core/errors.ts'
 
 /** Throws unless `vectors` holds one finite vector of `dim` numbers per text. */
 export function checkVectors(vectors: readonly ArrayLike<number>[], texts: number, dim: number): void {

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
-import { ConfigError, type ConfigIssue } from './errors.ts'
+import { ConfigError, type ConfigIssue } from '../core/errors.ts'
 
 type Kind =
   | { type: 'string'; allowEmpty?: boolean }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { ConfigError } from '../src/errors.ts'
+import { ConfigError } from '../core/errors.ts'
 import { SCHEMA, loadConfig, maskSecrets, parseDuration, configMarkdownTable } from '../src/config.ts'
 import { tempDir } from './helpers/temp-dir.ts'
 

@@ -15,7 +15,7 @@
 import type { Embedder } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { checkVectors } from '../../operators/embed.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 

@@ -5,7 +5,7 @@
  */
 import KafkaJs from '@confluentinc/kafka-javascript'
 import type { Producer as ProducerType, LibrdKafkaError, DeliveryReport, MessageHeader } from '@confluentinc/kafka-javascript'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 
 const { Producer } = KafkaJs as unknown as { Producer: typeof ProducerType }
 const QUEUE_FULL = -184

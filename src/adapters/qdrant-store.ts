@@ -16,7 +16,7 @@ import { QdrantClient } from '@qdrant/js-client-rest'
 import type { Logger } from 'pino'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 

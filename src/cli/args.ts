@@ -3,7 +3,7 @@
  * `--flag` / `--no-flag` for booleans, `-k 5` for short aliases; repeated flags
  * keep every value. Unknown flags are reported, never ignored.
  */
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { BOOLEAN_FLAGS, CONFIG_FLAGS } from '../config.ts'
 
 export interface CommandFlags {

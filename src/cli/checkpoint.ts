@@ -9,7 +9,7 @@ import type { KafkaConsumer as KafkaConsumerType } from '@confluentinc/kafka-jav
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { configHelp, loadConfig, type Config } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { existingCheckpoint, filePathOf, jobIdentity } from '../adapters/factory.ts'
 import { openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../../checkpoints/store.ts'

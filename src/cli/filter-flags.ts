@@ -4,7 +4,7 @@
  * payload's source is only a --filter key).
  */
 import type { SearchFilter } from '../../operators/contracts.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 
 export const FILTER_FLAGS = { level: 'value', 'node-type': 'value', since: 'value', until: 'value', filter: 'value' } as const
 

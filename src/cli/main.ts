@@ -4,7 +4,7 @@
  * errors into an exit code (2 for bad configuration or usage) and one clear line.
  */
 import { COMMANDS } from './commands.ts'
-import { exitCodeFor } from '../errors.ts'
+import { exitCodeFor } from '../../core/errors.ts'
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))

@@ -12,7 +12,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { configHelp, loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { listen } from '../runtime/listen.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'

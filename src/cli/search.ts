@@ -5,7 +5,7 @@
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { configHelp, loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
 import { FILTER_FLAGS, filterFromFlags } from './filter-flags.ts'

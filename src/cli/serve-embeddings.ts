@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Command } from './commands.ts'
 import { parseArgs } from './args.ts'
 import { loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { listen } from '../runtime/listen.ts'
 import { embedText } from '../adapters/builtin-embedder.ts'
