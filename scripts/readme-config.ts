@@ -1,6 +1,6 @@
 /** Rewrites the configuration table of README.md from the schema: `node --import tsx scripts/readme-config.ts`. */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { configMarkdownTable } from '../src/config.ts'
+import { configMarkdownTable } from '../src/config-docs.ts'
 
 const START = '<!-- config:start -->'
 const END = '<!-- config:end -->'

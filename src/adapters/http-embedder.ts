@@ -18,6 +18,7 @@ import { checkVectors } from '../../operators/embed.ts'
 import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
+import { splitCredentials } from './url-credentials.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
 
@@ -31,7 +32,8 @@ export interface HttpEmbedderOptions {
   readonly batchSize: number
   /** Requests in flight at most. */
   readonly concurrency: number
-  readonly timeoutMs: number
+  /** Timeout of one request, ms. */
+  readonly timeout: number
   readonly logger?: Logger | undefined
   readonly metrics?: PipelineMetrics | undefined
   /** Backoff settings; tests shorten them. */
@@ -94,23 +96,25 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
 
 /**
  * @example
- * createHttpEmbedder({ url: 'http://localhost:8000/embed', api: 'logstream', dim: 384, batchSize: 256, concurrency: 2, timeoutMs: 30_000 })
+ * createHttpEmbedder({ url: 'http://localhost:8000/embed', api: 'logstream', dim: 384, batchSize: 256, concurrency: 2, timeout: 30_000 })
  */
 export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
   const log = opts.logger?.child({ step: 'embedder' })
   let pausedUntil = 0
   let failing = false
 
+  const { url, authorization } = splitCredentials(opts.url)
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+  if (authorization) headers.authorization = authorization
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
 
   const once = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
     const wait = pausedUntil - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    const timeout = AbortSignal.timeout(opts.timeoutMs)
+    const timeout = AbortSignal.timeout(opts.timeout)
     let res: Response
     try {
-      res = await fetch(opts.url, {
+      res = await fetch(url, {
         method: 'POST',
         headers,
         body: JSON.stringify(requestBody(opts.api, texts, opts.model)),
@@ -119,7 +123,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     } catch (err) {
       if (signal?.aborted) throw err
       const timedOut = timeout.aborted
-      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeoutMs} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeout} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
         retryable: true,
         cause: err,
       })

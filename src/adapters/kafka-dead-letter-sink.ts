@@ -7,8 +7,8 @@
  * and offset.
  */
 import type { DeadLetter, DeadLetterSink } from '../../operators/contracts.ts'
-import { splitPartitionName } from '../../operators/kafka-source.ts'
-import { connectProducer, type KafkaProducer } from './kafka-producer.ts'
+import { splitPartitionName } from '../../operators/kafka-partitions.ts'
+import { connectProducer, type KafkaProducer } from '../../operators/kafka-clients.ts'
 
 export function deadLetterTopicFor(topics: readonly string[], configured: string): string {
   return configured || `${topics[0]}.dlq`

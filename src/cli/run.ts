@@ -4,33 +4,21 @@
  * a second signal exits at once, which is safe because nothing is committed
  * before it is stored.
  */
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig } from '../config.ts'
+import { defineCommand } from './command.ts'
+import type { Config } from '../config.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { runJob } from '../main.ts'
 import { JobState } from '../runtime/job-state.ts'
 import { crashHooksFromEnv } from '../runtime/crash-hooks.ts'
 
-const HELP = `Usage: logstream run [options]
-
-Runs the job: source → parse → micro-batch → dedup → embed → sink → checkpoint.
-With no options it reads the bundled HDFS sample into the embedded store.
-
-Options (each also from a config file --config FILE and the environment):
-${configHelp()}
-`
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'run',
   summary: 'Run the streaming job',
-  async run(argv) {
-    const args = parseArgs(argv)
-    if (args.flags.has('help')) {
-      process.stdout.write(HELP)
-      return 0
-    }
-    const config = loadConfig({ flags: args.flags, env: process.env })
+  usage: ['run [options]'],
+  description: 'Runs the job: source → parse → micro-batch → dedup → embed → sink → checkpoint.\nWith no options it reads the bundled HDFS sample into the embedded store.',
+  options: {},
+  async run(args) {
+    const config = args.config()
     const logger = createLogger({ level: config.log.level, format: config.log.format })
     const stop = new AbortController()
     const abort = new AbortController()
@@ -71,14 +59,14 @@ export const command: Command = {
       logger.flush?.()
     }
   },
-}
+})
 
 /** The metrics and status server, when the HTTP server module is there. */
 async function startHttp(
-  config: import('../config.ts').Config,
+  config: Config,
   state: JobState,
   logger: import('pino').Logger,
 ): Promise<{ registry: import('prom-client').Registry; close(): Promise<void> } | null> {
-  const { startStatusServer } = await import('../runtime/http-server.ts')
+  const { startStatusServer } = await import('../services/status-server.ts')
   return startStatusServer({ host: config.http.host, port: config.http.port, state, logger, stallMs: config.readiness.stall })
 }

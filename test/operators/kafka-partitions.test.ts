@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { maskProperties, parsePartitionSpec, partitionName, splitPartitionName } from '../../operators/kafka-source.ts'
+import { parsePartitionSpec, partitionName, splitPartitionName } from '../../operators/kafka-partitions.ts'
+import { maskSecrets } from '../../core/secrets.ts'
 
 test('partition groups are read from TOPIC:N and TOPIC:FROM-TO lists', () => {
   assert.deepEqual(parsePartitionSpec('logs:0-2, other:5'), [
@@ -19,7 +20,7 @@ test('partition names round-trip, also for topics with dots and dashes', () => {
 })
 
 test('secret librdkafka properties are masked for logs', () => {
-  assert.deepEqual(maskProperties({ 'sasl.password': 'p', 'ssl.key.password': 'k', 'sasl.oauthbearer.client.secret': 's', 'client.id': 'me', 'security.protocol': 'SASL_SSL' }), {
+  assert.deepEqual(maskSecrets({ 'sasl.password': 'p', 'ssl.key.password': 'k', 'sasl.oauthbearer.client.secret': 's', 'client.id': 'me', 'security.protocol': 'SASL_SSL' }), {
     'sasl.password': '***',
     'ssl.key.password': '***',
     'sasl.oauthbearer.client.secret': '***',
