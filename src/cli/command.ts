@@ -40,12 +40,28 @@ export interface CommandArgs<S extends OptionShape> {
   config(overrides?: Readonly<Record<string, unknown>>): Config
 }
 
+/** A command line read against a command's spec. */
+export interface ParsedCommandLine {
+  readonly help: boolean
+  /** The command's own options, typed. */
+  readonly options: Record<string, unknown>
+  readonly positionals: readonly string[]
+  /** The configuration flags given, by flag, for `loadConfig`. */
+  readonly configFlags: ReadonlyMap<string, readonly string[]>
+}
+
 /** What the CLI needs of a command. */
 export interface Command {
   readonly name: string
   readonly summary: string
+  /** The metadata of the command's own options, by option name. */
+  readonly options: ReadonlyArray<readonly [string, FieldMeta]>
+  /** Whether it takes the configuration's flags. */
+  readonly takesConfig: boolean
   /** The command's `--help` text. */
   help(): string
+  /** Reads a command line; throws `USAGE` for anything the spec does not allow. */
+  parse(argv: readonly string[], env?: NodeJS.ProcessEnv): ParsedCommandLine
   /** Runs the command; resolves to the exit code. */
   run(argv: readonly string[]): Promise<number>
 }
@@ -70,37 +86,45 @@ export function defineCommand<S extends OptionShape>(spec: CommandSpec<S>): Comm
       '',
     ].join('\n')
 
+  const parse = (argv: readonly string[], env: NodeJS.ProcessEnv = process.env) => {
+    const line = parseLine(argv, metas, spec.name)
+    const configFlags = new Map([...line.values].filter(([flag]) => !own.some(([, m]) => m.flag === flag)))
+    if (line.help) return { help: true, options: {}, positionals: line.positionals, configFlags }
+    const p = spec.positionals ?? { name: 'argument', min: 0, max: 0 }
+    if (line.positionals.length < p.min) throw new LogstreamError('USAGE', `${spec.name} needs ${p.name} (see logstream ${spec.name} --help)`)
+    if (line.positionals.length > p.max) throw new LogstreamError('USAGE', `unexpected argument ${JSON.stringify(line.positionals[p.max])} (see logstream ${spec.name} --help)`)
+    const raw: Record<string, unknown> = {}
+    for (const [name, m] of own) {
+      const given = line.values.get(m.flag!)
+      const fromEnv = m.env?.map((e) => env[e]).find((v) => v !== undefined && v !== '')
+      if (given) raw[name] = m.kind === 'list' || m.kind === 'map' ? given : given.at(-1)
+      else if (fromEnv !== undefined) raw[name] = fromEnv
+    }
+    const parsed = schema.safeParse(raw)
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `--${metaOf(spec.options[String(i.path[0])]!).flag}: ${i.message}`)
+      throw new LogstreamError('USAGE', problems.join('; '))
+    }
+    return { help: false, options: parsed.data as Record<string, unknown>, positionals: line.positionals, configFlags }
+  }
+
   return {
     name: spec.name,
     summary: spec.summary,
+    options: own,
+    takesConfig,
     help,
+    parse,
     async run(argv) {
-      const line = parseLine(argv, metas, spec.name)
+      const line = parse(argv)
       if (line.help) {
         process.stdout.write(help())
         return 0
       }
-      const p = spec.positionals ?? { name: 'argument', min: 0, max: 0 }
-      if (line.positionals.length < p.min) throw new LogstreamError('USAGE', `${spec.name} needs ${p.name} (see logstream ${spec.name} --help)`)
-      if (line.positionals.length > p.max) throw new LogstreamError('USAGE', `unexpected argument ${JSON.stringify(line.positionals[p.max])} (see logstream ${spec.name} --help)`)
-
-      const raw: Record<string, unknown> = {}
-      for (const [name, m] of own) {
-        const given = line.values.get(m.flag!)
-        const fromEnv = m.env?.map((e) => process.env[e]).find((v) => v !== undefined && v !== '')
-        if (given) raw[name] = m.kind === 'list' || m.kind === 'map' ? given : given.at(-1)
-        else if (fromEnv !== undefined) raw[name] = fromEnv
-      }
-      const parsed = schema.safeParse(raw)
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `--${metaOf(spec.options[String(i.path[0])]!).flag}: ${i.message}`)
-        throw new LogstreamError('USAGE', problems.join('; '))
-      }
-      const configFlags = new Map([...line.values].filter(([flag]) => !own.some(([, m]) => m.flag === flag)))
       return spec.run({
-        options: parsed.data,
+        options: line.options as z.output<z.ZodObject<S>>,
         positionals: line.positionals,
-        config: (overrides) => loadConfig({ flags: configFlags, env: process.env, overrides }),
+        config: (overrides) => loadConfig({ flags: line.configFlags, env: process.env, overrides }),
       })
     },
   }
