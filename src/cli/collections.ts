@@ -16,7 +16,7 @@ export const command = defineCommand({
   usage: ['collections list|info|create|delete|count [NAME] [--yes] [--json] [options]'],
   description: `list     every collection with its size, distance and points
 info     one collection (NAME, default the configured one)
-create   the configured collection (size --dim, cosine), with its payload indexes on Qdrant
+create   the configured collection (the configured dimension, cosine), with its payload indexes on Qdrant
 delete   a collection and all its points (asks unless --yes)
 count    points in the collection, with optional --level/--node-type/--since/--until/--filter`,
   positionals: { name: 'an action: list, info, create, delete or count', min: 1, max: 2 },

@@ -1,6 +1,6 @@
 /**
  * The search filters every collection command takes: --level, --node-type, --since, --until, or
- * --filter level=ERROR,node_type=datanode,source=hdfs_datanode (`--source` names the job's source, so the
+ * --filter level=ERROR,node_type=datanode,source=hdfs_datanode (the job's own source is a configuration field, so the
  * payload's source is only a --filter key).
  */
 import type { SearchFilter } from '../../operators/contracts.ts'

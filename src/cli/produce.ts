@@ -61,7 +61,7 @@ export const command = defineCommand({
   description: 'Publishes raw HDFS log lines (files, or every file of a folder) to Kafka in the\nmessage format, keyed by HDFS block id. --follow keeps reading one growing file.',
   positionals: { name: 'at least one file or folder', min: 1, max: Number.POSITIVE_INFINITY },
   options: {
-    topic: optionalField(text(), { flag: 'topic', description: 'Topic to publish to (default: the first of --topics)' }),
+    topic: optionalField(text(), { flag: 'topic', description: 'Topic to publish to (default: the first of the configured topics)' }),
     progress: field(bool(), true, { flag: 'progress', description: 'Show progress (a bar on a terminal, a line every 5 s otherwise)' }),
   },
   async run(args) {
@@ -74,7 +74,7 @@ export const command = defineCommand({
     } catch (err) {
       throw new LogstreamError('USAGE', `cannot read ${(err as NodeJS.ErrnoException).path ?? args.positionals.join(' ')}: ${(err as Error).message}`)
     }
-    if (config.follow && files.length !== 1) throw new LogstreamError('USAGE', '--follow takes exactly one file')
+    if (config.follow && files.length !== 1) throw new LogstreamError('USAGE', 'following a growing file takes exactly one file')
     const totalBytes = files.reduce((sum, f) => sum + statSync(f).size, 0)
     const progress = args.options.progress ? new Progress(totalBytes, process.stderr.isTTY === true && !config.follow) : null
 

@@ -8,7 +8,7 @@ import { untilStopped } from './until-stopped.ts'
 export const command = defineCommand({
   name: 'serve-embeddings',
   summary: 'Serve the built-in embedder over HTTP (the embedding service contract)',
-  usage: ['serve-embeddings [--port 8000] [--host 0.0.0.0] [--dim 384]'],
+  usage: ['serve-embeddings [--port 8000] [--host 0.0.0.0] [options]'],
   description: `Serves the built-in embedder:
   POST /embed           {"texts": [...]} → {"embeddings": [[...]]}   (the replaced job's contract)
                         {"inputs": [...]} → [[...]]                  (text-embeddings-inference)
