@@ -26,8 +26,8 @@ import { fileURLToPath } from 'node:url'
 import { hdfsTraffic } from './hdfs-traffic.ts'
 import { parseRecord } from '../operators/parse.ts'
 import type { RowResult, Task } from './worker.ts'
-import { startEmbeddingServer } from '../src/cli/serve-embeddings.ts'
-import { connectProducer } from '../src/adapters/kafka-producer.ts'
+import { startEmbeddingServer } from '../src/services/embedding-server.ts'
+import { connectProducer } from '../operators/kafka-clients.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const quick = process.env.BENCH_QUICK === '1'

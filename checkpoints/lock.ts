@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { CheckpointError } from './sqlite-store.ts'
+import { CheckpointError } from '../core/errors.ts'
 
 export interface CheckpointLock {
   readonly path: string

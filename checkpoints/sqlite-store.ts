@@ -8,6 +8,7 @@ import { mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { MIGRATIONS } from './migrations.ts'
+import { CheckpointError } from '../core/errors.ts'
 import type {
   BatchCounts,
   BatchRecord,
@@ -18,20 +19,6 @@ import type {
   RangeRecord,
   StoreState,
 } from './store.ts'
-
-export type CheckpointErrorCode = 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_CORRUPT' | 'CHECKPOINT_BATCH_UNKNOWN' | 'CHECKPOINT_LOCKED'
-
-export class CheckpointError extends Error {
-  readonly retryable = false
-  constructor(
-    readonly code: CheckpointErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-    this.name = 'CheckpointError'
-  }
-}
 
 /** The checkpoint file of a job inside a checkpoint directory. */
 export function checkpointPath(dir: string, job: string): string {

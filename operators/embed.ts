@@ -10,14 +10,10 @@
  * for every text, an ordinary probe included, is waited for instead.
  */
 import type { DeadLetter, DedupedBatch, EmbeddedBatch, Embedder, ParsedEntry, StepContext } from './contracts.ts'
+import { EmbeddingShapeError } from '../core/errors.ts'
 import { backoff, isFatal, runIsolated, type ItemOutcome } from './isolate.ts'
 import { isolationReporter, refusal, withoutRefused } from './refusals.ts'
 import { stage } from './stage.ts'
-
-export class EmbeddingShapeError extends Error {
-  readonly code = 'EMBEDDER_BAD_RESPONSE'
-  readonly retryable = false
-}
 
 /** What is wrong with one vector, or null when it is usable. */
 export function vectorProblem(v: ArrayLike<number> | null | undefined, dim: number): string | null {

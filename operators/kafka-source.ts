@@ -24,13 +24,13 @@
  * never expires while a batch waits on embedding), but pauses every assigned
  * partition while the flow control is closed and resumes them when it opens.
  */
-import KafkaJs from '@confluentinc/kafka-javascript'
 import type { KafkaConsumer as KafkaConsumerType, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript'
 import { Observable } from 'rxjs'
 import type { PartitionRange, PositionOutOfRange, Positions, Source, SourceContext, SourceRecord } from './contracts.ts'
 import type { PipelineMetrics } from './metrics.ts'
-
-const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
+import { createConsumer, withConsumer } from './kafka-clients.ts'
+import { partitionName, splitPartitionName, type PartitionSpec } from './kafka-partitions.ts'
+import { maskSecrets } from '../core/secrets.ts'
 
 /** Methods the binding has and its type declarations lack. */
 interface CooperativeConsumer {
@@ -42,11 +42,6 @@ const ERR_ASSIGN = -175
 /** How long a replay may wait for one partition's records before the other partitions are read anyway. */
 const REPLAY_WAIT_MS = 30_000
 const ERR_REVOKE = -174
-
-export interface PartitionSpec {
-  readonly topic: string
-  readonly partition: number
-}
 
 export interface KafkaSourceOptions {
   readonly brokers: string
@@ -62,33 +57,6 @@ export interface KafkaSourceOptions {
   /** Complete after this long with no message and nothing in flight; 0 never. */
   readonly stopWhenIdleMs?: number
   readonly metrics?: PipelineMetrics | undefined
-}
-
-/** `logs:0-3,other:1` → the partitions it names. */
-export function parsePartitionSpec(spec: string): PartitionSpec[] {
-  const out: PartitionSpec[] = []
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([^:]+):(\d+)(?:-(\d+))?$/.exec(part)
-    if (!m) throw new RangeError(`partitions must be TOPIC:N or TOPIC:FROM-TO, got ${JSON.stringify(part)}`)
-    const from = Number(m[2])
-    const to = m[3] === undefined ? from : Number(m[3])
-    for (let p = from; p <= to; p++) out.push({ topic: m[1]!, partition: p })
-  }
-  return out
-}
-
-export const partitionName = (topic: string, partition: number) => `${topic}/${partition}`
-
-export function splitPartitionName(name: string): PartitionSpec {
-  const slash = name.lastIndexOf('/')
-  return { topic: name.slice(0, slash), partition: Number(name.slice(slash + 1)) }
-}
-
-/** Property names whose values never reach a log line. */
-export const SECRET_PROPERTY = /password|secret|token|sasl\.jaas|key\.pem|keystore|oauthbearer\.config/i
-
-export function maskProperties(props: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, SECRET_PROPERTY.test(k) ? '***' : v]))
 }
 
 function toRecord(m: Message): SourceRecord {
@@ -171,7 +139,7 @@ export class ReplayDemand {
 
 /**
  * @example
- * createKafkaSource({ brokers: 'localhost:9092', topics: ['logs'], partitions: parsePartitionSpec('logs:0-3'), groupId: 'logstream', startingOffsets: 'earliest' })
+ * createKafkaSource({ brokers: 'localhost:9092', topics: ['logs'], partitions: [{ topic: 'logs', partition: 0 }, { topic: 'logs', partition: 1 }], groupId: 'logstream', startingOffsets: 'earliest' })
  */
 export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const chunkSize = opts.chunkSize ?? 1000
@@ -181,20 +149,14 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const committed = new Map<string, number>()
   const groupMode = !opts.partitions || opts.partitions.length === 0
 
-  const baseConf: Record<string, unknown> = {
-    'bootstrap.servers': opts.brokers,
-    'group.id': opts.groupId,
-    'enable.auto.commit': false,
-    'enable.auto.offset.store': false,
+  const sourceSettings: Record<string, unknown> = {
     'enable.partition.eof': false,
     'statistics.interval.ms': 5000,
     'socket.keepalive.enable': true,
-    'client.id': 'logstream',
     // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
     'queued.max.messages.kbytes': 16384,
     // A message larger than the client can receive would stall its partition for ever; received, it is dead-lettered as oversized.
     'receive.message.max.bytes': 1_000_000_000,
-    ...opts.properties,
   }
 
   const updateLag = (partition: string) => {
@@ -225,7 +187,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
 
         const conf: Record<string, unknown> = {
-          ...baseConf,
+          ...sourceSettings,
         }
         if (groupMode) {
           conf['partition.assignment.strategy'] = 'cooperative-sticky'
@@ -262,7 +224,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             }
           }
         }
-        const c = new KafkaConsumer(conf as never, { 'auto.offset.reset': opts.startingOffsets })
+        const c = createConsumer({ brokers: opts.brokers, groupId: opts.groupId, properties: opts.properties, settings: conf, topicSettings: { 'auto.offset.reset': opts.startingOffsets } })
         consumer = c
         // Short polls: while paused a poll returns nothing after this long, and resuming must not wait on it.
         c.setDefaultConsumeTimeout(25)
@@ -410,7 +372,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         connect()
         c.on('ready', () => {
           metrics?.dependencyUp.labels('kafka').set(1)
-          log.info({ brokers: opts.brokers, mode: groupMode ? 'consumer-group' : 'partition-group', properties: maskProperties(opts.properties ?? {}) }, `Connected to Kafka at ${opts.brokers}`)
+          log.info({ brokers: opts.brokers, mode: groupMode ? 'consumer-group' : 'partition-group', properties: maskSecrets(opts.properties ?? {}) }, `Connected to Kafka at ${opts.brokers}`)
           if (groupMode) {
             c.subscribe([...opts.topics])
           } else {
@@ -438,13 +400,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
     async checkPositions(positions: Positions): Promise<PositionOutOfRange[]> {
       const kafkaPositions = new Map([...positions].filter(([name]) => opts.topics.includes(splitPartitionName(name).topic)))
       if (kafkaPositions.size === 0) return []
-      const c = new KafkaConsumer({ ...baseConf, 'client.id': 'logstream-check' } as never, {})
-      await new Promise<void>((resolve, reject) => c.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
-      try {
-        return await outOfRange(c, kafkaPositions)
-      } finally {
-        await new Promise<void>((resolve) => c.disconnect(() => resolve()))
-      }
+      return withConsumer({ brokers: opts.brokers, groupId: opts.groupId, properties: opts.properties, clientId: 'logstream-check' }, (c) => outOfRange(c, kafkaPositions))
     },
 
     async commit(positions: Positions): Promise<void> {

@@ -4,6 +4,7 @@
 #   scripts/test.sh            everything
 #   scripts/test.sh --unit     no integration tests (no broker)
 #   scripts/test.sh FILE...    the named test files (the broker is started if any is an integration test)
+# Whole and --unit runs then run again on Node 24 (scripts/node24.sh); the closing lines show both results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ for arg in "$@"; do
     *) files+=("$arg") ;;
   esac
 done
+named=("${files[@]+"${files[@]}"}")
 
 bash scripts/setup.sh --test
 
@@ -41,4 +43,25 @@ if $needs_broker && [ -z "${LOGSTREAM_TEST_KAFKA:-}" ] && [ -x scripts/kafka.sh 
 fi
 
 echo "test: running ${#files[@]} test files"
-node --import tsx --test --test-concurrency="${LOGSTREAM_TEST_CONCURRENCY:-1}" --test-timeout=900000 "${files[@]}"
+mkdir -p .tmp
+set +e
+node --import tsx --test --test-concurrency="${LOGSTREAM_TEST_CONCURRENCY:-1}" --test-timeout=900000 "${files[@]}" 2>&1 | tee .tmp/test-node.log
+status=${PIPESTATUS[0]}
+set -e
+
+# Whole runs (and --unit runs) also run on Node 24, the image's Node: the unit
+# tests and the embedded end-to-end test (scripts/node24.sh).
+counts() { awk '/^(# |ℹ )(tests|pass|fail) [0-9]+$/ { sub(/^(# |ℹ )/, ""); printf "%s%s %s", (n++ ? ", " : ""), $1, $2 }' "$1"; }
+summary=("test: Node $(node --version): $(counts .tmp/test-node.log)")
+if [ ${#named[@]} -eq 0 ]; then
+  node24_files=()
+  $unit_only && mapfile -t node24_files < <(find test -name '*.test.ts' -not -path 'test/integration/*' | sort)
+  set +e
+  bash scripts/node24.sh "${node24_files[@]}" 2>&1 | tee .tmp/test-node24.log
+  node24_status=${PIPESTATUS[0]}
+  set -e
+  summary+=("test: Node 24 ($(grep -aoE 'on v24[0-9.]+' .tmp/test-node24.log | head -1 | cut -c4-)): $(counts .tmp/test-node24.log)")
+  [ "$node24_status" -eq 0 ] || status=$node24_status
+fi
+printf '%s\n' "" "${summary[@]}"
+exit "$status"

@@ -10,12 +10,12 @@ import { createPipelineMetrics, type PipelineMetrics } from '../operators/metric
 import { checkpointPath, openCheckpointStore } from '../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../checkpoints/store.ts'
 import type { Config } from './config.ts'
-import { LogstreamError } from './errors.ts'
 import { checkStore } from './store-check.ts'
 import { lockCheckpoint } from '../checkpoints/lock.ts'
 import { buildGraph, type GraphHooks } from './graph.ts'
 import { createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
+import { LogstreamError } from '../core/errors.ts'
 
 export interface RunSummary {
   batches: number
@@ -91,7 +91,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     log.info({ collection: collection.name, dim: collection.dim, points: collection.points, store: store.name }, `Using collection ${collection.name} (${collection.points} points)`)
     const embedder = opts.services?.embedder ?? (await createEmbedder(config, adapterCtx))
     opened.push(() => embedder.close?.())
-    if (embedder.dim !== config.dim) throw new Error(`embedder ${embedder.name} gives ${embedder.dim} dimensions, the configuration says ${config.dim}`)
+    if (embedder.dim !== config.dim) throw new LogstreamError('DIMENSION_MISMATCH', `embedder ${embedder.name} gives ${embedder.dim} dimensions, the configuration says ${config.dim}`)
     const deadLetterSink = opts.services?.deadLetterSink ?? (await createDeadLetterSink(config, adapterCtx))
     if (deadLetterSink) opened.push(() => deadLetterSink.close())
     const source = opts.services?.source ?? (await createSource(config, adapterCtx))

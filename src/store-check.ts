@@ -17,7 +17,7 @@ import type { Logger } from 'pino'
 import type { VectorStore } from '../operators/contracts.ts'
 import type { PipelineMetrics } from '../operators/metrics.ts'
 import type { CheckpointStore } from '../checkpoints/store.ts'
-import { LogstreamError } from './errors.ts'
+import { LogstreamError } from '../core/errors.ts'
 
 /** Committed batches whose stored-id samples are looked up. */
 const SAMPLED_BATCHES = 20

@@ -18,9 +18,9 @@
 import type { Logger } from 'pino'
 import type { DeadLetter, DeadLetterSink } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
-import { splitPartitionName } from '../../operators/kafka-source.ts'
+import { splitPartitionName } from '../../operators/kafka-partitions.ts'
 import { retry } from '../runtime/retry.ts'
-import { connectProducer, type KafkaProducer, type OutgoingMessage } from './kafka-producer.ts'
+import { connectProducer, type KafkaProducer, type OutgoingMessage } from '../../operators/kafka-clients.ts'
 
 /** librdkafka's and Kafka's "message too large" (the producer's message.max.bytes, or the topic's max.message.bytes). */
 const MSG_SIZE_TOO_LARGE = 10

@@ -17,9 +17,10 @@ import { QdrantClient } from '@qdrant/js-client-rest'
 import type { Logger } from 'pino'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
+import { splitCredentials } from './url-credentials.ts'
 
 export interface QdrantStoreOptions {
   /** Full URL; otherwise host, port and https. */
@@ -30,7 +31,8 @@ export interface QdrantStoreOptions {
   readonly apiKey?: string | undefined
   readonly collection: string
   readonly dim: number
-  readonly timeoutMs?: number
+  /** Timeout of one request, ms. */
+  readonly timeout?: number
   readonly shardNumber?: number
   readonly replicationFactor?: number
   readonly writeConsistencyFactor?: number
@@ -114,9 +116,11 @@ function toPayload(p: unknown): PointPayload {
  * const store = createQdrantStore({ host: 'localhost', port: 6333, collection: 'logs_embeddings', dim: 384 })
  */
 export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & CollectionAdmin {
-  const client = opts.url
-    ? new QdrantClient({ url: opts.url, apiKey: opts.apiKey || undefined, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false })
-    : new QdrantClient({ host: opts.host ?? 'localhost', port: opts.port ?? 6333, https: opts.https ?? false, apiKey: opts.apiKey || undefined, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false })
+  const common = { apiKey: opts.apiKey || undefined, timeout: opts.timeout ?? 30_000, checkCompatibility: false }
+  const split = opts.url ? splitCredentials(opts.url) : undefined
+  const client = split
+    ? new QdrantClient({ ...common, url: split.url, ...(split.authorization ? { headers: { authorization: split.authorization } } : {}) })
+    : new QdrantClient({ ...common, host: opts.host ?? 'localhost', port: opts.port ?? 6333, https: opts.https ?? false })
   const c = opts.collection
   const log = opts.logger?.child({ step: 'qdrant' })
   const batchSize = opts.upsertBatchSize ?? 128

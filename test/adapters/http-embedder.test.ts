@@ -9,7 +9,7 @@ import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
 const DIM = 16
 const fast = { initialDelayMs: 20, maxDelayMs: 200 }
 const embedderFor = (url: string, api: EmbeddingApi, more: Partial<Parameters<typeof createHttpEmbedder>[0]> = {}) =>
-  createHttpEmbedder({ url, api, dim: DIM, batchSize: 3, concurrency: 2, timeoutMs: 2000, retry: fast, ...more })
+  createHttpEmbedder({ url, api, dim: DIM, batchSize: 3, concurrency: 2, timeout: 2000, retry: fast, ...more })
 
 for (const api of ['logstream', 'tei', 'openai', 'ollama'] as const) {
   test(`the ${api} request shape: chunks of the batch size, vectors in text order`, async (t) => {
@@ -58,7 +58,7 @@ test('an answer slower than the timeout is retried, and the batch goes on when t
   const stub = await startEmbeddingStub(t, { api: 'tei', dim: DIM })
   stub.delay(500)
   setTimeout(() => stub.delay(0), 1200)
-  const vectors = await embedderFor(stub.url, 'tei', { timeoutMs: 200 }).embed(['slow'])
+  const vectors = await embedderFor(stub.url, 'tei', { timeout: 200 }).embed(['slow'])
   assert.equal(vectors.length, 1)
   assert.ok(stub.requests >= 2)
 })
