@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
-import { createHttpEmbedder, retryAfterMs, type EmbeddingApi } from '../../src/adapters/http-embedder.ts'
+import { createHttpEmbedder, retryAfterMs, vectorsOf, type EmbeddingApi } from '../../src/adapters/http-embedder.ts'
 import { embedText } from '../../src/adapters/builtin-embedder.ts'
 import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
@@ -45,13 +45,21 @@ test('500s for a while are retried; 429 honours Retry-After', async (t) => {
   assert.ok(Date.now() - started >= 950, 'waited the second the service asked for')
 })
 
-test('a 4xx that retrying cannot fix fails at once; a wrong-size vector is an error', async (t) => {
+test('a 4xx that retrying cannot fix fails at once; vectors come back as answered, for the embed stage to check one by one', async (t) => {
   const stub = await startEmbeddingStub(t, { api: 'logstream', dim: DIM })
   stub.failNext(1, 400)
   await assert.rejects(embedderFor(stub.url, 'logstream').embed(['a']), { code: 'EMBEDDER_REJECTED' })
   assert.equal(stub.requests, 1)
   stub.wrongDim(DIM + 1)
-  await assert.rejects(embedderFor(stub.url, 'logstream').embed(['a']), (err: Error & { code?: string }) => err.code === 'EMBEDDER_BAD_RESPONSE' && /17 numbers/.test(err.message))
+  const [wrong] = await embedderFor(stub.url, 'logstream').embed(['a'])
+  assert.equal(wrong!.length, DIM + 1)
+})
+
+test('an answer with a null vector or a non-number keeps its place; one with a vector too few is refused whole', () => {
+  const [a, b, c] = vectorsOf('logstream', { embeddings: [[1, 2], null, [1, 'x']] })
+  assert.deepEqual([a, b, c], [[1, 2], [], [1, 'x']])
+  assert.deepEqual(vectorsOf('openai', { data: [{ index: 1, embedding: [2] }, { index: 0 }] }), [[], [2]])
+  assert.throws(() => vectorsOf('tei', { not: 'a list' }), { code: 'EMBEDDER_BAD_RESPONSE' })
 })
 
 test('an answer slower than the timeout is retried, and the batch goes on when the service is fast again', async (t) => {
