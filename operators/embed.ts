@@ -65,10 +65,14 @@ export function embed(ctx: StepContext, opts: EmbedOptions) {
     )
     // A wrong count cannot be pinned on a text: the whole call is refused.
     if (vectors.length !== entries.length) throw new EmbeddingShapeError(`embedder returned ${vectors.length} vectors for ${entries.length} texts`)
-    return vectors.map((v) => {
+    const outcomes = vectors.map((v): ItemOutcome<Float32Array> => {
       const problem = vectorProblem(v, embedder.dim)
       return problem ? { ok: false, error: new EmbeddingShapeError(`embedder returned ${problem}`) } : { ok: true, value: v }
     })
+    // Every vector of an answer bad is the answer's fault (a wrong model, a passing fault), not every text's.
+    const bad = outcomes.filter((o) => !o.ok)
+    if (entries.length > 1 && bad.length === entries.length) throw (bad[0] as { error: Error }).error
+    return outcomes
   }
   const probe = () =>
     embedder.embed([PROBE_TEXT], { signal: ctx.signal }).then(

@@ -14,13 +14,13 @@ import { connectProducer } from '../../operators/kafka-clients.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli, summaryOf } from '../helpers/cli.ts'
-import { sharedBroker, topicName } from '../helpers/kafka-broker.ts'
+import { kcatConsumeAll, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedPayloads, toFlags } from '../helpers/store.ts'
 
 const TS = '2025-09-27T10:30:45.123'
 const msg = (o: Record<string, unknown>) => JSON.stringify({ timestamp: TS, ...o })
 const nest = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`
-const LIMIT = 16 << 20
+const LIMIT = 32 << 20
 
 interface Case {
   readonly name: string
@@ -71,7 +71,8 @@ const CASES: Case[] = [
   bad('text a number', '{"text":12}', 'wrong-type'),
   bad('timestamp a number', '{"text":"x","timestamp":5}', 'wrong-type'),
   bad('label an object', '{"text":"x","label":{"a":1}}', 'wrong-type'),
-  bad('a 100 MB line', `{"text":"${'z'.repeat(100 << 20)}"}`, 'oversized'),
+  // 100 MB as Kafka counts them: a broker takes requests up to 100 MiB (socket.request.max.bytes).
+  bad('a 100 MB line', `{"text":"${'z'.repeat(99_999_000)}"}`, 'oversized'),
 ]
 
 function deadLettersOf(dir: string, source: string[]): Array<{ offset: number; reason: string; bytes: number }> {
@@ -124,7 +125,7 @@ test('hostile records through a file: the good ones stored once, the bad ones de
 test('hostile records through Kafka: the good ones stored once, the bad ones dead-lettered (the 100 MB one published truncated), exit 0', async (t) => {
   const broker = await sharedBroker()
   const topic = topicName('hostile')
-  const big = { 'max.message.bytes': String(200 << 20) }
+  const big = { 'max.message.bytes': String(200 << 20), 'segment.bytes': String(256 << 20) }
   await broker.createTopic(topic, 1, big)
   await broker.createTopic(`${topic}.dlq`, 1)
   const producer = await connectProducer({ brokers: broker.bootstrap, properties: { 'message.max.bytes': String(200 << 20) } })
@@ -137,4 +138,9 @@ test('hostile records through Kafka: the good ones stored once, the bad ones dea
   await checkRun(dir, ['--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0`], (i) => i)
   const dead = deadLettersOf(dir, ['--source', 'kafka', '--topics', topic])
   assert.equal(dead.find((d) => d.reason === 'oversized')!.bytes, CASES.at(-1)!.value.length, 'the checkpoint keeps the 100 MB value whole')
+  const published = await kcatConsumeAll(broker.bootstrap, `${topic}.dlq`)
+  assert.equal(published.length, CASES.filter((c) => c.reason).length, 'every dead letter is on the topic')
+  const oversized = published.find((m) => m.headers.includes('reason=oversized'))!
+  for (const h of ['truncated=true', `original_bytes=${CASES.at(-1)!.value.length}`, 'kept_in=the checkpoint of job logs']) assert.ok(oversized.headers.includes(h), `header ${h} in ${oversized.headers}`)
+  assert.ok(oversized.value.length < 1_000_000, 'published cut to what the topic takes')
 })
