@@ -31,6 +31,12 @@ export interface CommitOptions {
   readonly afterCheckpoint?: ((batch: StoredBatch) => void) | undefined
 }
 
+/** Up to `n` items spread evenly over a list, its first and last included. */
+export function spread<T>(items: readonly T[], n: number): T[] {
+  if (items.length <= n) return [...items]
+  return Array.from({ length: n }, (_, i) => items[Math.round((i * (items.length - 1)) / (n - 1))]!)
+}
+
 /** The old job's console block for one batch, as lines. */
 export function batchReport(batch: StoredBatch): string[] {
   const lines = [
@@ -72,7 +78,7 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         deadLettered: batch.deadLetters.length,
       },
       timings: batch.stageTimings,
-      storedIds: batch.fresh.slice(0, STORED_ID_SAMPLE).map((e) => e.id),
+      storedIds: spread(batch.fresh, STORED_ID_SAMPLE).map((e) => e.id),
       deadLetters: batch.deadLetters.map((d) => ({
         partition: d.record.partition,
         offset: d.record.offset,

@@ -19,8 +19,12 @@ import type { PipelineMetrics } from '../operators/metrics.ts'
 import type { CheckpointStore } from '../checkpoints/store.ts'
 import { LogstreamError } from '../core/errors.ts'
 
-/** Committed batches whose stored-id samples are looked up. */
-const SAMPLED_BATCHES = 20
+/**
+ * The last batches that stored points, whose stored-id samples are looked up:
+ * a damaged file loses the newest writes, while retention removes the oldest
+ * points, far behind the last few batches.
+ */
+const SAMPLED_BATCHES = 3
 
 export async function checkStore(
   store: VectorStore,
