@@ -145,7 +145,7 @@ case "$cmd" in
   kill) stop_node "$RUN" KILL ;;
   status) is_running "$RUN" && echo "running at $(url_of "$RUN")" || { echo "stopped"; exit 1; } ;;
   url) url_of "$RUN" ;;
-  version) curl -fsS "${2:-$(url_of "$RUN")}/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' ;;
+  version) curl -fsS ${QDRANT_API_KEY:+-H "api-key: $QDRANT_API_KEY"} "${2:-$(url_of "$RUN")}/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' ;;
   cluster-start)
     n="${2:?number of peers}"
     fetch
