@@ -63,6 +63,8 @@ if $uses_qdrant && [ -z "${LOGSTREAM_TEST_QDRANT:-}" ]; then
   fi
   export LOGSTREAM_TEST_QDRANT
   echo "test: Qdrant: $qdrant_used"
+elif $uses_qdrant; then
+  qdrant_used="$LOGSTREAM_TEST_QDRANT (given as LOGSTREAM_TEST_QDRANT)"
 fi
 
 echo "test: running ${#files[@]} test files"
