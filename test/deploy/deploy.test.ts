@@ -127,3 +127,12 @@ test('the Dockerfile builds in two stages, runs as a non-root user with a health
   assert.match(unit, /^KillSignal=SIGTERM$/m)
   assert.match(unit, /^ExecStart=.*bin\/logstream\.js run/m)
 })
+
+test('every Qdrant image the deploy files name is 1.18 or later, and compose runs one', () => {
+  const files = execFileSync('find', [DEPLOY, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  const named = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/qdrant\/qdrant:v?(\d+)\.(\d+)(?:\.\d+)?/g)].map((m) => ({ file: f.slice(DEPLOY.length), tag: m[0], version: [Number(m[1]), Number(m[2])] as const })))
+  assert.ok(named.some((n) => n.file === 'compose.yaml'), 'compose names a Qdrant image')
+  for (const n of named) assert.ok(n.version[0] > 1 || (n.version[0] === 1 && n.version[1] >= 18), `${n.file} names ${n.tag}`)
+  const compose = parseYaml(read('compose.yaml'), { merge: true }) as { services: Record<string, { image?: string }> }
+  assert.match(compose.services.qdrant!.image!, /^qdrant\/qdrant:v1\.(1[89]|[2-9]\d)\./)
+})

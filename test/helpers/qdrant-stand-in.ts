@@ -6,7 +6,9 @@
  * not match the document fails loudly (it would be a bug here, not in the code
  * under test). It implements the endpoints logstream uses with their real
  * semantics: collections, payload indexes, upsert, retrieve, scroll, count,
- * search and query with payload filters, delete. It can be told to fail.
+ * search and query with payload filters, delete. Where the real server was
+ * found to differ it follows the server: vectors of a Cosine collection are
+ * stored normalised. It can be told to fail.
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -163,6 +165,11 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
     if (v.length !== c.size) throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${c.size}, got ${v.length}`)
     return v as number[]
   }
+  /** As Qdrant stores a vector: normalised in a Cosine collection (so `get` answers the normalised vector). */
+  const stored = (c: Collection, v: number[]): number[] => {
+    const norm = c.distance === 'Cosine' ? Math.hypot(...v) : 0
+    return norm > 0 ? v.map((x) => x / norm) : v
+  }
   const info = (c: Collection) => ({
     status: 'green',
     optimizer_status: 'ok',
@@ -235,7 +242,7 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
           const batch = body.batch as { ids: PointId[]; vectors: unknown[]; payloads?: Array<Record<string, unknown>> }
           batch.ids.forEach((id, i) => points.push({ id, vector: checkVector(c, batch.vectors[i]), payload: batch.payloads?.[i] ?? {} }))
         }
-        for (const p of points) c.points.set(key(p.id), p)
+        for (const p of points) c.points.set(key(p.id), { ...p, vector: stored(c, p.vector) })
         return updated()
       }
       case 'POST /collections/{collection_name}/points': {
