@@ -10,6 +10,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { truncateSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { parseHdfsLine } from '../../operators/hdfs-line.ts'
 import { pointId } from '../../operators/point-id.ts'
@@ -17,7 +18,7 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, eventually, runCli, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName, type Broker } from '../helpers/kafka-broker.ts'
 import { storedIds, storedPayloads } from '../helpers/store.ts'
-import { startQdrantStandIn } from '../helpers/qdrant-stand-in.ts'
+import { suiteQdrant, suiteQdrantKind } from '../helpers/qdrant.ts'
 import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
 
 /** `count` messages of HDFS traffic, each line's JSON message keyed by its block id, and their ids. */
@@ -141,7 +142,7 @@ test('a store that lost its latest writes (a damaged file) stops the job; deleti
   assert.ok(summaryOf(rebuilt).stored >= 150, 'the lost points are stored again')
 })
 
-test('a collection deleted behind the job (embedded store, and Qdrant) stops it; run --rebuild stores the source again', async (t) => {
+test(`a collection deleted behind the job (embedded store, and ${suiteQdrantKind() === 'real' ? 'real Qdrant' : 'the Qdrant stand-in'}) stops it; run --rebuild stores the source again`, async (t) => {
   const dir = tempDir(t)
   assert.equal((await runCli(fileJob(dir))).code, 0)
   const reference = await storedPayloads(dir)
@@ -153,19 +154,21 @@ test('a collection deleted behind the job (embedded store, and Qdrant) stops it;
   assert.equal((await runCli(fileJob(dir, ['--rebuild']))).code, 0)
   assert.deepEqual(await storedPayloads(dir), reference)
 
-  const qdrant = await startQdrantStandIn(t)
+  const qdrant = await suiteQdrant(t)
+  const collection = `deleted_${randomBytes(4).toString('hex')}`
   const qdir = tempDir(t)
-  const qjob = (extra: string[] = []) => fileJob(qdir, ['--sink', 'qdrant', '--qdrant-url', qdrant.url, ...extra])
+  const qjob = (extra: string[] = []) => fileJob(qdir, ['--sink', 'qdrant', '--qdrant-url', qdrant.url, '--collection', collection, ...extra])
+  t.after(() => fetch(`${qdrant.url}/collections/${collection}`, { method: 'DELETE' }).catch(() => undefined))
   assert.equal((await runCli(qjob())).code, 0)
-  const points = qdrant.pointCount('logs_embeddings')
-  assert.equal((await fetch(`${qdrant.url}/collections/logs_embeddings`, { method: 'DELETE' })).status, 200)
+  const points = await qdrant.pointCount(collection)
+  assert.equal((await fetch(`${qdrant.url}/collections/${collection}`, { method: 'DELETE' })).status, 200)
   // Created again behind the job's back, empty: another collection with the same name.
-  const recreated = await runCli(['collections', 'create', '--sink', 'qdrant', '--qdrant-url', qdrant.url])
+  const recreated = await runCli(['collections', 'create', '--sink', 'qdrant', '--qdrant-url', qdrant.url, '--collection', collection])
   assert.equal(recreated.code, 0, recreated.stderr)
   const refusedQ = await runCli(qjob())
   assert.equal(refusedQ.code, 3, refusedQ.stderr)
   assert.match(refusedQ.stderr, /COLLECTION_LOST.*is not the one this checkpoint was written against/)
-  assert.equal(qdrant.pointCount('logs_embeddings'), 0, 'nothing was changed')
+  assert.equal(await qdrant.pointCount(collection), 0, 'nothing was changed')
   assert.equal((await runCli(qjob(['--rebuild']))).code, 0)
-  assert.equal(qdrant.pointCount('logs_embeddings'), points)
+  assert.equal(await qdrant.pointCount(collection), points)
 })
