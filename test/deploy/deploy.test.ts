@@ -40,7 +40,7 @@ test('the alert rules pass promtool check and its unit tests, and name metrics t
   const known = await knownSeries()
   const rules = parseYaml(read('prometheus/alerts.yaml')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }
   const alerts = rules.groups.flatMap((g) => g.rules)
-  assert.deepEqual(alerts.map((r) => r.alert).sort(), ['LogstreamDeadLettersRising', 'LogstreamDependencyDown', 'LogstreamDependencyRetries', 'LogstreamDown', 'LogstreamLagGrowing', 'LogstreamNoCommits'])
+  assert.deepEqual(alerts.map((r) => r.alert).sort(), ['LogstreamDataLoss', 'LogstreamDeadLettersRising', 'LogstreamDependencyDown', 'LogstreamDependencyRetries', 'LogstreamDown', 'LogstreamLagGrowing', 'LogstreamNoCommits', 'LogstreamRecordsRefused'])
   for (const r of alerts) for (const m of metricsIn(r.expr)) assert.ok(known.has(m), `${r.alert} uses ${m}, which logstream does not expose`)
 })
 
