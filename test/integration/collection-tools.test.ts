@@ -96,9 +96,10 @@ for (const [kind, name] of STORES) {
     assert.ok(hits.every((h) => h.log_level === 'INFO' && h.timestamp >= '2008-11-10' && /^Verification succeeded for blk_/.test(h.text)), JSON.stringify(hits))
 
     // A shared Qdrant may hold other tests' collections: this test's is the one it looks at.
-    const mine = (list: Array<{ name: string }>) => list.filter((c) => c.name === collection)
-    const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number }>
-    assert.deepEqual(mine(list), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000 }])
+    const mine = <C extends { name: string }>(list: C[]) => list.filter((c) => c.name === collection)
+    const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number; marker?: string }>
+    assert.match(mine(list)[0]?.marker ?? '', /^[0-9a-f-]{36}$/, 'the marker written when the collection was created')
+    assert.deepEqual(mine(list).map(({ marker: _, ...c }) => c), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000 }])
     assert.equal((await runCli(['collections', 'count', '--node-type', 'namenode', ...store])).stdout.trim(), '659')
     const refused = await runCli(['collections', 'delete', ...store])
     assert.equal(refused.code, 2, 'no terminal and no --yes')
