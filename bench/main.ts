@@ -9,6 +9,7 @@
  *   2 engine   the job with a no-op embedder and the embedded store
  *   3          the job with the built-in embedder and the embedded store
  *   4          the job with the HTTP embedder (serve-embeddings) and the Qdrant stand-in
+ *   4q         the same with a real Qdrant (one node from scripts/qdrant.sh on the same cores)
  *   5 replay   row 2's data again, everything already stored
  *   6 latency  p50/p99 from Kafka timestamp to sink acknowledgement at a fixed offered rate
  *   7 memory   peak RSS while a backlog drains
@@ -18,17 +19,18 @@
  *
  * Sizes: BENCH_MESSAGES (200000), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
  * BENCH_RATE (5000 msg/s) for BENCH_RATE_SECONDS (20), BENCH_DUPLICATES (0.1); BENCH_QUICK=1 shrinks all.
+ * BENCH_ROWS=4,4q runs those rows only (and the ceiling, which every ratio needs); `scaling` names the scaling figures.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
 import { tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hdfsTraffic } from './hdfs-traffic.ts'
 import { parseRecord } from '../operators/parse.ts'
 import type { RowResult, Task } from './worker.ts'
-import { startEmbeddingServer } from '../src/cli/serve-embeddings.ts'
-import { connectProducer } from '../src/adapters/kafka-producer.ts'
+import { startEmbeddingServer } from '../src/services/embedding-server.ts'
+import { connectProducer } from '../operators/kafka-clients.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const quick = process.env.BENCH_QUICK === '1'
@@ -39,6 +41,8 @@ const HTTP_N = num('BENCH_HTTP_MESSAGES', 50_000, 5_000)
 const RATE = num('BENCH_RATE', 5000, 2000)
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
+const ROWS = process.env.BENCH_ROWS?.split(',').map((r) => r.trim())
+const want = (row: string) => !ROWS || ROWS.includes(row)
 
 interface Row extends RowResult {
   name: string
@@ -172,70 +176,92 @@ async function main(): Promise<void> {
     log(`ceiling ${Math.round(ceilingRate)} msg/s`)
 
     const engineDir = fresh('engine')
-    rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) })) })
-    rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })) })
+    if (want('2') || want('5')) rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) })) })
+    if (want('3')) rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })) })
 
-    await loadTopic(t('bench-http'), 3, HTTP_N, 2)
-    const embeddings = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 384 })
-    const { startQdrantStandIn } = await import('../test/helpers/qdrant-stand-in.ts')
-    const qdrant = await startQdrantStandIn()
-    try {
-      const httpRow = await runWorker({
-        kind: 'job',
-        brokers,
-        topic: t('bench-http'),
-        partitions: 3,
-        expected: HTTP_N,
-        flags: jobFlags(t('bench-http'), 3, fresh('http'), { embedder: 'http', 'embedding-url': `${embeddings.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrant.url, collection: 'bench' }),
-      })
-      rows.push({ name: '4 HTTP embedder + Qdrant stand-in', ...httpRow, note: `${HTTP_N} msgs; stand-in validates every request` })
-    } finally {
-      await embeddings.close()
-      await qdrant.close()
+    if (want('4') || want('4q')) await loadTopic(t('bench-http'), 3, HTTP_N, 2)
+    const httpRow = async (key: string, name: string, qdrantUrl: string, note: string) => {
+      const embeddings = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 384 })
+      try {
+        const flags = jobFlags(t('bench-http'), 3, fresh(`http-${key}`), { embedder: 'http', 'embedding-url': `${embeddings.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrantUrl, collection: `bench_${key}` })
+        rows.push({ name, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-http'), partitions: 3, expected: HTTP_N, flags })), note: `${HTTP_N} msgs; ${note}` })
+      } finally {
+        await embeddings.close()
+      }
+    }
+    if (want('4')) {
+      const { startQdrantStandIn } = await import('../test/helpers/qdrant-stand-in.ts')
+      const qdrant = await startQdrantStandIn()
+      await httpRow('4', '4 HTTP embedder + Qdrant stand-in', qdrant.url, 'stand-in validates every request').finally(() => qdrant.close())
+    }
+    if (want('4q')) {
+      // A real Qdrant node beside the broker, from scripts/qdrant.sh; the row is left out where the binary is not at hand.
+      const qdrantScript = join(ROOT, 'scripts/qdrant.sh')
+      const qdrantEnv = { ...process.env, LOGSTREAM_QDRANT_RUN: join(work, 'qdrant') }
+      try {
+        execFileSync('bash', [qdrantScript, 'fetch'], { stdio: 'inherit' })
+        const url = execFileSync('bash', [qdrantScript, 'start'], { env: qdrantEnv, encoding: 'utf8' }).trim().split('\n').at(-1)!
+        const version = execFileSync('bash', [qdrantScript, 'version', url], { encoding: 'utf8' }).trim()
+        // The server's own CPU time (ps: [dd-]hh:mm:ss), which the job's column does not include.
+        const cpuOf = () => execFileSync('ps', ['-o', 'times=', '-p', readFileSync(join(work, 'qdrant', 'pid'), 'utf8').trim()], { encoding: 'utf8' }).trim()
+        const before = Number(cpuOf())
+        await httpRow('4q', `4q HTTP embedder + Qdrant ${version} (real)`, url, 'one Qdrant node sharing the 2 cores')
+        rows.at(-1)!.note += `; Qdrant's own CPU ${(((Number(cpuOf()) - before) / HTTP_N) * 1e6).toFixed(0)} µs/msg`
+      } catch (err) {
+        log(`row 4q left out: ${(err as Error).message.split('\n')[0]}`)
+      } finally {
+        execFileSync('bash', [qdrantScript, 'stop'], { env: qdrantEnv, stdio: 'ignore' })
+      }
     }
 
     // Replay: another job (a fresh checkpoint) over row 2's data into row 2's store.
-    const replay = await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: { ...jobFlags(t('bench-3'), 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } })
-    rows.push({ name: '5 replay: everything already stored', ...replay })
+    if (want('5')) {
+      const replay = await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: { ...jobFlags(t('bench-3'), 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } })
+      rows.push({ name: '5 replay: everything already stored', ...replay })
+    }
 
     // Latency at a fixed offered rate, with a 1 s trigger.
-    createTopic(t('bench-latency'), 3)
-    const latencyRun = runWorker({
-      kind: 'job',
-      brokers,
-      topic: t('bench-latency'),
-      partitions: 3,
-      expected: RATE * RATE_SECONDS,
-      latencies: true,
-      flags: jobFlags(t('bench-latency'), 3, fresh('latency'), { embedder: 'builtin', trigger: '1s', 'stop-when-idle': '3s', 'starting-offsets': 'earliest' }),
-    })
-    await new Promise((r) => setTimeout(r, 2500))
-    const producer = await connectProducer({ brokers, properties: { 'linger.ms': '5' } })
-    const lines = hdfsTraffic({ count: RATE * RATE_SECONDS, duplicateShare: DUPLICATES, seed: 3 })
-    const tick = 50
-    const perTick = Math.round((RATE * tick) / 1000)
-    const started = performance.now()
-    for (let sent = 0; sent < RATE * RATE_SECONDS; ) {
-      const chunk = []
-      for (let i = 0; i < perTick; i++) {
-        const l = lines.next()
-        if (l.done) break
-        const p = parseRecord({ partition: 'g', offset: sent + i, nextOffset: 0, key: null, value: Buffer.from(l.value) }, { maxMessageBytes: 1 << 20 })
-        if ('entry' in p) chunk.push({ topic: t('bench-latency'), key: p.entry.block_id, value: Buffer.from(JSON.stringify(p.entry)) })
+    if (want('6')) {
+      createTopic(t('bench-latency'), 3)
+      const latencyRun = runWorker({
+        kind: 'job',
+        brokers,
+        topic: t('bench-latency'),
+        partitions: 3,
+        expected: RATE * RATE_SECONDS,
+        latencies: true,
+        flags: jobFlags(t('bench-latency'), 3, fresh('latency'), { embedder: 'builtin', trigger: '1s', 'stop-when-idle': '3s', 'starting-offsets': 'earliest' }),
+      })
+      await new Promise((r) => setTimeout(r, 2500))
+      const producer = await connectProducer({ brokers, properties: { 'linger.ms': '5' } })
+      const lines = hdfsTraffic({ count: RATE * RATE_SECONDS, duplicateShare: DUPLICATES, seed: 3 })
+      const tick = 50
+      const perTick = Math.round((RATE * tick) / 1000)
+      const started = performance.now()
+      for (let sent = 0; sent < RATE * RATE_SECONDS; ) {
+        const chunk = []
+        for (let i = 0; i < perTick; i++) {
+          const l = lines.next()
+          if (l.done) break
+          const p = parseRecord({ partition: 'g', offset: sent + i, nextOffset: 0, key: null, value: Buffer.from(l.value) }, { maxMessageBytes: 1 << 20 })
+          if ('entry' in p) chunk.push({ topic: t('bench-latency'), key: p.entry.block_id, value: Buffer.from(JSON.stringify(p.entry)) })
+        }
+        if (chunk.length === 0) break
+        void producer.send(chunk)
+        sent += perTick
+        const due = started + (sent / RATE) * 1000
+        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
       }
-      if (chunk.length === 0) break
-      void producer.send(chunk)
-      sent += perTick
-      const due = started + (sent / RATE) * 1000
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+      await producer.close()
+      const latency = await latencyRun
+      rows.push({ name: `6 latency at ${RATE} msg/s offered, 1 s trigger`, ...latency, note: 'built-in embedder' })
     }
-    await producer.close()
-    const latency = await latencyRun
-    rows.push({ name: `6 latency at ${RATE} msg/s offered, 1 s trigger`, ...latency, note: 'built-in embedder' })
 
     // Memory while a backlog drains.
-    await loadTopic(t('bench-backlog'), 6, BACKLOG, 4)
-    rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) })) })
+    if (want('7')) {
+      await loadTopic(t('bench-backlog'), 6, BACKLOG, 4)
+      rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) })) })
+    }
 
     // Reading text lines: format detection, and the built-in embedder's masking, per message in process (bench/formats.ts).
     for (const [step, name] of [['parse', '8 parse with format detection'], ['mask', '9 masking (built-in embedder)']] as const) {
@@ -243,23 +269,25 @@ async function main(): Promise<void> {
     }
 
     // Scaling: batch size, partitions, instances (engine configuration).
-    for (const size of [100, 1000, 5000]) {
-      scaling.push({ name: `batch ${size}`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh(`batch-${size}`), { 'batch-size': String(size), 'max-in-flight': String(Math.max(5000, size * 3)) }) })) })
+    if (want('scaling')) {
+      for (const size of [100, 1000, 5000]) {
+        scaling.push({ name: `batch ${size}`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh(`batch-${size}`), { 'batch-size': String(size), 'max-in-flight': String(Math.max(5000, size * 3)) }) })) })
+      }
+      await loadTopic(t('bench-1'), 1, N, 5)
+      await loadTopic(t('bench-6'), 6, N, 6)
+      for (const [topic, p] of [[t('bench-1'), 1], [t('bench-3'), 3], [t('bench-6'), 6]] as Array<[string, number]>) {
+        scaling.push({ name: `${p} partition${p > 1 ? 's' : ''}`, ...(await runWorker({ kind: 'job', brokers, topic, partitions: p, expected: N, flags: jobFlags(topic, p, fresh(`parts-${p}`)) })) })
+      }
+      const one = await runWorker({ kind: 'job', brokers, topic: t('bench-6'), partitions: 6, expected: N, flags: jobFlags(t('bench-6'), 6, fresh('one-instance')) })
+      scaling.push({ name: '1 instance, partitions 0-5', ...one })
+      const twoDir = fresh('two-instances')
+      const [a, b] = await Promise.all(
+        [0, 3].map((from) =>
+          runWorker({ kind: 'job', brokers, topic: t('bench-6'), partitions: 6, expected: N, flags: { ...jobFlags(t('bench-6'), 6, twoDir), partitions: [`${t('bench-6')}:${from}-${from + 2}`], 'checkpoint-dir': [join(twoDir, `cp-${from}`)], 'data-dir': [join(twoDir, `data-${from}`)] } }),
+        ),
+      )
+      scaling.push({ name: '2 instances, partitions 0-2 and 3-5', messages: a!.messages + b!.messages, seconds: Math.max(a!.seconds, b!.seconds), cpuSeconds: a!.cpuSeconds + b!.cpuSeconds, peakRssMb: Math.max(a!.peakRssMb, b!.peakRssMb), note: 'own stores; 2 cores shared' })
     }
-    await loadTopic(t('bench-1'), 1, N, 5)
-    await loadTopic(t('bench-6'), 6, N, 6)
-    for (const [topic, p] of [[t('bench-1'), 1], [t('bench-3'), 3], [t('bench-6'), 6]] as Array<[string, number]>) {
-      scaling.push({ name: `${p} partition${p > 1 ? 's' : ''}`, ...(await runWorker({ kind: 'job', brokers, topic, partitions: p, expected: N, flags: jobFlags(topic, p, fresh(`parts-${p}`)) })) })
-    }
-    const one = await runWorker({ kind: 'job', brokers, topic: t('bench-6'), partitions: 6, expected: N, flags: jobFlags(t('bench-6'), 6, fresh('one-instance')) })
-    scaling.push({ name: '1 instance, partitions 0-5', ...one })
-    const twoDir = fresh('two-instances')
-    const [a, b] = await Promise.all(
-      [0, 3].map((from) =>
-        runWorker({ kind: 'job', brokers, topic: t('bench-6'), partitions: 6, expected: N, flags: { ...jobFlags(t('bench-6'), 6, twoDir), partitions: [`${t('bench-6')}:${from}-${from + 2}`], 'checkpoint-dir': [join(twoDir, `cp-${from}`)], 'data-dir': [join(twoDir, `data-${from}`)] } }),
-      ),
-    )
-    scaling.push({ name: '2 instances, partitions 0-2 and 3-5', messages: a!.messages + b!.messages, seconds: Math.max(a!.seconds, b!.seconds), cpuSeconds: a!.cpuSeconds + b!.cpuSeconds, peakRssMb: Math.max(a!.peakRssMb, b!.peakRssMb), note: 'own stores; 2 cores shared' })
 
     const report = [
       `logstream benchmark — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`,

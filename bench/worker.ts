@@ -3,8 +3,7 @@
  * are its own. Reads its task as JSON from argv, prints one JSON result line.
  */
 import { pino } from 'pino'
-import KafkaJs from '@confluentinc/kafka-javascript'
-import type { KafkaConsumer as KafkaConsumerType } from '@confluentinc/kafka-javascript'
+import { connect, createConsumer } from '../operators/kafka-clients.ts'
 import { loadConfig } from '../src/config.ts'
 import { runJob } from '../src/main.ts'
 import type { Embedder, VectorStore } from '../operators/contracts.ts'
@@ -40,9 +39,8 @@ export interface RowResult {
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 
 async function ceiling(task: Task): Promise<RowResult> {
-  const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
-  const c = new KafkaConsumer({ 'bootstrap.servers': task.brokers, 'group.id': 'bench-ceiling', 'enable.auto.commit': false } as never, {})
-  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())))
+  const c = createConsumer({ brokers: task.brokers, groupId: 'bench-ceiling' })
+  await connect(c, task.brokers, 10_000)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   c.assign(Array.from({ length: task.partitions }, (_, partition) => ({ topic: task.topic, partition, offset: 0 })) as never)

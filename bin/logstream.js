@@ -1,18 +1,34 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, or the compiled build when there is one (the container image).
+// Runs the TypeScript sources through tsx when it is installed (a development
+// checkout), else the compiled build (a production install — `npm ci
+// --omit=dev` after `npm run build` — and the container image).
 import { existsSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-// The sources win when they are there, so a stale build never runs by mistake.
 const sources = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
 const built = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+
+// The sources win whenever tsx can run them, so a stale build never runs by mistake in development.
+async function tsx() {
+  if (!existsSync(sources)) return null
+  try {
+    return await import('tsx/esm/api')
+  } catch {
+    return null
+  }
+}
+
 let main
-if (!existsSync(sources) && existsSync(built)) {
+const loader = await tsx()
+if (loader) {
+  loader.register()
+  ;({ main } = await import('../src/cli/main.ts'))
+} else if (existsSync(built)) {
   ;({ main } = await import(pathToFileURL(built).href))
 } else {
-  const { register } = await import('tsx/esm/api')
-  register()
-  ;({ main } = await import('../src/cli/main.ts'))
+  process.stderr.write('logstream: no compiled build (dist/) and no tsx to run the sources: run `npm run build` with the development dependencies installed\n')
+  process.exit(1)
 }
 const code = await main(process.argv.slice(2))
-process.exitCode = code
+// A command is over when main returns: nothing left open (a Kafka client that will not disconnect) keeps the process alive.
+process.exit(code)

@@ -39,4 +39,13 @@ export const MIGRATIONS: readonly string[] = [
      replayed_at INTEGER,
      PRIMARY KEY (partition, offset)
    ) STRICT;`,
+  // The store the checkpoint was written against: its collection's marker and the points acknowledged,
+  // and a sample of each batch's stored ids, so a start can tell a store that was replaced or lost points.
+  `ALTER TABLE batches ADD COLUMN stored_ids TEXT;
+   CREATE TABLE store_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     marker TEXT,
+     acknowledged INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO store_state (id, marker, acknowledged) VALUES (1, NULL, 0);`,
 ]

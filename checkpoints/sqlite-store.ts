@@ -8,6 +8,7 @@ import { mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { MIGRATIONS } from './migrations.ts'
+import { CheckpointError } from '../core/errors.ts'
 import type {
   BatchCounts,
   BatchRecord,
@@ -16,21 +17,8 @@ import type {
   DeadLetterRecord,
   JobIdentity,
   RangeRecord,
+  StoreState,
 } from './store.ts'
-
-export type CheckpointErrorCode = 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_CORRUPT' | 'CHECKPOINT_BATCH_UNKNOWN'
-
-export class CheckpointError extends Error {
-  readonly retryable = false
-  constructor(
-    readonly code: CheckpointErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-    this.name = 'CheckpointError'
-  }
-}
 
 /** The checkpoint file of a job inside a checkpoint directory. */
 export function checkpointPath(dir: string, job: string): string {
@@ -56,6 +44,7 @@ interface BatchRow {
   committed_at: number | null
   counts: string | null
   timings: string | null
+  stored_ids: string | null
 }
 
 interface DeadLetterRow {
@@ -146,14 +135,26 @@ class SqliteCheckpointStore implements CheckpointStore {
     readonly retainBatches: number,
   ) {
     this.#db = db
-    const prepare = (sql: string) => db.prepare(sql)
+    // Prepared on first use: a read-only look at a file an older version wrote lacks the newer tables.
+    const prepare = (sql: string) => {
+      let statement: Database.Statement | undefined
+      return () => (statement ??= db.prepare(sql))
+    }
     this.#statements = {
       positions: prepare('SELECT partition, next_offset FROM positions'),
       pending: prepare("SELECT * FROM batches WHERE state = 'planned' ORDER BY seq"),
       maxSeq: prepare('SELECT MAX(seq) AS seq FROM batches'),
       plan: prepare("INSERT INTO batches (id, seq, state, ranges, planned_at) VALUES (?, ?, 'planned', ?, ?) ON CONFLICT (id) DO NOTHING"),
       getBatch: prepare('SELECT * FROM batches WHERE id = ?'),
-      commitBatch: prepare("UPDATE batches SET state = 'committed', committed_at = ?, counts = ?, timings = ? WHERE id = ?"),
+      commitBatch: prepare("UPDATE batches SET state = 'committed', committed_at = ?, counts = ?, timings = ?, stored_ids = ? WHERE id = ?"),
+      acknowledge: prepare('UPDATE store_state SET acknowledged = acknowledged + ? WHERE id = 1'),
+      storeState: prepare('SELECT marker, acknowledged FROM store_state WHERE id = 1'),
+      adoptStore: prepare('UPDATE store_state SET marker = ? WHERE id = 1'),
+      forgetStore: prepare('UPDATE store_state SET marker = NULL, acknowledged = 0 WHERE id = 1'),
+      recentStoredIds: prepare("SELECT stored_ids FROM batches WHERE state = 'committed' AND stored_ids IS NOT NULL ORDER BY seq DESC LIMIT ?"),
+      setPosition: prepare('UPDATE positions SET next_offset = ?, updated_at = ? WHERE partition = ?'),
+      pendingRows: prepare("SELECT id, ranges FROM batches WHERE state = 'planned'"),
+      dropBatch: prepare('DELETE FROM batches WHERE id = ?'),
       dropOldCommitted: prepare("DELETE FROM batches WHERE state = 'committed' AND seq < ?"),
       dropOlderPending: prepare("DELETE FROM batches WHERE state = 'planned' AND seq <= ? AND id <> ?"),
       upsertPosition: prepare(
@@ -174,54 +175,78 @@ class SqliteCheckpointStore implements CheckpointStore {
   }
 
   positions(): Map<string, number> {
-    const rows = this.#statements.positions.all() as Array<{ partition: string; next_offset: number }>
+    const rows = this.#statements.positions().all() as Array<{ partition: string; next_offset: number }>
     return new Map(rows.map((r) => [r.partition, r.next_offset]))
   }
 
   pendingBatches(): BatchRecord[] {
-    return (this.#statements.pending.all() as BatchRow[]).map(toBatchRecord)
+    return (this.#statements.pending().all() as BatchRow[]).map(toBatchRecord)
   }
 
   nextSeq(): number {
-    const row = this.#statements.maxSeq.get() as { seq: number | null }
+    const row = this.#statements.maxSeq().get() as { seq: number | null }
     return row.seq === null ? 0 : row.seq + 1
   }
 
   plan(batch: { id: string; seq: number; ranges: readonly RangeRecord[] }): void {
-    this.#statements.plan.run(batch.id, batch.seq, JSON.stringify(batch.ranges), Date.now())
+    this.#statements.plan().run(batch.id, batch.seq, JSON.stringify(batch.ranges), Date.now())
   }
 
   commit(record: CommitRecord): void {
     const s = this.#statements
     const now = Date.now()
     this.#db.transaction(() => {
-      const row = s.getBatch.get(record.batchId) as BatchRow | undefined
+      const row = s.getBatch().get(record.batchId) as BatchRow | undefined
       if (!row) throw new CheckpointError('CHECKPOINT_BATCH_UNKNOWN', `batch ${record.batchId} was never planned`)
-      s.commitBatch.run(now, JSON.stringify(record.counts), JSON.stringify(record.timings), record.batchId)
+      s.commitBatch().run(now, JSON.stringify(record.counts), JSON.stringify(record.timings), record.storedIds?.length ? JSON.stringify(record.storedIds) : null, record.batchId)
+      s.acknowledge().run(record.counts.stored)
       // A planned batch that a later one replaced (its ranges could not be rebuilt) is done with.
-      s.dropOlderPending.run(row.seq, record.batchId)
-      s.dropOldCommitted.run(row.seq - this.retainBatches + 1)
-      for (const [partition, next] of record.positions) s.advancePosition.run(partition, next, record.batchId, now)
+      s.dropOlderPending().run(row.seq, record.batchId)
+      s.dropOldCommitted().run(row.seq - this.retainBatches + 1)
+      for (const [partition, next] of record.positions) s.advancePosition().run(partition, next, record.batchId, now)
       for (const d of record.deadLetters) {
-        s.insertDeadLetter.run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, record.batchId, now)
+        s.insertDeadLetter().run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, record.batchId, now)
       }
     })()
   }
 
   recentBatches(limit: number): BatchRecord[] {
-    return (this.#statements.recent.all(limit) as BatchRow[]).map(toBatchRecord)
+    return (this.#statements.recent().all(limit) as BatchRow[]).map(toBatchRecord)
   }
 
   resetPositions(positions: ReadonlyMap<string, number | null>): void {
     const s = this.#statements
     const now = Date.now()
     this.#db.transaction(() => {
-      s.dropPending.run()
+      s.dropPending().run()
+      s.forgetStore().run()
       for (const [partition, next] of positions) {
-        if (next === null) s.deletePosition.run(partition)
-        else s.upsertPosition.run(partition, next, null, now)
+        if (next === null) s.deletePosition().run(partition)
+        else s.upsertPosition().run(partition, next, null, now)
       }
     })()
+  }
+
+  rewindPartition(partition: string, next: number): void {
+    const s = this.#statements
+    this.#db.transaction(() => {
+      s.setPosition().run(next, Date.now(), partition)
+      for (const row of s.pendingRows().all() as Array<{ id: string; ranges: string }>) {
+        if ((JSON.parse(row.ranges) as RangeRecord[]).some((r) => r.partition === partition)) s.dropBatch().run(row.id)
+      }
+    })()
+  }
+
+  storeState(): StoreState {
+    return this.#statements.storeState().get() as StoreState
+  }
+
+  adoptStore(marker: string): void {
+    this.#statements.adoptStore().run(marker)
+  }
+
+  recentStoredIds(batches: number): string[] {
+    return (this.#statements.recentStoredIds().pluck().all(batches) as string[]).flatMap((json) => JSON.parse(json) as string[])
   }
 
   deadLetters(opts: { limit?: number; afterOffset?: { partition: string; offset: number }; includeReplayed?: boolean } = {}): DeadLetterRecord[] {
@@ -251,7 +276,7 @@ class SqliteCheckpointStore implements CheckpointStore {
   markDeadLettersReplayed(keys: readonly { partition: string; offset: number }[]): void {
     const now = Date.now()
     this.#db.transaction(() => {
-      for (const k of keys) this.#statements.markReplayed.run(now, k.partition, k.offset)
+      for (const k of keys) this.#statements.markReplayed().run(now, k.partition, k.offset)
     })()
   }
 

@@ -67,7 +67,20 @@ export interface CommitRecord {
   readonly positions: ReadonlyMap<string, number>
   readonly counts: BatchCounts
   readonly timings: Readonly<Record<string, number>>
+  /** A sample of the ids of the points this batch stored (see `StoreState`). */
+  readonly storedIds?: readonly string[]
   readonly deadLetters: readonly Omit<DeadLetterRecord, 'batchId' | 'createdAt' | 'replayedAt'>[]
+}
+
+/**
+ * What the checkpoint knows of the store it was written against: the marker of
+ * the collection (written when the collection was created, so a recreated one
+ * differs) and how many points it has acknowledged. Null marker: not yet known
+ * (a new checkpoint, or positions moved by hand).
+ */
+export interface StoreState {
+  readonly marker: string | null
+  readonly acknowledged: number
 }
 
 export interface CheckpointStore {
@@ -86,8 +99,22 @@ export interface CheckpointStore {
   commit(record: CommitRecord): void
   /** Most recent batches, newest first. */
   recentBatches(limit: number): BatchRecord[]
-  /** Moves positions by hand (`checkpoint reset`); drops pending batches. */
+  /**
+   * Moves positions by hand (`checkpoint reset`, `run --rebuild`); drops pending
+   * batches and forgets the store it was written against (the next start
+   * adopts the collection it finds).
+   */
   resetPositions(positions: ReadonlyMap<string, number | null>): void
+  /**
+   * Moves one partition's position back to where its log really starts or ends
+   * (data loss handled with `warn`); drops the pending batches that cover it.
+   */
+  rewindPartition(partition: string, next: number): void
+  storeState(): StoreState
+  /** Records the marker of the collection the job writes to. */
+  adoptStore(marker: string): void
+  /** Ids the most recent committed batches stored (their samples), newest first. */
+  recentStoredIds(batches: number): string[]
   deadLetters(opts?: { limit?: number; afterOffset?: { partition: string; offset: number }; includeReplayed?: boolean }): DeadLetterRecord[]
   markDeadLettersReplayed(keys: readonly { partition: string; offset: number }[]): void
   close(): void

@@ -5,10 +5,14 @@
  * advances the positions (with its dead letters) in one transaction, then lets
  * the source commit its own offsets, then frees the batch's flow credit.
  */
-import { concatMap, tap, type OperatorFunction } from 'rxjs'
+import { pipe, tap, type OperatorFunction } from 'rxjs'
 import type { CheckpointStore } from '../checkpoints/store.ts'
 import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
 import type { FlowControl } from './flow-control.ts'
+import { stage } from './stage.ts'
+
+/** Ids of the points a batch stored that its checkpoint row keeps, so a start can tell a store that lost recent points. */
+export const STORED_ID_SAMPLE = 16
 
 /** Records each batch as planned; synchronous, so nothing downstream starts before it is durable. */
 export function planBatch<T extends Batch>(ctx: StepContext, opts: { checkpoints: CheckpointStore }): OperatorFunction<T, T> {
@@ -27,6 +31,12 @@ export interface CommitOptions {
   readonly afterCheckpoint?: ((batch: StoredBatch) => void) | undefined
 }
 
+/** Up to `n` items spread evenly over a list, its first and last included. */
+export function spread<T>(items: readonly T[], n: number): T[] {
+  if (items.length <= n) return [...items]
+  return Array.from({ length: n }, (_, i) => items[Math.round((i * (items.length - 1)) / (n - 1))]!)
+}
+
 /** The old job's console block for one batch, as lines. */
 export function batchReport(batch: StoredBatch): string[] {
   const lines = [
@@ -35,7 +45,11 @@ export function batchReport(batch: StoredBatch): string[] {
     `  Skipped ${batch.skippedExisting} existing entries`,
   ]
   if (batch.duplicatesInBatch > 0) lines.push(`  Dropped ${batch.duplicatesInBatch} duplicates within the batch`)
-  if (batch.deadLetters.length > 0) lines.push(`  Dead-lettered ${batch.deadLetters.length} malformed messages`)
+  if (batch.deadLetters.length > 0) {
+    const reasons = new Map<string, number>()
+    for (const d of batch.deadLetters) reasons.set(d.reason, (reasons.get(d.reason) ?? 0) + 1)
+    lines.push(`  Dead-lettered ${batch.deadLetters.length} messages (${[...reasons].map(([r, n]) => `${n} ${r}`).join(', ')})`)
+  }
   lines.push(
     `  Processing ${batch.fresh.length} new messages`,
     `  Generated ${batch.vectors.length} embeddings`,
@@ -50,11 +64,9 @@ export function batchReport(batch: StoredBatch): string[] {
  */
 export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunction<StoredBatch, CommittedBatch> {
   const log = ctx.logger.child({ step: ctx.step })
-  return concatMap(async (batch) => {
-    const started = performance.now()
+  const commit = stage<StoredBatch, CommittedBatch>(ctx, async (batch) => {
     const positions = new Map(batch.ranges.map((r) => [r.partition, r.to]))
     const size = batch.entries.length + batch.deadLetters.length
-    const timings = { ...batch.stageTimings }
     opts.checkpoints.commit({
       batchId: batch.id,
       positions,
@@ -65,7 +77,8 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         stored: batch.stored,
         deadLettered: batch.deadLetters.length,
       },
-      timings,
+      timings: batch.stageTimings,
+      storedIds: spread(batch.fresh, STORED_ID_SAMPLE).map((e) => e.id),
       deadLetters: batch.deadLetters.map((d) => ({
         partition: d.record.partition,
         offset: d.record.offset,
@@ -85,30 +98,33 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
       log.warn({ err, batch: batch.id }, 'source commit failed; the checkpoint holds the positions')
     }
     opts.flow.release(size)
-    const seconds = (performance.now() - started) / 1000
-    const m = ctx.metrics
-    m.stageDuration.labels(ctx.step).observe(seconds)
-    m.batchDuration.observe((performance.now() - batch.openedAt) / 1000)
-    m.batchesCommitted.inc()
-    m.deadLettered.labels('checkpoint').inc(batch.deadLetters.length)
-    m.lastCommitTimestamp.set(committedAt / 1000)
-    m.recordsInFlight.set(opts.flow.inFlight)
-    for (const e of batch.entries) {
-      if (e.record.timestampMs !== undefined) m.endToEndLatency.observe(Math.max(0, committedAt - e.record.timestampMs) / 1000)
-    }
-    log.info(
-      {
-        batch: batch.seq,
-        batchId: batch.id,
-        size,
-        skippedExisting: batch.skippedExisting,
-        duplicatesInBatch: batch.duplicatesInBatch,
-        deadLettered: batch.deadLetters.length,
-        stored: batch.stored,
-        timings: { ...timings, commit: seconds },
-      },
-      batchReport(batch).join('\n'),
-    )
-    return { ...batch, stageTimings: { ...timings, commit: seconds }, committedAt }
+    return { ...batch, committedAt }
   })
+  return pipe(
+    commit,
+    tap((batch) => {
+      const m = ctx.metrics
+      m.batchDuration.observe((performance.now() - batch.openedAt) / 1000)
+      m.batchesCommitted.inc()
+      m.deadLettered.labels('checkpoint').inc(batch.deadLetters.length)
+      m.lastCommitTimestamp.set(batch.committedAt / 1000)
+      m.recordsInFlight.set(opts.flow.inFlight)
+      for (const e of batch.entries) {
+        if (e.record.timestampMs !== undefined) m.endToEndLatency.observe(Math.max(0, batch.committedAt - e.record.timestampMs) / 1000)
+      }
+      log.info(
+        {
+          batch: batch.seq,
+          batchId: batch.id,
+          size: batch.entries.length + batch.deadLetters.length,
+          skippedExisting: batch.skippedExisting,
+          duplicatesInBatch: batch.duplicatesInBatch,
+          deadLettered: batch.deadLetters.length,
+          stored: batch.stored,
+          timings: batch.stageTimings,
+        },
+        batchReport(batch).join('\n'),
+      )
+    }),
+  )
 }

@@ -62,12 +62,17 @@ export interface ParsedEntry {
   readonly record: SourceRecord
 }
 
-/** A source record that could not be parsed; kept with its position and a reason. */
+/**
+ * A source record that cannot become a stored point: it did not parse, or a
+ * later stage could not embed or store it. Kept with its position and a reason.
+ */
 export interface DeadLetter {
   readonly kind: 'dead-letter'
   readonly reason: DeadLetterReason
   readonly detail: string
   readonly record: SourceRecord
+  /** The point id, when the record parsed and a later stage refused it. */
+  readonly id?: string | undefined
 }
 
 export type DeadLetterReason =
@@ -80,6 +85,12 @@ export type DeadLetterReason =
   | 'missing-text'
   | 'wrong-type'
   | 'unrecognised-line'
+  | 'too-deep'
+  | 'too-many-fields'
+  | 'invalid-unicode'
+  | 'number-out-of-range'
+  | 'embedding-failed'
+  | 'store-rejected'
 
 export type ParsedItem = ParsedEntry | DeadLetter
 
@@ -112,6 +123,11 @@ export interface Batch {
 export type StageTimings = Partial<Record<StageName, number>>
 export type StageName = 'dedup' | 'embed' | 'sink' | 'commit'
 
+/**
+ * After dedup, a stage that cannot embed or store some entries moves them from
+ * `entries` and `fresh` to `deadLetters`, so the batch still accounts for every
+ * record it covers: received = entries + dead letters.
+ */
 export interface DedupedBatch extends Batch {
   /** Entries to embed and store: first of their id in the batch and not yet stored. */
   readonly fresh: readonly ParsedEntry[]
@@ -141,6 +157,19 @@ export interface CommittedBatch extends StoredBatch {
 export type Positions = ReadonlyMap<string, number>
 
 /**
+ * A resume position outside its partition's log, which holds offsets
+ * `[low, high)`: past the end (the topic was recreated, or the checkpoint is
+ * from another cluster) or below the start (retention deleted records the job
+ * never read).
+ */
+export interface PositionOutOfRange {
+  readonly partition: string
+  readonly position: number
+  readonly low: number
+  readonly high: number
+}
+
+/**
  * Where records come from. A source emits chunks of records in partition order,
  * starting at the positions `resumeFrom` returns, and waits on `flow` before it
  * reads more, so a fast source never outruns the pipeline. A bounded source
@@ -152,6 +181,8 @@ export interface Source {
   /** What the source reads (topics or a path), for the checkpoint identity and the status page. */
   readonly describe: string
   open(ctx: SourceContext): Observable<readonly SourceRecord[]>
+  /** Compares resume positions with what the logs hold (Kafka: each partition's start and end offsets), before `open`. */
+  checkPositions?(positions: Positions): Promise<PositionOutOfRange[]>
   /** Called after a batch's positions are durable in the checkpoint store (Kafka commits offsets here). */
   commit(positions: Positions): Promise<void>
   close(): Promise<void>
@@ -163,6 +194,17 @@ export interface SourceContext {
   readonly signal: AbortSignal
   /** Committed resume position of a partition, if the checkpoint store has one. */
   resumeFrom(partition: string): number | undefined
+  /**
+   * Batches planned before a crash and never committed, oldest first: the
+   * source reads the partitions they cover first, so their rebuild never waits
+   * behind records of later batches.
+   */
+  readonly replay?: ReadonlyArray<{ readonly ranges: readonly PartitionRange[] }> | undefined
+  /**
+   * Told of records the job can no longer read while it runs (retention deleted
+   * them, the log was replaced); throws to stop the job, or returns to go on.
+   */
+  positionLost?(problem: PositionOutOfRange): void
 }
 
 /** Turns texts into vectors of `dim` numbers; one vector per text, in order. */
@@ -211,6 +253,12 @@ export interface CollectionInfo {
   readonly dim: number
   readonly distance: 'Cosine' | 'Dot' | 'Euclid' | 'Manhattan'
   readonly points: number
+  /**
+   * Written when the collection was created (unique per creation), so a job
+   * can tell the collection its checkpoint was written against from one
+   * deleted and created again. Absent for stores that do not keep one.
+   */
+  readonly marker?: string | undefined
 }
 
 /**
@@ -221,9 +269,17 @@ export interface VectorStore {
   readonly name: string
   /** Creates the collection if missing, checks its size and distance if present. */
   ensureCollection(): Promise<CollectionInfo>
+  /** The configured collection as it is, without creating it; null when it does not exist. */
+  describeCollection?(): Promise<CollectionInfo | null>
   /** The subset of `ids` already stored. */
   existing(ids: readonly string[]): Promise<Set<string>>
   upsert(points: readonly Point[]): Promise<void>
+  /**
+   * Resolves true when the store takes writes for ordinary points (server up,
+   * collection there, credentials accepted); poison-pill isolation asks it to
+   * tell a refused point from a refusing store.
+   */
+  probe?(): Promise<boolean>
   count(filter?: SearchFilter): Promise<number>
   get(ids: readonly string[], opts?: { withVector?: boolean }): Promise<ScoredPoint[]>
   search(vector: Float32Array | readonly number[], opts: { k: number; filter?: SearchFilter; withVector?: boolean }): Promise<ScoredPoint[]>

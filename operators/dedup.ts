@@ -5,9 +5,10 @@
  * Fresh ids are claimed in the cache at once, so a later batch in flight never
  * embeds the same entry again before this one is stored.
  */
-import { concatMap, type OperatorFunction } from 'rxjs'
+import type { OperatorFunction } from 'rxjs'
 import type { Batch, DedupedBatch, ParsedEntry, StepContext, VectorStore } from './contracts.ts'
 import type { RecentIds } from './recent-ids.ts'
+import { stage } from './stage.ts'
 
 export interface DedupOptions {
   readonly store: Pick<VectorStore, 'existing'>
@@ -19,9 +20,7 @@ export interface DedupOptions {
  * batches$.pipe(dedup(ctx, { store, recent: new RecentIds(100_000) }))
  */
 export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Batch, DedupedBatch> {
-  const log = ctx.logger.child({ step: ctx.step })
-  return concatMap(async (batch) => {
-    const started = performance.now()
+  return stage<Batch, DedupedBatch>(ctx, async (batch, log) => {
     const seen = new Set<string>()
     const unique: ParsedEntry[] = []
     for (const e of batch.entries) {
@@ -35,12 +34,10 @@ export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Ba
     const fresh = unknown.filter((e) => !existing.has(e.id))
     for (const e of unique) opts.recent.add(e.id)
     const skippedExisting = unique.length - fresh.length
-    const seconds = (performance.now() - started) / 1000
     ctx.metrics.duplicatesInBatch.inc(duplicatesInBatch)
     ctx.metrics.entriesSkippedExisting.inc(skippedExisting)
     ctx.metrics.entriesNew.inc(fresh.length)
-    ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
     log.debug({ batch: batch.id, fresh: fresh.length, skippedExisting, duplicatesInBatch, lookedUp: unknown.length }, 'deduplicated')
-    return { ...batch, stageTimings: { ...batch.stageTimings, dedup: seconds }, fresh, skippedExisting, duplicatesInBatch }
+    return { ...batch, fresh, skippedExisting, duplicatesInBatch }
   })
 }

@@ -1,48 +1,102 @@
 /**
  * Embed: asks the embedder for the vectors of each batch's fresh entries, and
- * only those, keeping batch order. An answer that is not one finite vector of
- * `dim` numbers per text fails the batch: nothing malformed is ever stored.
+ * only those, keeping batch order. Every vector is checked: `dim` finite
+ * numbers, not all zero (cosine similarity is undefined for a zero vector).
+ *
+ * No single text can stop the job: a text whose vector is bad, or that makes
+ * the service refuse every request it is in, is found (retries, then halving
+ * the batch; see `isolate.ts`) and dead-lettered with reason
+ * `embedding-failed`; the rest of the batch is stored. A service that fails
+ * for every text, an ordinary probe included, is waited for instead.
  */
-import { concatMap, type OperatorFunction } from 'rxjs'
-import type { DedupedBatch, EmbeddedBatch, Embedder, StepContext } from './contracts.ts'
+import type { DeadLetter, DedupedBatch, EmbeddedBatch, Embedder, ParsedEntry, StepContext } from './contracts.ts'
+import { EmbeddingShapeError } from '../core/errors.ts'
+import { backoff, isFatal, runIsolated, type ItemOutcome } from './isolate.ts'
+import { isolationReporter, refusal, withoutRefused } from './refusals.ts'
+import { stage } from './stage.ts'
 
-export class EmbeddingShapeError extends Error {
-  readonly code = 'EMBEDDER_BAD_RESPONSE'
-  readonly retryable = false
+/** What is wrong with one vector, or null when it is usable. */
+export function vectorProblem(v: ArrayLike<number> | null | undefined, dim: number): string | null {
+  if (!v || typeof v.length !== 'number') return 'no vector'
+  if (v.length !== dim) return `a vector of ${v.length} numbers, expected ${dim}`
+  let norm = 0
+  for (let j = 0; j < v.length; j++) {
+    const x = v[j]!
+    if (!Number.isFinite(x)) return `a non-finite number at position ${j}`
+    norm += x * x
+  }
+  if (norm === 0) return 'an all-zero vector (cosine similarity is undefined for it)'
+  return null
 }
 
-/** Throws unless `vectors` holds one finite vector of `dim` numbers per text. */
+/** Throws unless `vectors` holds one usable vector of `dim` numbers per text. */
 export function checkVectors(vectors: readonly ArrayLike<number>[], texts: number, dim: number): void {
   if (vectors.length !== texts) throw new EmbeddingShapeError(`embedder returned ${vectors.length} vectors for ${texts} texts`)
   for (let i = 0; i < vectors.length; i++) {
-    const v = vectors[i]!
-    if (v.length !== dim) throw new EmbeddingShapeError(`embedder returned a vector of ${v.length} numbers at ${i}, expected ${dim}`)
-    for (let j = 0; j < v.length; j++) {
-      if (!Number.isFinite(v[j])) throw new EmbeddingShapeError(`embedder returned a non-finite number at vector ${i}, position ${j}`)
-    }
+    const problem = vectorProblem(vectors[i], dim)
+    if (problem) throw new EmbeddingShapeError(`embedder returned ${problem} at ${i}`)
   }
+}
+
+/** A text every embedding service embeds: asked when every text of a batch fails, to tell a broken service from broken texts. */
+export const PROBE_TEXT = 'logstream probe: INFO service check'
+
+export interface EmbedOptions {
+  readonly embedder: Embedder
+  /** Whole-batch attempts before the batch is split (default 3). */
+  readonly attempts?: number
+  /** Backoff between attempts and while the service fails for everything (default 0.5 s doubling to 60 s, jittered). */
+  readonly delayMs?: (n: number) => number
+  /** Told of the ids of entries dead-lettered here, so nothing takes them for stored. */
+  readonly release?: (ids: readonly string[]) => void
 }
 
 /**
  * @example
  * deduped$.pipe(embed(ctx, { embedder }))
  */
-export function embed(ctx: StepContext, opts: { embedder: Embedder }): OperatorFunction<DedupedBatch, EmbeddedBatch> {
-  const log = ctx.logger.child({ step: ctx.step })
-  return concatMap(async (batch) => {
-    const started = performance.now()
-    let vectors: Float32Array[] = []
-    if (batch.fresh.length > 0) {
-      vectors = await opts.embedder.embed(
-        batch.fresh.map((e) => e.entry.text),
-        { signal: ctx.signal },
-      )
-      checkVectors(vectors, batch.fresh.length, opts.embedder.dim)
-    }
-    const seconds = (performance.now() - started) / 1000
+export function embed(ctx: StepContext, opts: EmbedOptions) {
+  const { embedder } = opts
+  const delayMs = opts.delayMs ?? backoff(500, 60_000)
+  const embedSome = async (entries: readonly ParsedEntry[]): Promise<Array<ItemOutcome<Float32Array>>> => {
+    const vectors = await embedder.embed(
+      entries.map((e) => e.entry.text),
+      { signal: ctx.signal },
+    )
+    // A wrong count cannot be pinned on a text: the whole call is refused.
+    if (vectors.length !== entries.length) throw new EmbeddingShapeError(`embedder returned ${vectors.length} vectors for ${entries.length} texts`)
+    const outcomes = vectors.map((v): ItemOutcome<Float32Array> => {
+      const problem = vectorProblem(v, embedder.dim)
+      return problem ? { ok: false, error: new EmbeddingShapeError(`embedder returned ${problem}`) } : { ok: true, value: v }
+    })
+    // Every vector of an answer bad is the answer's fault (a wrong model, a passing fault), not every text's.
+    const bad = outcomes.filter((o) => !o.ok)
+    if (entries.length > 1 && bad.length === entries.length) throw (bad[0] as { error: Error }).error
+    return outcomes
+  }
+  const probe = () =>
+    embedder.embed([PROBE_TEXT], { signal: ctx.signal }).then(
+      (v) => v.length === 1 && vectorProblem(v[0], embedder.dim) === null,
+      () => false,
+    )
+
+  return stage<DedupedBatch, EmbeddedBatch>(ctx, async (batch, log) => {
+    if (batch.fresh.length === 0) return { ...batch, vectors: [] }
+    const report = isolationReporter(ctx, log, 'embedder', batch.id)
+    const outcomes = await runIsolated(batch.fresh, embedSome, { attempts: opts.attempts ?? 3, delayMs, probe, isFatal, signal: ctx.signal, onEvent: report.onEvent })
+    report.done()
+    const fresh: ParsedEntry[] = []
+    const vectors: Float32Array[] = []
+    const refused: DeadLetter[] = []
+    outcomes.forEach((o, i) => {
+      const e = batch.fresh[i]!
+      if (o.ok) {
+        fresh.push(e)
+        vectors.push(o.value)
+      } else refused.push(refusal(e, 'embedding-failed', o.error))
+    })
     ctx.metrics.embeddingsGenerated.inc(vectors.length)
-    ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
-    log.debug({ batch: batch.id, n: vectors.length }, 'embedded')
-    return { ...batch, stageTimings: { ...batch.stageTimings, embed: seconds }, vectors }
+    log.debug({ batch: batch.id, n: vectors.length, refused: refused.length }, 'embedded')
+    return { ...withoutRefused(batch, refused, ctx, opts.release), fresh, vectors }
   })
 }

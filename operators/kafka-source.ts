@@ -24,13 +24,13 @@
  * never expires while a batch waits on embedding), but pauses every assigned
  * partition while the flow control is closed and resumes them when it opens.
  */
-import KafkaJs from '@confluentinc/kafka-javascript'
 import type { KafkaConsumer as KafkaConsumerType, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript'
 import { Observable } from 'rxjs'
-import type { Positions, Source, SourceContext, SourceRecord } from './contracts.ts'
+import type { PartitionRange, PositionOutOfRange, Positions, Source, SourceContext, SourceRecord } from './contracts.ts'
 import type { PipelineMetrics } from './metrics.ts'
-
-const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
+import { createConsumer, withConsumer } from './kafka-clients.ts'
+import { partitionName, splitPartitionName, type PartitionSpec } from './kafka-partitions.ts'
+import { maskSecrets } from '../core/secrets.ts'
 
 /** Methods the binding has and its type declarations lack. */
 interface CooperativeConsumer {
@@ -39,12 +39,9 @@ interface CooperativeConsumer {
 }
 
 const ERR_ASSIGN = -175
+/** How long a replay may wait for one partition's records before the other partitions are read anyway. */
+const REPLAY_WAIT_MS = 30_000
 const ERR_REVOKE = -174
-
-export interface PartitionSpec {
-  readonly topic: string
-  readonly partition: number
-}
 
 export interface KafkaSourceOptions {
   readonly brokers: string
@@ -62,33 +59,6 @@ export interface KafkaSourceOptions {
   readonly metrics?: PipelineMetrics | undefined
 }
 
-/** `logs:0-3,other:1` → the partitions it names. */
-export function parsePartitionSpec(spec: string): PartitionSpec[] {
-  const out: PartitionSpec[] = []
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([^:]+):(\d+)(?:-(\d+))?$/.exec(part)
-    if (!m) throw new RangeError(`partitions must be TOPIC:N or TOPIC:FROM-TO, got ${JSON.stringify(part)}`)
-    const from = Number(m[2])
-    const to = m[3] === undefined ? from : Number(m[3])
-    for (let p = from; p <= to; p++) out.push({ topic: m[1]!, partition: p })
-  }
-  return out
-}
-
-export const partitionName = (topic: string, partition: number) => `${topic}/${partition}`
-
-export function splitPartitionName(name: string): PartitionSpec {
-  const slash = name.lastIndexOf('/')
-  return { topic: name.slice(0, slash), partition: Number(name.slice(slash + 1)) }
-}
-
-/** Property names whose values never reach a log line. */
-export const SECRET_PROPERTY = /password|secret|token|sasl\.jaas|key\.pem|keystore|oauthbearer\.config/i
-
-export function maskProperties(props: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, SECRET_PROPERTY.test(k) ? '***' : v]))
-}
-
 function toRecord(m: Message): SourceRecord {
   const headers: Record<string, string> = {}
   for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
@@ -103,9 +73,73 @@ function toRecord(m: Message): SourceRecord {
   }
 }
 
+type Watermarks = { low: number; high: number }
+
+function queryWatermarks(c: KafkaConsumerType, p: PartitionSpec): Promise<Watermarks> {
+  return new Promise((resolve, reject) =>
+    c.queryWatermarkOffsets(p.topic, p.partition, 10_000, (err, w) => (err ? reject(err) : resolve({ low: w.lowOffset, high: w.highOffset }))),
+  )
+}
+
+/** Positions outside what their partitions' logs hold. */
+async function outOfRange(c: KafkaConsumerType, positions: Positions): Promise<PositionOutOfRange[]> {
+  const problems: PositionOutOfRange[] = []
+  for (const [partition, position] of positions) {
+    if (!partition.includes('/')) continue
+    const { low, high } = await queryWatermarks(c, splitPartitionName(partition))
+    if (position < low || position > high) problems.push({ partition, position, low, high })
+  }
+  return problems
+}
+
+/**
+ * Which partitions a restart must read first: those of the oldest replayed
+ * batch whose records have not all been delivered yet. Records are delivered
+ * in offset order per partition, so delivery alone tells when a batch's
+ * ranges are complete.
+ */
+export class ReplayDemand {
+  readonly #batches: Array<Map<string, number>>
+  constructor(replay: ReadonlyArray<{ readonly ranges: readonly PartitionRange[] }>) {
+    this.#batches = replay.map((b) => new Map(b.ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r.to])))
+    this.#trim()
+  }
+  /** True while a replayed batch still waits for records. */
+  get active(): boolean {
+    return this.#batches.length > 0
+  }
+  /** Partitions the oldest incomplete replayed batch still needs. */
+  wanted(): ReadonlySet<string> {
+    return new Set(this.#batches[0]?.keys() ?? [])
+  }
+  /** Notes a delivered record; true when what is wanted changed. */
+  delivered(partition: string, nextOffset: number): boolean {
+    let changed = false
+    for (const batch of this.#batches) {
+      const end = batch.get(partition)
+      if (end !== undefined && nextOffset >= end) {
+        batch.delete(partition)
+        changed = true
+      }
+    }
+    return this.#trim() || changed
+  }
+  /** Gives up on partitions this instance cannot read (revoked, not owned). */
+  drop(partitions: Iterable<string>): boolean {
+    let changed = false
+    for (const p of partitions) for (const batch of this.#batches) changed = batch.delete(p) || changed
+    return this.#trim() || changed
+  }
+  #trim(): boolean {
+    const before = this.#batches.length
+    while (this.#batches.length > 0 && this.#batches[0]!.size === 0) this.#batches.shift()
+    return this.#batches.length !== before
+  }
+}
+
 /**
  * @example
- * createKafkaSource({ brokers: 'localhost:9092', topics: ['logs'], partitions: parsePartitionSpec('logs:0-3'), groupId: 'logstream', startingOffsets: 'earliest' })
+ * createKafkaSource({ brokers: 'localhost:9092', topics: ['logs'], partitions: [{ topic: 'logs', partition: 0 }, { topic: 'logs', partition: 1 }], groupId: 'logstream', startingOffsets: 'earliest' })
  */
 export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const chunkSize = opts.chunkSize ?? 1000
@@ -114,6 +148,16 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const highWatermarks = new Map<string, number>()
   const committed = new Map<string, number>()
   const groupMode = !opts.partitions || opts.partitions.length === 0
+
+  const sourceSettings: Record<string, unknown> = {
+    'enable.partition.eof': false,
+    'statistics.interval.ms': 5000,
+    'socket.keepalive.enable': true,
+    // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
+    'queued.max.messages.kbytes': 16384,
+    // A message larger than the client can receive would stall its partition for ever; received, it is dead-lettered as oversized.
+    'receive.message.max.bytes': 1_000_000_000,
+  }
 
   const updateLag = (partition: string) => {
     const hi = highWatermarks.get(partition)
@@ -130,24 +174,20 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         const log = ctx.logger.child({ step: 'source' })
         const metrics = opts.metrics
         let closed = false
-        let paused = false
         let lastMessageAt = Date.now()
         let brokerDown = false
+        // Partitions paused now, for backpressure (all) or so a restart reads the partitions its replayed batches need first.
+        let pausedNow = new Set<string>()
+        const demand = new ReplayDemand(ctx.replay ?? [])
+        let demandProgressAt = Date.now()
+        // Next offset expected per partition: a record elsewhere means records were skipped or the log was replaced.
+        const expected = new Map<string, number>()
+        const gapCheckedAt = new Map<string, number>()
 
         const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
 
         const conf: Record<string, unknown> = {
-          'bootstrap.servers': opts.brokers,
-          'group.id': opts.groupId,
-          'enable.auto.commit': false,
-          'enable.auto.offset.store': false,
-          'enable.partition.eof': false,
-          'statistics.interval.ms': 5000,
-          'socket.keepalive.enable': true,
-          'client.id': 'logstream',
-          // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
-          'queued.max.messages.kbytes': 16384,
-          ...opts.properties,
+          ...sourceSettings,
         }
         if (groupMode) {
           conf['partition.assignment.strategy'] = 'cooperative-sticky'
@@ -156,14 +196,27 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
               if (err.code === ERR_ASSIGN) {
                 const withOffsets = assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: ctx.resumeFrom(partitionName(tp.topic, tp.partition)) ?? undefined }))
                 this.incrementalAssign(withOffsets as TopicPartition[])
-                for (const tp of assignment) owned.add(partitionName(tp.topic, tp.partition))
+                for (const tp of withOffsets) {
+                  const name = partitionName(tp.topic, tp.partition)
+                  owned.add(name)
+                  if (tp.offset !== undefined) expected.set(name, tp.offset)
+                  else expected.delete(name)
+                }
                 lastMessageAt = Date.now()
-                if (paused) this.pause(assignment)
                 log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions assigned')
+                // Replayed batches wait only on partitions this member reads.
+                if (demand.active) demand.drop([...demand.wanted()].filter((name) => !owned.has(name)))
+                applyPause(this)
                 aheadOfCheckpoint(this, withOffsets)
               } else if (err.code === ERR_REVOKE) {
                 this.incrementalUnassign(assignment)
-                for (const tp of assignment) owned.delete(partitionName(tp.topic, tp.partition))
+                const revoked = assignment.map((tp) => partitionName(tp.topic, tp.partition))
+                for (const name of revoked) {
+                  owned.delete(name)
+                  pausedNow.delete(name)
+                  expected.delete(name)
+                }
+                if (demand.drop(revoked)) applyPause(this)
                 log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions revoked; their records in flight still complete')
               }
             } catch (e) {
@@ -171,7 +224,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             }
           }
         }
-        const c = new KafkaConsumer(conf as never, { 'auto.offset.reset': opts.startingOffsets })
+        const c = createConsumer({ brokers: opts.brokers, groupId: opts.groupId, properties: opts.properties, settings: conf, topicSettings: { 'auto.offset.reset': opts.startingOffsets } })
         consumer = c
         // Short polls: while paused a poll returns nothing after this long, and resuming must not wait on it.
         c.setDefaultConsumeTimeout(25)
@@ -186,6 +239,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
               const mine = known.find((k2) => k2.topic === tp.topic && k2.partition === tp.partition)?.offset
               if (mine !== undefined && tp.offset > mine) {
                 log.info({ partition: partitionName(tp.topic, tp.partition), checkpoint: mine, group: tp.offset }, 'the group committed further than the checkpoint; resuming there')
+                expected.set(partitionName(tp.topic, tp.partition), tp.offset)
                 k.seek({ topic: tp.topic, partition: tp.partition, offset: tp.offset }, 5000, (e) => e && log.warn({ err: e }, 'seek failed'))
               }
             }
@@ -218,14 +272,37 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
           }
         })
 
-        const setPaused = (pause: boolean) => {
-          if (pause === paused) return
-          paused = pause
-          const tps = [...owned].map(splitPartitionName)
-          if (tps.length > 0) (pause ? c.pause(tps) : c.resume(tps))
-          log.debug({ paused: pause }, pause ? 'pipeline full: fetching paused' : 'fetching resumed')
+        /**
+         * Pauses every partition while the pipeline is full; otherwise, while a
+         * replayed batch waits for records, every partition it does not need.
+         */
+        function applyPause(k: KafkaConsumerType = c): void {
+          const want = new Set<string>()
+          const needed = demand.active ? demand.wanted() : null
+          for (const name of owned) if (!ctx.flow.isOpen || (needed && !needed.has(name))) want.add(name)
+          const pause = [...want].filter((name) => !pausedNow.has(name))
+          const resume = [...pausedNow].filter((name) => !want.has(name) && owned.has(name))
+          if (pause.length > 0) k.pause(pause.map(splitPartitionName))
+          if (resume.length > 0) k.resume(resume.map(splitPartitionName))
+          pausedNow = want
+          if (pause.length > 0 || resume.length > 0) log.debug({ paused: pause, resumed: resume, replaying: needed ? [...needed] : [] }, !ctx.flow.isOpen ? 'pipeline full: fetching paused' : 'fetching resumed')
         }
-        const unsubscribeFlow = ctx.flow.onChange((open) => setPaused(!open))
+        const unsubscribeFlow = ctx.flow.onChange(() => applyPause())
+
+        /** A record that is not the next expected one of its partition: find out whether records were lost. */
+        const checkJump = (name: string, want: number, got: number): void => {
+          const now = Date.now()
+          // Gaps are normal on compacted and transactional topics: ask the broker at most once a partition every 5 s.
+          if (got > want && now - (gapCheckedAt.get(name) ?? 0) < 5000) return
+          gapCheckedAt.set(name, now)
+          queryWatermarks(c, splitPartitionName(name)).then(
+            ({ low, high }) => {
+              // Backwards: the log was replaced under the job. Forwards past the log start: retention deleted unread records.
+              if (got < want || want < low) ctx.positionLost?.({ partition: name, position: want, low, high })
+            },
+            (err: unknown) => log.warn({ err, partition: name }, 'could not check the offsets of a partition after a jump'),
+          ).catch((err: unknown) => finish(err))
+        }
 
         const finish = (err?: unknown) => {
           if (closed) return
@@ -253,6 +330,18 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
               }
               // Records of partitions revoked since the fetch belong to their new owner.
               const records = messages.filter((m) => owned.has(partitionName(m.topic, m.partition))).map(toRecord)
+              let demandChanged = false
+              for (const r of records) {
+                const want = expected.get(r.partition)
+                if (want !== undefined && r.offset !== want) checkJump(r.partition, want, r.offset)
+                expected.set(r.partition, r.nextOffset)
+                if (demand.active) demandChanged = demand.delivered(r.partition, r.nextOffset) || demandChanged
+              }
+              if (demandChanged) {
+                demandProgressAt = Date.now()
+                if (!demand.active) log.info('the replayed batches have their records; reading every partition')
+                applyPause()
+              }
               if (records.length > 0) {
                 ctx.flow.admit(records.length)
                 subscriber.next(records)
@@ -260,6 +349,13 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs) {
               log.info({ idleMs: opts.stopWhenIdleMs }, 'nothing to read and nothing in flight: stopping')
               return finish()
+            }
+            // A replayed batch whose records stopped coming (deleted, or read by another member) no longer holds the others back.
+            if (demand.active && Date.now() - demandProgressAt > REPLAY_WAIT_MS) {
+              log.warn({ partitions: [...demand.wanted()] }, 'records of a replayed batch are not coming; reading every partition')
+              demand.drop(demand.wanted())
+              demandProgressAt = Date.now()
+              applyPause()
             }
             setImmediate(poll)
           })
@@ -276,16 +372,20 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         connect()
         c.on('ready', () => {
           metrics?.dependencyUp.labels('kafka').set(1)
-          log.info({ brokers: opts.brokers, mode: groupMode ? 'consumer-group' : 'partition-group', properties: maskProperties(opts.properties ?? {}) }, `Connected to Kafka at ${opts.brokers}`)
+          log.info({ brokers: opts.brokers, mode: groupMode ? 'consumer-group' : 'partition-group', properties: maskSecrets(opts.properties ?? {}) }, `Connected to Kafka at ${opts.brokers}`)
           if (groupMode) {
             c.subscribe([...opts.topics])
           } else {
             const assignment = opts.partitions!.map((p) => ({ topic: p.topic, partition: p.partition, offset: startOffset(p) }))
             c.assign(assignment as never)
-            for (const p of opts.partitions!) owned.add(partitionName(p.topic, p.partition))
+            for (const a of assignment) {
+              owned.add(partitionName(a.topic, a.partition))
+              if (typeof a.offset === 'number') expected.set(partitionName(a.topic, a.partition), a.offset)
+            }
+            demand.drop([...demand.wanted()].filter((name) => !owned.has(name)))
             log.info({ partitions: assignment.map((a) => `${partitionName(a.topic, a.partition)}@${a.offset}`) }, 'partitions assigned')
           }
-          setPaused(!ctx.flow.isOpen)
+          applyPause()
           lastMessageAt = Date.now()
           poll()
         })
@@ -295,6 +395,12 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
           unsubscribeFlow()
         }
       })
+    },
+
+    async checkPositions(positions: Positions): Promise<PositionOutOfRange[]> {
+      const kafkaPositions = new Map([...positions].filter(([name]) => opts.topics.includes(splitPartitionName(name).topic)))
+      if (kafkaPositions.size === 0) return []
+      return withConsumer({ brokers: opts.brokers, groupId: opts.groupId, properties: opts.properties, clientId: 'logstream-check' }, (c) => outOfRange(c, kafkaPositions))
     },
 
     async commit(positions: Positions): Promise<void> {

@@ -17,6 +17,9 @@ export interface PipelineMetrics {
   readonly messagesMalformed: Counter<'reason'>
   readonly deadLettered: Counter<'destination'>
   readonly dependencyRetries: Counter<'dependency'>
+  readonly batchRetries: Counter<'step'>
+  readonly batchSplits: Counter<'step'>
+  readonly dataLoss: Counter<'kind'>
   readonly batchesCommitted: Counter
   readonly batchDuration: Histogram
   readonly stageDuration: Histogram<'step'>
@@ -66,9 +69,16 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     entriesNew: counter('logstream_entries_new_total', 'Entries found new and sent on to embedding'),
     embeddingsGenerated: counter('logstream_embeddings_generated_total', 'Vectors returned by the embedder'),
     pointsInserted: counter('logstream_points_inserted_total', 'Points acknowledged by the vector store'),
-    messagesMalformed: counter('logstream_messages_malformed_total', 'Messages that could not be parsed, by reason', ['reason']),
+    messagesMalformed: counter('logstream_messages_malformed_total', 'Messages that could not be parsed, embedded or stored, by reason (each is dead-lettered)', ['reason']),
     deadLettered: counter('logstream_dead_lettered_total', 'Malformed messages written to a dead-letter destination', ['destination']),
     dependencyRetries: counter('logstream_dependency_retries_total', 'Retried calls to a dependency', ['dependency']),
+    batchRetries: counter('logstream_batch_retries_total', 'Batches a dependency refused and that were tried again, by step', ['step']),
+    batchSplits: counter('logstream_batch_splits_total', 'Batches split to find the records a dependency refuses, by step', ['step']),
+    dataLoss: counter(
+      'logstream_data_loss_total',
+      'Data the job could not read or keep, found and reported (with --on-data-loss warn): partitions whose checkpoint was below the log start or past its end, stores missing acknowledged points',
+      ['kind'],
+    ),
     batchesCommitted: counter('logstream_batches_committed_total', 'Batches whose positions were committed'),
     batchDuration: new Histogram({
       name: 'logstream_batch_duration_seconds',

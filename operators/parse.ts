@@ -24,6 +24,7 @@ import { entryOfParsed, plainEntry, timeContextOf } from './formats/entry-of.ts'
 import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
 import { entryOfJsonObject } from './formats/json-message.ts'
 import { pointId } from './point-id.ts'
+import { payloadProblem } from './payload-guard.ts'
 
 export interface ParseOptions {
   /** Largest message accepted, in bytes; larger ones are dead-lettered as `oversized`. */
@@ -80,6 +81,8 @@ function parseJsonMessage(text: string, record: SourceRecord): Outcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { reason: 'not-an-object', detail: `a JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object` }
   }
+  const problem = payloadProblem(value)
+  if (problem) return problem
   return entryOfJsonObject(value as Record<string, unknown>, text, record)
 }
 

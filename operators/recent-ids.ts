@@ -29,6 +29,11 @@ export class RecentIds {
     }
   }
 
+  /** Forgets an id (its entry was claimed and then not stored). */
+  delete(id: string): void {
+    this.#ids.delete(id)
+  }
+
   clear(): void {
     this.#ids.clear()
   }

@@ -140,10 +140,25 @@ case "$cmd" in
   status) is_running && echo "running at 127.0.0.1:$(cat "$RUN/port")" || { echo "stopped"; exit 1; } ;;
   bootstrap) echo "127.0.0.1:$(cat "$RUN/port")" ;;
   create-topic)
+    # create-topic NAME [PARTITIONS] [KEY=VALUE ...]: topic configuration such as max.message.bytes=209715200
     name="${2:?topic name}"
     partitions="${3:-1}"
+    configs=()
+    for kv in "${@:4}"; do configs+=(--config "$kv"); done
     java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.TopicCommand \
-      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --create --if-not-exists --topic "$name" --partitions "$partitions" --replication-factor 1 >&2
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --create --if-not-exists --topic "$name" --partitions "$partitions" --replication-factor 1 "${configs[@]}" >&2
     ;;
-  *) echo "usage: scripts/kafka.sh fetch|start|restart|stop|status|bootstrap|create-topic NAME [PARTITIONS]" >&2; exit 2 ;;
+  delete-topic)
+    java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.TopicCommand \
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --delete --topic "${2:?topic name}" >&2
+    ;;
+  delete-records)
+    # delete-records TOPIC PARTITION OFFSET: moves the partition's log start to OFFSET, as retention does.
+    json=$(mktemp)
+    printf '{"version":1,"partitions":[{"topic":"%s","partition":%d,"offset":%d}]}' "${2:?topic}" "${3:?partition}" "${4:?offset}" > "$json"
+    java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.DeleteRecordsCommand \
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --offset-json-file "$json" >&2
+    rm -f "$json"
+    ;;
+  *) echo "usage: scripts/kafka.sh fetch|start|restart|stop|status|bootstrap|create-topic NAME [PARTITIONS] [KEY=VALUE...]|delete-topic NAME|delete-records TOPIC PARTITION OFFSET" >&2; exit 2 ;;
 esac

@@ -1,252 +1,182 @@
 /**
- * Configuration, defined once: every field has a type, a default, a
- * description, the environment names and flag that set it, and whether it is a
- * secret. Values come from defaults < config file < environment < flags; all
- * problems are reported together, naming the field and what is allowed.
- * `--help` and the README table are generated from this schema.
+ * Configuration, defined once: this schema is the source of the `Config` type,
+ * of validation, of `--help` and of the README table. Every field carries its
+ * flag, environment names, default and description (`src/options.ts`); which
+ * fields are secret follows from their names (`core/secrets.ts`). Values come
+ * from defaults < config file < environment < flags; all problems are
+ * reported together, naming the field and what is allowed.
+ *
+ * Adding a field is one line here (and its README row, which
+ * `node bin/logstream.js config --markdown` prints).
  */
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
-import { ConfigError, type ConfigIssue } from './errors.ts'
+import { z } from 'zod'
+import { ConfigError, type ConfigIssue } from '../core/errors.ts'
+import { isSecret } from '../core/secrets.ts'
 import { FORMATS, resolveLineFormat } from '../operators/formats/index.ts'
+import { FIELDS, bool, duration, field, int, list, map, metaOf, oneOf, optionalField, partitions, source, text, url, type FieldMeta } from './options.ts'
 
-type Kind =
-  | { type: 'string'; allowEmpty?: boolean }
-  | { type: 'int'; min?: number; max?: number }
-  | { type: 'bool' }
-  | { type: 'enum'; values: readonly string[] }
-  | { type: 'list' }
-  | { type: 'duration'; min?: number }
-  | { type: 'map' }
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 
-export interface FieldSpec {
+/** A group of fields under one key (`kafka.brokers`); absent from a file, it takes its fields' defaults. */
+const section = <S extends z.ZodRawShape>(shape: S) => z.object(shape).prefault({} as never)
+
+/** Records in flight follow the batch size unless set: this many batches. */
+export const IN_FLIGHT_BATCHES = 5
+
+const fields = {
+  job: field(text({ pattern: NAME, patternMessage: "must be letters, digits, '.', '_' or '-'" }), 'logs', { flag: 'job', env: ['LOGSTREAM_JOB'], description: 'Job name: names the checkpoint file, so each job resumes its own progress' }),
+  source: field(source(), 'file:data/hdfs/HDFS_2k.log', { flag: 'source', env: ['LOGSTREAM_SOURCE'], description: "Where records come from: 'kafka', or 'file:PATH' (log lines in any format --log-format reads, or JSON lines)" }),
+  lineFormat: field(text(), 'auto', {
+    flag: 'log-format',
+    env: ['LOGSTREAM_LOG_FORMAT'],
+    description: `How the source's text lines are read: 'auto' (each line by the first format that reads it, else plain text), a format's name (${FORMATS.map((format) => format.name).join(', ')}), 'json' (every record a JSON message), or a LogPAI header template like '<Date> <Time> <Level> <Component>: <Content>'`,
+  }),
+  follow: field(bool(), false, { flag: 'follow', env: ['LOGSTREAM_FOLLOW'], description: 'With a file source: keep reading as the file grows' }),
+  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing to read and nothing in flight; 0 runs for ever' }),
+
+  kafka: section({
+    brokers: field(text(), 'localhost:9092', { flag: 'brokers', env: ['KAFKA_SERVERS', 'KAFKA_BROKERS'], description: 'Kafka bootstrap servers, comma-separated' }),
+    topics: field(list(), ['logs'], { flag: 'topics', env: ['KAFKA_TOPICS'], description: 'Topics to read, comma-separated' }),
+    partitions: field(partitions(), '', { flag: 'partitions', env: ['LOGSTREAM_PARTITIONS'], description: "Partition-group mode: the partitions this instance owns, e.g. 'logs:0-3,other:1'; empty for consumer-group mode" }),
+    groupId: field(text(), 'logstream', { flag: 'group-id', env: ['KAFKA_GROUP_ID', 'LOGSTREAM_GROUP_ID'], description: 'Consumer group id (consumer-group mode; also where offsets are committed for monitoring)' }),
+    startingOffsets: field(oneOf('earliest', 'latest'), 'earliest', { flag: 'starting-offsets', env: ['LOGSTREAM_STARTING_OFFSETS'], description: 'Where a new job starts in a partition with no checkpoint' }),
+    properties: field(map(), {}, { flag: 'kafka-property', env: ['LOGSTREAM_KAFKA_PROPERTIES'], description: "librdkafka properties passed through, 'key=value' (repeat the flag; comma-separated in the environment), e.g. security.protocol=SASL_SSL; values of secret-named properties (password, secret, token, key, jaas, sasl.*.config) are masked" }),
+    dlqTopic: field(text({ allowEmpty: true }), '', { flag: 'dlq-topic', env: ['LOGSTREAM_DLQ_TOPIC'], description: "Dead-letter topic for malformed messages read from Kafka; empty means '<first topic>.dlq'" }),
+    dlqEnabled: field(bool(), true, { flag: 'dlq', env: ['LOGSTREAM_DLQ_ENABLED'], description: 'Publish malformed Kafka messages to the dead-letter topic (they are always kept in the checkpoint store too)' }),
+  }),
+
+  batch: section({
+    maxSize: field(int(1, 1_000_000), 1000, { flag: 'batch-size', env: ['BATCH_SIZE', 'LOGSTREAM_BATCH_SIZE'], description: 'Records in a micro-batch at most' }),
+    trigger: field(duration(1), 15_000, { flag: 'trigger', env: ['TRIGGER_INTERVAL', 'LOGSTREAM_TRIGGER'], description: "Longest a batch stays open after its first record (e.g. '15s', '500ms')" }),
+  }),
+  maxInFlight: optionalField(int(1), {
+    flag: 'max-in-flight',
+    env: ['LOGSTREAM_MAX_IN_FLIGHT'],
+    defaultText: `${IN_FLIGHT_BATCHES} × batch.maxSize`,
+    description: `Records read and not yet committed at most; the source pauses beyond it. Unset, it follows the batch size (${IN_FLIGHT_BATCHES} batches); set, it must be at least batch.maxSize`,
+  }),
+  maxMessageBytes: field(int(1), 1_048_576, { flag: 'max-message-bytes', env: ['LOGSTREAM_MAX_MESSAGE_BYTES'], description: 'Largest message accepted; larger ones are dead-lettered' }),
+  onDataLoss: field(oneOf('fail', 'warn'), 'fail', {
+    flag: 'on-data-loss',
+    env: ['LOGSTREAM_ON_DATA_LOSS'],
+    description:
+      "What to do with data the job can no longer read or keep (a checkpoint position below a Kafka partition's start or past its end; a store missing points it acknowledged): 'fail' stops with an error saying what to run, 'warn' logs it, counts it in logstream_data_loss_total and goes on",
+  }),
+  recentIds: field(int(0), 200_000, { flag: 'recent-ids', env: ['LOGSTREAM_RECENT_IDS'], description: 'Recently stored ids remembered, so replays and duplicates cost no look-up' }),
+
+  embedder: section({
+    kind: field(oneOf('builtin', 'http', 'none'), 'builtin', { flag: 'embedder', env: ['LOGSTREAM_EMBEDDER'], description: "Embedder: 'builtin' (model-free, in process), 'http' (an embedding service), 'none' (constant vectors, for benchmarks)" }),
+    url: field(url(), 'http://localhost:8000/embed', { flag: 'embedding-url', env: ['EMBEDDING_SERVICE_URL'], description: 'Embedding service URL; credentials in it (http://user:password@host/…) are sent as an Authorization: Basic header' }),
+    api: field(oneOf('logstream', 'tei', 'openai', 'ollama'), 'logstream', { flag: 'embedding-api', env: ['EMBEDDING_API'], description: "Request shape: 'logstream' ({texts} → {embeddings}), 'tei' (text-embeddings-inference), 'openai' (/v1/embeddings), 'ollama' (/api/embed)" }),
+    model: field(text({ allowEmpty: true }), '', { flag: 'embedding-model', env: ['EMBEDDING_MODEL'], description: 'Model name sent to OpenAI-compatible and Ollama services' }),
+    apiKey: field(text({ allowEmpty: true }), '', { flag: 'embedding-api-key', env: ['EMBEDDING_API_KEY'], description: 'Bearer key for the embedding service' }),
+    batchSize: field(int(1, 100_000), 256, { flag: 'embedding-batch-size', env: ['EMBEDDING_BATCH_SIZE'], description: 'Texts per embedding request' }),
+    concurrency: field(int(1, 64), 2, { flag: 'embedding-concurrency', env: ['EMBEDDING_CONCURRENCY'], description: 'Embedding requests in flight at most' }),
+    timeout: field(duration(1), 30_000, { flag: 'embedding-timeout', env: ['EMBEDDING_TIMEOUT'], description: 'Timeout of one embedding request' }),
+  }),
+
+  sink: section({
+    kind: field(oneOf('embedded', 'qdrant'), 'embedded', { flag: 'sink', env: ['LOGSTREAM_SINK'], description: "Vector store: 'embedded' (SQLite + sqlite-vec file in the data directory) or 'qdrant'" }),
+  }),
+  collection: field(text({ pattern: /^[A-Za-z0-9_.-]+$/, patternMessage: "must be letters, digits, '.', '_' or '-'" }), 'logs_embeddings', { flag: 'collection', env: ['COLLECTION'], description: 'Collection the points are stored in' }),
+  dim: field(int(1, 65_536), 384, { flag: 'dim', env: ['DIM'], description: 'Vector dimension' }),
+  dataDir: field(text(), '.logstream', { flag: 'data-dir', env: ['LOGSTREAM_DATA_DIR'], description: 'Directory of the embedded vector store' }),
+  embeddedCacheMb: field(int(1, 65_536), 16, { flag: 'embedded-cache-mb', env: ['LOGSTREAM_EMBEDDED_CACHE_MB'], description: "Page cache of the embedded vector store in MiB: more keeps a large store's id index in memory, at that cost in RSS" }),
+  checkpointDir: field(text(), '.logstream/checkpoints', { flag: 'checkpoint-dir', env: ['CHECKPOINT_DIR', 'LOGSTREAM_CHECKPOINT_DIR'], description: 'Directory of the checkpoint files (mount it as a volume)' }),
+
+  qdrant: section({
+    url: field(url({ allowEmpty: true }), '', { flag: 'qdrant-url', env: ['QDRANT_URL'], description: 'Qdrant URL (overrides host, port and https); credentials in it are sent as an Authorization: Basic header' }),
+    host: field(text(), 'localhost', { flag: 'qdrant-host', env: ['QDRANT_HOST'], description: 'Qdrant host' }),
+    port: field(int(1, 65_535), 6333, { flag: 'qdrant-port', env: ['QDRANT_PORT'], description: 'Qdrant REST port' }),
+    https: field(bool(), false, { flag: 'qdrant-https', env: ['QDRANT_HTTPS'], description: 'Use HTTPS to reach Qdrant' }),
+    apiKey: field(text({ allowEmpty: true }), '', { flag: 'qdrant-api-key', env: ['QDRANT_API_KEY'], description: 'Qdrant API key' }),
+    timeout: field(duration(1), 30_000, { flag: 'qdrant-timeout', env: ['QDRANT_TIMEOUT'], description: 'Timeout of one Qdrant request' }),
+    shardNumber: field(int(1, 1024), 1, { flag: 'qdrant-shards', env: ['QDRANT_SHARD_NUMBER'], description: 'Shards of a new collection' }),
+    replicationFactor: field(int(1, 64), 1, { flag: 'qdrant-replication-factor', env: ['QDRANT_REPLICATION_FACTOR'], description: 'Replicas of each shard of a new collection' }),
+    writeConsistencyFactor: field(int(1, 64), 1, { flag: 'qdrant-write-consistency', env: ['QDRANT_WRITE_CONSISTENCY_FACTOR'], description: 'Replicas that must acknowledge a write (new collection)' }),
+    onDiskVectors: field(bool(), false, { flag: 'qdrant-on-disk-vectors', env: ['QDRANT_ON_DISK_VECTORS'], description: 'Keep the vectors of a new collection on disk' }),
+    onDiskPayload: field(bool(), false, { flag: 'qdrant-on-disk-payload', env: ['QDRANT_ON_DISK_PAYLOAD'], description: 'Keep the payload of a new collection on disk' }),
+    quantization: field(oneOf('none', 'int8'), 'none', { flag: 'qdrant-quantization', env: ['QDRANT_QUANTIZATION'], description: 'Scalar quantization of a new collection' }),
+    writeOrdering: field(oneOf('weak', 'medium', 'strong'), 'weak', { flag: 'qdrant-write-ordering', env: ['QDRANT_WRITE_ORDERING'], description: 'Write ordering of upserts' }),
+    upsertBatchSize: field(int(1, 10_000), 128, { flag: 'qdrant-upsert-batch-size', env: ['QDRANT_UPSERT_BATCH_SIZE'], description: 'Points per upsert request at most' }),
+    upsertConcurrency: field(int(1, 32), 2, { flag: 'qdrant-upsert-concurrency', env: ['QDRANT_UPSERT_CONCURRENCY'], description: 'Upsert requests in flight at most' }),
+  }),
+
+  http: section({
+    enabled: field(bool(), true, { flag: 'http', env: ['LOGSTREAM_HTTP'], description: 'Serve /metrics, /healthz, /readyz and the status page' }),
+    host: field(text(), '0.0.0.0', { flag: 'metrics-host', env: ['METRICS_HOST'], description: 'Address of the metrics and status server' }),
+    port: field(int(0, 65_535), 9400, { flag: 'metrics-port', env: ['METRICS_PORT'], description: 'Port of the metrics and status server (0 picks a free one)' }),
+  }),
+  readiness: section({
+    stall: field(duration(1000), 300_000, { flag: 'stall-after', env: ['LOGSTREAM_STALL_AFTER'], description: '/readyz fails when no batch committed for this long while records wait' }),
+  }),
+  shutdownTimeout: field(duration(), 30_000, { flag: 'shutdown-timeout', env: ['LOGSTREAM_SHUTDOWN_TIMEOUT'], description: 'On SIGTERM: how long the batch in flight may take to finish before exit' }),
+  log: section({
+    level: field(oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info', { flag: 'log-level', env: ['LOG_LEVEL'], description: 'Log level' }),
+    format: field(oneOf('auto', 'json', 'pretty'), 'auto', { flag: 'log-output', env: ['LOG_FORMAT'], description: "Format of logstream's own log: 'auto' is readable on a terminal and JSON lines otherwise (the flag was --log-format, which now names the format of the lines read)" }),
+  }),
+}
+
+/** The configuration schema: fields, then the rules across fields, then the values that follow from others. */
+export const CONFIG_SCHEMA = z
+  .object(fields)
+  .superRefine((c, ctx) => {
+    try {
+      resolveLineFormat(c.lineFormat)
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['lineFormat'], message: (err as Error).message })
+    }
+    if (c.maxInFlight !== undefined && c.maxInFlight < c.batch.maxSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxInFlight'],
+        message: `${c.maxInFlight} is below batch.maxSize ${c.batch.maxSize}, so no batch could fill: raise maxInFlight to at least ${c.batch.maxSize} (or leave it unset: it follows the batch size, ${IN_FLIGHT_BATCHES} × batch.maxSize)`,
+      })
+    }
+    if (c.embedder.apiKey !== '' && URL.canParse(c.embedder.url) && (new URL(c.embedder.url).username !== '' || new URL(c.embedder.url).password !== '')) {
+      ctx.addIssue({ code: 'custom', path: ['embedder.apiKey'], message: 'give the embedding service a bearer key or credentials in embedder.url, not both' })
+    }
+  })
+  .transform((c) => ({ ...c, maxInFlight: c.maxInFlight ?? IN_FLIGHT_BATCHES * c.batch.maxSize }))
+
+/** The validated configuration. */
+export type Config = z.output<typeof CONFIG_SCHEMA>
+
+/** One configuration field: its dotted key, schema and metadata, and whether its name says it is secret. */
+export interface ConfigField {
   readonly key: string
-  readonly kind: Kind
-  readonly default: unknown
-  readonly description: string
-  readonly env?: readonly string[]
-  readonly flag?: string
-  readonly secret?: boolean
+  readonly schema: z.ZodType
+  readonly meta: FieldMeta & { readonly flag: string }
+  readonly secret: boolean
 }
 
-const f = (key: string, kind: Kind, def: unknown, description: string, more: Partial<Omit<FieldSpec, 'key' | 'kind' | 'default' | 'description'>> = {}): FieldSpec => ({
-  key,
-  kind,
-  default: def,
-  description,
-  ...more,
-})
-const str = { type: 'string' } as const
-const int = (min = 0, max = Number.MAX_SAFE_INTEGER): Kind => ({ type: 'int', min, max })
-const bool = { type: 'bool' } as const
-const oneOf = (...values: string[]): Kind => ({ type: 'enum', values })
-const dur = (min = 0): Kind => ({ type: 'duration', min })
-
-/** Every configuration field of logstream. */
-export const SCHEMA: readonly FieldSpec[] = [
-  f('job', str, 'logs', 'Job name: names the checkpoint file, so each job resumes its own progress', { env: ['LOGSTREAM_JOB'], flag: 'job' }),
-  f('source', str, 'file:data/hdfs/HDFS_2k.log', "Where records come from: 'kafka', or 'file:PATH' (log lines in any format --log-format reads, or JSON lines)", { env: ['LOGSTREAM_SOURCE'], flag: 'source' }),
-  f('lineFormat', str, 'auto', `How the source's text lines are read: 'auto' (each line by the first format that reads it, else plain text), a format's name (${FORMATS.map((format) => format.name).join(', ')}), 'json' (every record a JSON message), or a LogPAI header template like '<Date> <Time> <Level> <Component>: <Content>'`, { env: ['LOGSTREAM_LOG_FORMAT'], flag: 'log-format' }),
-  f('follow', bool, false, 'With a file source: keep reading as the file grows', { env: ['LOGSTREAM_FOLLOW'], flag: 'follow' }),
-  f('stopWhenIdle', dur(), 0, 'Stop (exit 0) after this long with nothing to read and nothing in flight; 0 runs for ever', { env: ['LOGSTREAM_STOP_WHEN_IDLE'], flag: 'stop-when-idle' }),
-
-  f('kafka.brokers', str, 'localhost:9092', 'Kafka bootstrap servers, comma-separated', { env: ['KAFKA_SERVERS', 'KAFKA_BROKERS'], flag: 'brokers' }),
-  f('kafka.topics', { type: 'list' }, ['logs'], 'Topics to read, comma-separated', { env: ['KAFKA_TOPICS'], flag: 'topics' }),
-  f('kafka.partitions', { type: 'string', allowEmpty: true }, '', "Partition-group mode: the partitions this instance owns, e.g. 'logs:0-3,other:1'; empty for consumer-group mode", { env: ['LOGSTREAM_PARTITIONS'], flag: 'partitions' }),
-  f('kafka.groupId', str, 'logstream', 'Consumer group id (consumer-group mode; also where offsets are committed for monitoring)', { env: ['KAFKA_GROUP_ID', 'LOGSTREAM_GROUP_ID'], flag: 'group-id' }),
-  f('kafka.startingOffsets', oneOf('earliest', 'latest'), 'earliest', 'Where a new job starts in a partition with no checkpoint', { env: ['LOGSTREAM_STARTING_OFFSETS'], flag: 'starting-offsets' }),
-  f('kafka.properties', { type: 'map' }, {}, "librdkafka properties passed through, 'key=value' (repeat the flag; comma-separated in the environment), e.g. security.protocol=SASL_SSL", { env: ['LOGSTREAM_KAFKA_PROPERTIES'], flag: 'kafka-property', secret: true }),
-  f('kafka.dlqTopic', { type: 'string', allowEmpty: true }, '', "Dead-letter topic for malformed messages read from Kafka; empty means '<first topic>.dlq'", { env: ['LOGSTREAM_DLQ_TOPIC'], flag: 'dlq-topic' }),
-  f('kafka.dlqEnabled', bool, true, 'Publish malformed Kafka messages to the dead-letter topic (they are always kept in the checkpoint store too)', { env: ['LOGSTREAM_DLQ_ENABLED'], flag: 'dlq' }),
-
-  f('batch.maxSize', int(1, 1_000_000), 1000, 'Records in a micro-batch at most', { env: ['BATCH_SIZE', 'LOGSTREAM_BATCH_SIZE'], flag: 'batch-size' }),
-  f('batch.trigger', dur(1), 15_000, "Longest a batch stays open after its first record (e.g. '15s', '500ms')", { env: ['TRIGGER_INTERVAL', 'LOGSTREAM_TRIGGER'], flag: 'trigger' }),
-  f('maxInFlight', int(1), 5000, 'Records read and not yet committed at most; the source pauses beyond it', { env: ['LOGSTREAM_MAX_IN_FLIGHT'], flag: 'max-in-flight' }),
-  f('maxMessageBytes', int(1), 1_048_576, 'Largest message accepted; larger ones are dead-lettered', { env: ['LOGSTREAM_MAX_MESSAGE_BYTES'], flag: 'max-message-bytes' }),
-  f('recentIds', int(0), 200_000, 'Recently stored ids remembered, so replays and duplicates cost no look-up', { env: ['LOGSTREAM_RECENT_IDS'], flag: 'recent-ids' }),
-
-  f('embedder.kind', oneOf('builtin', 'http', 'none'), 'builtin', "Embedder: 'builtin' (model-free, in process), 'http' (an embedding service), 'none' (constant vectors, for benchmarks)", { env: ['LOGSTREAM_EMBEDDER'], flag: 'embedder' }),
-  f('embedder.url', str, 'http://localhost:8000/embed', 'Embedding service URL', { env: ['EMBEDDING_SERVICE_URL'], flag: 'embedding-url' }),
-  f('embedder.api', oneOf('logstream', 'tei', 'openai', 'ollama'), 'logstream', "Request shape: 'logstream' ({texts} → {embeddings}), 'tei' (text-embeddings-inference), 'openai' (/v1/embeddings), 'ollama' (/api/embed)", { env: ['EMBEDDING_API'], flag: 'embedding-api' }),
-  f('embedder.model', { type: 'string', allowEmpty: true }, '', 'Model name sent to OpenAI-compatible and Ollama services', { env: ['EMBEDDING_MODEL'], flag: 'embedding-model' }),
-  f('embedder.apiKey', { type: 'string', allowEmpty: true }, '', 'Bearer key for the embedding service', { env: ['EMBEDDING_API_KEY'], flag: 'embedding-api-key', secret: true }),
-  f('embedder.batchSize', int(1, 100_000), 256, 'Texts per embedding request', { env: ['EMBEDDING_BATCH_SIZE'], flag: 'embedding-batch-size' }),
-  f('embedder.concurrency', int(1, 64), 2, 'Embedding requests in flight at most', { env: ['EMBEDDING_CONCURRENCY'], flag: 'embedding-concurrency' }),
-  f('embedder.timeout', dur(1), 30_000, 'Timeout of one embedding request', { env: ['EMBEDDING_TIMEOUT'], flag: 'embedding-timeout' }),
-
-  f('sink.kind', oneOf('embedded', 'qdrant'), 'embedded', "Vector store: 'embedded' (SQLite + sqlite-vec file in the data directory) or 'qdrant'", { env: ['LOGSTREAM_SINK'], flag: 'sink' }),
-  f('collection', str, 'logs_embeddings', 'Collection the points are stored in', { env: ['COLLECTION'], flag: 'collection' }),
-  f('dim', int(1, 65_536), 384, 'Vector dimension', { env: ['DIM'], flag: 'dim' }),
-  f('dataDir', str, '.logstream', 'Directory of the embedded vector store', { env: ['LOGSTREAM_DATA_DIR'], flag: 'data-dir' }),
-  f('embeddedCacheMb', int(1, 65_536), 16, "Page cache of the embedded vector store in MiB: more keeps a large store's id index in memory, at that cost in RSS", { env: ['LOGSTREAM_EMBEDDED_CACHE_MB'], flag: 'embedded-cache-mb' }),
-  f('checkpointDir', str, '.logstream/checkpoints', 'Directory of the checkpoint files (mount it as a volume)', { env: ['CHECKPOINT_DIR', 'LOGSTREAM_CHECKPOINT_DIR'], flag: 'checkpoint-dir' }),
-
-  f('qdrant.url', { type: 'string', allowEmpty: true }, '', 'Qdrant URL (overrides host, port and https)', { env: ['QDRANT_URL'], flag: 'qdrant-url' }),
-  f('qdrant.host', str, 'localhost', 'Qdrant host', { env: ['QDRANT_HOST'], flag: 'qdrant-host' }),
-  f('qdrant.port', int(1, 65_535), 6333, 'Qdrant REST port', { env: ['QDRANT_PORT'], flag: 'qdrant-port' }),
-  f('qdrant.https', bool, false, 'Use HTTPS to reach Qdrant', { env: ['QDRANT_HTTPS'], flag: 'qdrant-https' }),
-  f('qdrant.apiKey', { type: 'string', allowEmpty: true }, '', 'Qdrant API key', { env: ['QDRANT_API_KEY'], flag: 'qdrant-api-key', secret: true }),
-  f('qdrant.timeout', dur(1), 30_000, 'Timeout of one Qdrant request', { env: ['QDRANT_TIMEOUT'], flag: 'qdrant-timeout' }),
-  f('qdrant.shardNumber', int(1, 1024), 1, 'Shards of a new collection', { env: ['QDRANT_SHARD_NUMBER'], flag: 'qdrant-shards' }),
-  f('qdrant.replicationFactor', int(1, 64), 1, 'Replicas of each shard of a new collection', { env: ['QDRANT_REPLICATION_FACTOR'], flag: 'qdrant-replication-factor' }),
-  f('qdrant.writeConsistencyFactor', int(1, 64), 1, 'Replicas that must acknowledge a write (new collection)', { env: ['QDRANT_WRITE_CONSISTENCY_FACTOR'], flag: 'qdrant-write-consistency' }),
-  f('qdrant.onDiskVectors', bool, false, 'Keep the vectors of a new collection on disk', { env: ['QDRANT_ON_DISK_VECTORS'], flag: 'qdrant-on-disk-vectors' }),
-  f('qdrant.onDiskPayload', bool, false, 'Keep the payload of a new collection on disk', { env: ['QDRANT_ON_DISK_PAYLOAD'], flag: 'qdrant-on-disk-payload' }),
-  f('qdrant.quantization', oneOf('none', 'int8'), 'none', 'Scalar quantization of a new collection', { env: ['QDRANT_QUANTIZATION'], flag: 'qdrant-quantization' }),
-  f('qdrant.writeOrdering', oneOf('weak', 'medium', 'strong'), 'weak', 'Write ordering of upserts', { env: ['QDRANT_WRITE_ORDERING'], flag: 'qdrant-write-ordering' }),
-  f('qdrant.upsertBatchSize', int(1, 10_000), 128, 'Points per upsert request at most', { env: ['QDRANT_UPSERT_BATCH_SIZE'], flag: 'qdrant-upsert-batch-size' }),
-  f('qdrant.upsertConcurrency', int(1, 32), 2, 'Upsert requests in flight at most', { env: ['QDRANT_UPSERT_CONCURRENCY'], flag: 'qdrant-upsert-concurrency' }),
-
-  f('http.enabled', bool, true, 'Serve /metrics, /healthz, /readyz and the status page', { env: ['LOGSTREAM_HTTP'], flag: 'http' }),
-  f('http.host', str, '0.0.0.0', 'Address of the metrics and status server', { env: ['METRICS_HOST'], flag: 'metrics-host' }),
-  f('http.port', int(0, 65_535), 9400, 'Port of the metrics and status server (0 picks a free one)', { env: ['METRICS_PORT'], flag: 'metrics-port' }),
-  f('readiness.stall', dur(1000), 300_000, '/readyz fails when no batch committed for this long while records wait', { env: ['LOGSTREAM_STALL_AFTER'], flag: 'stall-after' }),
-  f('shutdownTimeout', dur(0), 30_000, 'On SIGTERM: how long the batch in flight may take to finish before exit', { env: ['LOGSTREAM_SHUTDOWN_TIMEOUT'], flag: 'shutdown-timeout' }),
-  f('log.level', oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info', 'Log level', { env: ['LOG_LEVEL'], flag: 'log-level' }),
-  f('log.format', oneOf('auto', 'json', 'pretty'), 'auto', "Format of logstream's own log: 'auto' is readable on a terminal and JSON lines otherwise", { env: ['LOG_FORMAT'], flag: 'log-output' }),
-]
-
-export interface Config {
-  job: string
-  source: string
-  lineFormat: string
-  follow: boolean
-  stopWhenIdle: number
-  kafka: {
-    brokers: string
-    topics: string[]
-    partitions: string
-    groupId: string
-    startingOffsets: 'earliest' | 'latest'
-    properties: Record<string, string>
-    dlqTopic: string
-    dlqEnabled: boolean
-  }
-  batch: { maxSize: number; trigger: number }
-  maxInFlight: number
-  maxMessageBytes: number
-  recentIds: number
-  embedder: {
-    kind: 'builtin' | 'http' | 'none'
-    url: string
-    api: 'logstream' | 'tei' | 'openai' | 'ollama'
-    model: string
-    apiKey: string
-    batchSize: number
-    concurrency: number
-    timeout: number
-  }
-  sink: { kind: 'embedded' | 'qdrant' }
-  collection: string
-  dim: number
-  dataDir: string
-  embeddedCacheMb: number
-  checkpointDir: string
-  qdrant: {
-    url: string
-    host: string
-    port: number
-    https: boolean
-    apiKey: string
-    timeout: number
-    shardNumber: number
-    replicationFactor: number
-    writeConsistencyFactor: number
-    onDiskVectors: boolean
-    onDiskPayload: boolean
-    quantization: 'none' | 'int8'
-    writeOrdering: 'weak' | 'medium' | 'strong'
-    upsertBatchSize: number
-    upsertConcurrency: number
-  }
-  http: { enabled: boolean; host: string; port: number }
-  readiness: { stall: number }
-  shutdownTimeout: number
-  log: { level: string; format: 'auto' | 'json' | 'pretty' }
+function flatten(shape: Record<string, z.ZodType>, prefix = ''): ConfigField[] {
+  return Object.entries(shape).flatMap(([name, schema]) => {
+    const key = prefix + name
+    if (FIELDS.has(schema)) return [{ key, schema, meta: metaOf(schema) as ConfigField['meta'], secret: isSecret(key) }]
+    return flatten((schema as z.ZodPrefault<z.ZodObject>).unwrap().shape as Record<string, z.ZodType>, `${key}.`)
+  })
 }
 
-const SECRET_KEY = /pass(word)?|secret|token|key|credential/i
+/** Every configuration field, in schema order. */
+export const CONFIG_FIELDS: readonly ConfigField[] = flatten(fields)
 
-/** A copy of the configuration safe to log or show: secrets replaced by `***`. */
-export function maskSecrets(config: Config): Config {
-  const copy = structuredClone(config) as unknown as Record<string, unknown>
-  for (const spec of SCHEMA) {
-    if (!spec.secret) continue
-    const value = getPath(copy, spec.key)
-    if (spec.kind.type === 'map' && value && typeof value === 'object') {
-      const masked: Record<string, string> = {}
-      for (const [k, v] of Object.entries(value as Record<string, string>)) masked[k] = SECRET_KEY.test(k) ? '***' : v
-      setPath(copy, spec.key, masked)
-    } else if (value !== '' && value !== undefined) setPath(copy, spec.key, '***')
-  }
-  return copy as unknown as Config
+/** The `--config FILE` option every command that reads the configuration takes. */
+export const CONFIG_FILE_OPTION = optionalField(text(), { flag: 'config', env: ['LOGSTREAM_CONFIG'], description: 'A YAML or JSON file of configuration fields (nested or dotted keys)' })
+
+export interface LoadOptions {
+  /** Flags from the command line, by flag name (without `--`); repeated flags give several values. */
+  readonly flags?: ReadonlyMap<string, readonly string[]>
+  readonly env?: NodeJS.ProcessEnv
+  /** A YAML or JSON file of fields by key (nested or dotted); also `LOGSTREAM_CONFIG` or `--config`. */
+  readonly file?: string | undefined
+  /** Values by field key that win over everything (a command's own arguments, e.g. a collection name). */
+  readonly overrides?: Readonly<Record<string, unknown>>
 }
 
-/** Parses `15s`, `500ms`, `2m`, `1h` or a bare number of milliseconds. */
-export function parseDuration(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text)
-  if (!m) return null
-  const n = Number(m[1])
-  const unit = m[2] ?? 'ms'
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!)
-}
-
-function coerce(spec: FieldSpec, raw: unknown, from: string): { value?: unknown; issue?: string } {
-  const k = spec.kind
-  const text = typeof raw === 'string' ? raw.trim() : raw
-  switch (k.type) {
-    case 'string':
-      if (typeof text !== 'string') return { issue: `must be a string (from ${from})` }
-      if (text === '' && !k.allowEmpty) return { issue: `must not be empty (from ${from})` }
-      return { value: text }
-    case 'int': {
-      const n = typeof text === 'number' ? text : typeof text === 'string' && /^-?\d+$/.test(text) ? Number(text) : NaN
-      if (!Number.isSafeInteger(n)) return { issue: `must be a whole number, got ${JSON.stringify(raw)} (from ${from})` }
-      if ((k.min !== undefined && n < k.min) || (k.max !== undefined && n > k.max)) {
-        return { issue: `must be between ${k.min} and ${k.max}, got ${n} (from ${from})` }
-      }
-      return { value: n }
-    }
-    case 'bool':
-      if (typeof text === 'boolean') return { value: text }
-      if (typeof text === 'string' && /^(1|true|yes|on)$/i.test(text)) return { value: true }
-      if (typeof text === 'string' && /^(0|false|no|off)$/i.test(text)) return { value: false }
-      return { issue: `must be true or false, got ${JSON.stringify(raw)} (from ${from})` }
-    case 'enum':
-      if (typeof text !== 'string' || !k.values.includes(text)) {
-        return { issue: `must be one of ${k.values.join(', ')}, got ${JSON.stringify(raw)} (from ${from})` }
-      }
-      return { value: text }
-    case 'list': {
-      const items = Array.isArray(text) ? text.map(String) : typeof text === 'string' ? text.split(',') : null
-      const cleaned = items?.map((s) => s.trim()).filter((s) => s !== '')
-      if (!cleaned || cleaned.length === 0) return { issue: `must be a non-empty comma-separated list (from ${from})` }
-      return { value: cleaned }
-    }
-    case 'duration': {
-      const ms = typeof text === 'number' ? text : typeof text === 'string' ? parseDuration(text) : null
-      if (ms === null || !Number.isFinite(ms) || ms < 0) return { issue: `must be a duration like 15s, 500ms or 2m, got ${JSON.stringify(raw)} (from ${from})` }
-      if (k.min !== undefined && ms < k.min && !(ms === 0 && k.min <= 0)) return { issue: `must be at least ${k.min} ms, got ${ms} (from ${from})` }
-      return { value: ms }
-    }
-    case 'map': {
-      if (text && typeof text === 'object' && !Array.isArray(text)) {
-        return { value: Object.fromEntries(Object.entries(text).map(([a, b]) => [a, String(b)])) }
-      }
-      const pairs = Array.isArray(text) ? text.map(String) : typeof text === 'string' ? text.split(',') : null
-      if (!pairs) return { issue: `must be key=value pairs (from ${from})` }
-      const out: Record<string, string> = {}
-      for (const pair of pairs.map((p) => p.trim()).filter(Boolean)) {
-        const eq = pair.indexOf('=')
-        if (eq <= 0) return { issue: `must be key=value pairs, got ${JSON.stringify(pair.replace(/=.*/, '=…'))} (from ${from})` }
-        out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim()
-      }
-      return { value: out }
-    }
-  }
-}
-
-function getPath(obj: Record<string, unknown>, key: string): unknown {
+function getPath(obj: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj)
 }
 
@@ -257,12 +187,22 @@ function setPath(obj: Record<string, unknown>, key: string, value: unknown): voi
   o[parts.at(-1)!] = value
 }
 
-export interface LoadOptions {
-  /** Flags from the command line, by flag name (without `--`); repeated flags give several values. */
-  readonly flags?: ReadonlyMap<string, readonly string[]>
-  readonly env?: NodeJS.ProcessEnv
-  /** A YAML or JSON file of fields by key (nested or dotted); also `LOGSTREAM_CONFIG` or `--config`. */
-  readonly file?: string | undefined
+function flattenKeys(obj: Record<string, unknown>, known: ReadonlySet<string>, prefix = ''): string[] {
+  return Object.entries(obj).flatMap(([k, v]) => {
+    const key = prefix + k
+    return v && typeof v === 'object' && !Array.isArray(v) && !known.has(key) ? flattenKeys(v as Record<string, unknown>, known, `${key}.`) : [key]
+  })
+}
+
+function readFile(file: string, issues: ConfigIssue[]): Record<string, unknown> {
+  try {
+    const parsed: unknown = parseYaml(readFileSync(file, 'utf8'))
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new Error('the file must hold a mapping of fields')
+    return (parsed ?? {}) as Record<string, unknown>
+  } catch (err) {
+    issues.push({ field: 'config', message: `cannot read ${file}: ${(err as Error).message}` })
+    return {}
+  }
 }
 
 /**
@@ -274,125 +214,34 @@ export interface LoadOptions {
  */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? {}
-  const flags = opts.flags ?? new Map()
+  const flags = opts.flags ?? new Map<string, readonly string[]>()
   const issues: ConfigIssue[] = []
-  const out: Record<string, unknown> = {}
-  const file = opts.file ?? flags.get('config')?.at(-1) ?? env.LOGSTREAM_CONFIG
-  let fromFile: Record<string, unknown> = {}
-  if (file) {
-    try {
-      const parsed: unknown = parseYaml(readFileSync(file, 'utf8'))
-      if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new Error('the file must hold a mapping of fields')
-      fromFile = (parsed ?? {}) as Record<string, unknown>
-    } catch (err) {
-      issues.push({ field: 'config', message: `cannot read ${file}: ${(err as Error).message}` })
-    }
-  }
-  const known = new Set(SCHEMA.map((s) => s.key))
-  for (const key of flattenKeys(fromFile)) if (!known.has(key)) issues.push({ field: key, message: `unknown field in ${file}` })
+  const file = opts.file ?? flags.get(metaOf(CONFIG_FILE_OPTION).flag!)?.at(-1) ?? metaOf(CONFIG_FILE_OPTION).env!.map((e) => env[e]).find(Boolean)
+  const fromFile = file ? readFile(file, issues) : {}
+  const known = new Set(CONFIG_FIELDS.map((f) => f.key))
+  for (const key of flattenKeys(fromFile, known)) if (!known.has(key)) issues.push({ field: key, message: `unknown field in ${file}` })
 
-  for (const spec of SCHEMA) {
-    let value = spec.default
+  const input: Record<string, unknown> = {}
+  for (const f of CONFIG_FIELDS) {
     const candidates: Array<[unknown, string]> = []
-    const inFile = fromFile[spec.key] ?? getPath(fromFile, spec.key)
+    const inFile = fromFile[f.key] ?? getPath(fromFile, f.key)
     if (inFile !== undefined) candidates.push([inFile, `config file ${file}`])
-    const envName = spec.env?.find((name) => env[name] !== undefined && env[name] !== '')
+    const envName = f.meta.env?.find((name) => env[name] !== undefined && env[name] !== '')
     if (envName) candidates.push([env[envName], `environment ${envName}`])
-    const flagValues = spec.flag ? flags.get(spec.flag) : undefined
-    if (flagValues && flagValues.length > 0) {
-      candidates.push([spec.kind.type === 'map' ? flagValues : flagValues.at(-1), `flag --${spec.flag}`])
-    }
+    const flagValues = flags.get(f.meta.flag)
+    if (flagValues && flagValues.length > 0) candidates.push([f.meta.kind === 'map' ? flagValues : flagValues.at(-1), `flag --${f.meta.flag}`])
+    if (opts.overrides && f.key in opts.overrides) candidates.push([opts.overrides[f.key], 'the command line'])
+    // Each candidate is checked alone, so a problem names where it came from; maps add up, the rest override.
+    let value: unknown
     for (const [raw, from] of candidates) {
-      const { value: v, issue } = coerce(spec, raw, from)
-      if (issue) issues.push({ field: spec.key, message: issue })
-      else value = spec.kind.type === 'map' ? { ...(value as object), ...(v as object) } : v
+      const r = f.schema.safeParse(raw)
+      if (!r.success) issues.push(...r.error.issues.map((i) => ({ field: f.key, message: `${i.message} (from ${from})` })))
+      else value = f.meta.kind === 'map' ? { ...(value as object), ...(r.data as object) } : raw
     }
-    setPath(out, spec.key, structuredClone(value))
+    if (value !== undefined) setPath(input, f.key, value)
   }
-  const config = out as unknown as Config
-  issues.push(...crossFieldIssues(config))
   if (issues.length > 0) throw new ConfigError(issues)
-  return config
+  const r = CONFIG_SCHEMA.safeParse(input)
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })))
+  return r.data
 }
-
-function flattenKeys(obj: Record<string, unknown>, prefix = ''): string[] {
-  const keys: string[] = []
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix ? `${prefix}.${k}` : k
-    if (v && typeof v === 'object' && !Array.isArray(v) && !SCHEMA.some((s) => s.key === key)) keys.push(...flattenKeys(v as Record<string, unknown>, key))
-    else keys.push(key)
-  }
-  return keys
-}
-
-function crossFieldIssues(c: Config): ConfigIssue[] {
-  const issues: ConfigIssue[] = []
-  if (c.source !== 'kafka' && !c.source.startsWith('file:')) {
-    issues.push({ field: 'source', message: `must be 'kafka' or 'file:PATH', got ${JSON.stringify(c.source)}` })
-  }
-  if (c.source === 'file:') issues.push({ field: 'source', message: "'file:' needs a path, e.g. file:data/hdfs/HDFS_2k.log" })
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(c.job)) issues.push({ field: 'job', message: `must be letters, digits, '.', '_' or '-', got ${JSON.stringify(c.job)}` })
-  if (c.kafka.partitions !== '') {
-    for (const part of c.kafka.partitions.split(',').map((s) => s.trim())) {
-      const m = /^([^:]+):(\d+)(?:-(\d+))?$/.exec(part)
-      if (!m || (m[3] !== undefined && Number(m[3]) < Number(m[2]))) {
-        issues.push({ field: 'kafka.partitions', message: `must be TOPIC:N or TOPIC:FROM-TO, comma-separated, got ${JSON.stringify(part)}` })
-      }
-    }
-  }
-  if (c.embedder.kind === 'http') {
-    try {
-      new URL(c.embedder.url)
-    } catch {
-      issues.push({ field: 'embedder.url', message: `must be a URL, got ${JSON.stringify(c.embedder.url)}` })
-    }
-  }
-  if (c.qdrant.url !== '') {
-    try {
-      new URL(c.qdrant.url)
-    } catch {
-      issues.push({ field: 'qdrant.url', message: `must be a URL, got ${JSON.stringify(c.qdrant.url)}` })
-    }
-  }
-  try {
-    resolveLineFormat(c.lineFormat)
-  } catch (err) {
-    issues.push({ field: 'lineFormat', message: (err as Error).message })
-  }
-  if (!/^[A-Za-z0-9_.-]+$/.test(c.collection)) issues.push({ field: 'collection', message: `must be letters, digits, '.', '_' or '-', got ${JSON.stringify(c.collection)}` })
-  return issues
-}
-
-/** Help lines for every field: flag, environment names, default, description. */
-export function configHelp(): string {
-  const rows = SCHEMA.filter((s) => s.flag).map((s) => {
-    const def = s.secret ? '' : s.kind.type === 'duration' ? ` (default ${formatDuration(s.default as number)})` : ` (default ${JSON.stringify(s.default)})`
-    const env = s.env?.length ? ` [env ${s.env.join(', ')}]` : ''
-    return `  --${s.flag}${s.kind.type === 'bool' ? '' : ' VALUE'}\n      ${s.description}${def}${env}`
-  })
-  return rows.join('\n')
-}
-
-/** The README table of configuration fields, in Markdown. */
-export function configMarkdownTable(): string {
-  const lines = ['| field | flag | environment | default | description |', '| --- | --- | --- | --- | --- |']
-  for (const s of SCHEMA) {
-    const def = s.kind.type === 'duration' ? formatDuration(s.default as number) : JSON.stringify(s.default)
-    lines.push(`| \`${s.key}\` | ${s.flag ? `\`--${s.flag}\`` : ''} | ${(s.env ?? []).map((e) => `\`${e}\``).join(', ')} | \`${def}\` | ${s.description.replace(/\|/g, '\\|')}${s.secret ? ' (secret: masked in logs and the status page)' : ''} |`)
-  }
-  return lines.join('\n')
-}
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0'
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`
-  if (ms % 1000 === 0) return `${ms / 1000}s`
-  return `${ms}ms`
-}
-
-/** Flag names that belong to the configuration (each command accepts them). */
-export const CONFIG_FLAGS: ReadonlySet<string> = new Set(['config', ...SCHEMA.flatMap((s) => (s.flag ? [s.flag] : []))])
-
-/** Flags that are booleans (take no value; `--no-x` sets false). */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(SCHEMA.filter((s) => s.kind.type === 'bool' && s.flag).map((s) => s.flag!))

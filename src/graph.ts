@@ -8,7 +8,7 @@
  */
 import { filter, tap, type Observable, type SchedulerLike } from 'rxjs'
 import type { Logger } from 'pino'
-import type { Batch, CommittedBatch, PipelineServices, StepContext, StoredBatch } from '../operators/contracts.ts'
+import type { Batch, CommittedBatch, PipelineServices, PositionOutOfRange, StepContext, StoredBatch } from '../operators/contracts.ts'
 import { FlowControl } from '../operators/flow-control.ts'
 import type { PipelineMetrics } from '../operators/metrics.ts'
 import { parse } from '../operators/parse.ts'
@@ -56,6 +56,8 @@ export function buildGraph(
     stopSignal: AbortSignal
     scheduler?: SchedulerLike
     hooks?: GraphHooks
+    /** Told of records the source can no longer read while it runs; throws to stop the job. */
+    positionLost?: (problem: PositionOutOfRange) => void
   },
 ): Graph {
   const { source, embedder, store, checkpoints, deadLetterSink } = services
@@ -64,13 +66,15 @@ export function buildGraph(
   const ctx = (step: string): StepContext => ({ step, logger: runtime.logger, metrics: runtime.metrics, signal: runtime.signal, scheduler: runtime.scheduler })
   const at = <T extends Batch>(boundary: Boundary) => tap<T>((batch) => runtime.hooks?.onBoundary?.(boundary, batch))
 
+  // Entries a stage dead-letters were never stored: their ids leave the cache, so a later copy is not taken for stored.
+  const release = (ids: readonly string[]) => ids.forEach((id) => recent.delete(id))
   flow.onChange((open) => runtime.metrics.sourcePaused.set(open ? 0 : 1))
   const replay = checkpoints.pendingBatches().map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges }))
   const positions = checkpoints.positions()
 
   // Two pipes: RxJS types a pipe of at most nine operators.
   const batches$ = source
-    .open({ logger: runtime.logger, flow, signal: runtime.stopSignal, resumeFrom: (p) => positions.get(p) })
+    .open({ logger: runtime.logger, flow, signal: runtime.stopSignal, resumeFrom: (p) => positions.get(p), replay, positionLost: runtime.positionLost })
     .pipe(
       parse(ctx('parse'), { maxMessageBytes: opts.maxMessageBytes, format: opts.lineFormat }),
       microBatch(ctx('batch'), {
@@ -92,9 +96,9 @@ export function buildGraph(
     .pipe(
       dedup(ctx('dedup'), { store, recent }),
       at('after-dedup'),
-      embed(ctx('embed'), { embedder }),
+      embed(ctx('embed'), { embedder, release }),
       at('after-embed'),
-      sink(ctx('sink'), { store, deadLetterSink }),
+      sink(ctx('sink'), { store, deadLetterSink, release }),
       at<StoredBatch>('after-sink'),
       commitBatch(ctx('commit'), {
         checkpoints,

@@ -5,15 +5,18 @@
 import { lastValueFrom, scan, defaultIfEmpty } from 'rxjs'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import type { CommittedBatch, PipelineServices } from '../operators/contracts.ts'
+import type { CommittedBatch, PipelineServices, PositionOutOfRange } from '../operators/contracts.ts'
 import { createPipelineMetrics, type PipelineMetrics } from '../operators/metrics.ts'
 import { checkpointPath, openCheckpointStore } from '../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../checkpoints/store.ts'
 import type { Config } from './config.ts'
+import { checkStore } from './store-check.ts'
+import { lockCheckpoint } from '../checkpoints/lock.ts'
 import { buildGraph, type GraphHooks } from './graph.ts'
 import { resolveLineFormat } from '../operators/formats/index.ts'
 import { createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
+import { LogstreamError } from '../core/errors.ts'
 
 export interface RunSummary {
   batches: number
@@ -37,6 +40,14 @@ export interface RunOptions {
   readonly services?: Partial<PipelineServices>
   /** Told of each state change and committed batch (the HTTP server reads it). */
   readonly state?: JobState
+  /**
+   * Moves the checkpoint back to the start of the source before anything is
+   * read (`run --rebuild`): what was stored is skipped, what is missing is
+   * stored again.
+   */
+  readonly rebuild?: ((checkpoints: CheckpointStore) => Promise<void>) | undefined
+  /** Told at once when the job fails, before what it opened is closed (closing may take a while). */
+  readonly onFailure?: ((err: unknown) => void) | undefined
 }
 
 export function createMetrics(registry?: Registry): PipelineMetrics {
@@ -61,22 +72,35 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
 
   const opened: Array<() => Promise<void> | void> = []
   try {
+    // One instance per checkpoint: a second one is refused before it reads or writes anything.
+    if (!opts.services?.checkpoints) {
+      const lock = lockCheckpoint(config.checkpointDir, config.job)
+      opened.push(() => lock.release())
+    }
     const checkpoints: CheckpointStore = opts.services?.checkpoints ?? openCheckpointStore({ path: checkpointPath(config.checkpointDir, config.job), identity: jobIdentity(config) })
     opened.push(() => checkpoints.close())
     state.attachCheckpoints(checkpoints)
     const store = opts.services?.store ?? (await createVectorStore(config, adapterCtx))
     opened.push(() => store.close())
+    if (opts.rebuild) {
+      await opts.rebuild(checkpoints)
+      log.warn({ positions: Object.fromEntries(checkpoints.positions()) }, 'rebuild: the source is read again from its start; what the store holds is skipped, the rest stored')
+    }
+    await checkStore(store, checkpoints, { collection: config.collection, onDataLoss: config.onDataLoss, logger: log, metrics })
     const collection = await store.ensureCollection()
+    if (collection.marker) checkpoints.adoptStore(collection.marker)
     log.info({ collection: collection.name, dim: collection.dim, points: collection.points, store: store.name }, `Using collection ${collection.name} (${collection.points} points)`)
     const embedder = opts.services?.embedder ?? (await createEmbedder(config, adapterCtx))
     opened.push(() => embedder.close?.())
-    if (embedder.dim !== config.dim) throw new Error(`embedder ${embedder.name} gives ${embedder.dim} dimensions, the configuration says ${config.dim}`)
+    if (embedder.dim !== config.dim) throw new LogstreamError('DIMENSION_MISMATCH', `embedder ${embedder.name} gives ${embedder.dim} dimensions, the configuration says ${config.dim}`)
     const deadLetterSink = opts.services?.deadLetterSink ?? (await createDeadLetterSink(config, adapterCtx))
     if (deadLetterSink) opened.push(() => deadLetterSink.close())
     const source = opts.services?.source ?? (await createSource(config, adapterCtx))
     opened.push(() => source.close())
 
     state.source = `${source.kind} ${source.describe}`
+    const positionLost = dataLossPolicy(config, checkpoints, log, metrics)
+    for (const problem of (await source.checkPositions?.(checkpoints.positions())) ?? []) positionLost(problem, 'start')
     const pending = checkpoints.pendingBatches()
     if (pending.length > 0) log.warn({ batches: pending.map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges })) }, 'replaying a batch that was planned and never committed')
     log.info({ job: config.job, source: source.describe, checkpoint: checkpoints.path, positions: Object.fromEntries(checkpoints.positions()) }, `Starting job ${config.job}: ${source.kind} ${source.describe} → ${store.name} ${collection.name}, embedder ${embedder.name}`)
@@ -91,7 +115,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
         recentIds: config.recentIds,
         lineFormat: resolveLineFormat(config.lineFormat),
       },
-      { logger: log, metrics, signal: abort, stopSignal: stop, hooks: opts.hooks },
+      { logger: log, metrics, signal: abort, stopSignal: stop, hooks: opts.hooks, positionLost: (problem) => positionLost(problem, 'running') },
     )
     state.attachFlow(graph.flow)
     state.setPhase('running')
@@ -113,6 +137,9 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     )
     log.info(summary, `Job ${config.job} stopped: ${summary.received} messages, ${summary.stored} new entries stored, ${summary.skippedExisting + summary.duplicatesInBatch} duplicates skipped, ${summary.deadLettered} dead-lettered`)
     return summary
+  } catch (err) {
+    opts.onFailure?.(err)
+    throw err
   } finally {
     state.setPhase('stopped')
     for (const close of opened.reverse()) {
@@ -122,6 +149,36 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
         log.warn({ err }, 'error while closing')
       }
     }
+  }
+}
+
+/**
+ * A checkpoint position outside its partition's log, as Spark's
+ * `failOnDataLoss` treats it: `fail` stops the job saying what happened and
+ * what to run; `warn` logs and counts it, and goes on from the log's start.
+ * Past the end the log is not the one the checkpoint was written against (a
+ * recreated topic, another cluster), so all of it is unread; below the start,
+ * retention deleted records never read, and the start is the nearest offset.
+ * A log replaced while the job runs stops it either way: its batches in flight
+ * belong to the old log, and a restart resumes cleanly.
+ */
+function dataLossPolicy(config: Config, checkpoints: CheckpointStore, log: Logger, metrics: PipelineMetrics) {
+  return (p: PositionOutOfRange, when: 'start' | 'running'): void => {
+    const pastEnd = p.position > p.high
+    const what = pastEnd
+      ? `past its end (the topic was deleted and created again, or the checkpoint is from another cluster): offsets ${p.low} to ${p.high} of it were never read`
+      : `below its start: retention deleted offsets ${p.position} to ${p.low - 1} before the job read them`
+    const message = `partition ${p.partition}: the checkpoint resumes at offset ${p.position}, but its log holds offsets ${p.low} to ${p.high}; that is ${what}`
+    if (config.onDataLoss === 'fail' || (pastEnd && when === 'running')) {
+      throw new LogstreamError(
+        'DATA_LOSS',
+        `${message}. ${when === 'start' ? 'Nothing was changed. ' : ''}To resume at the start of what the log holds: start with --on-data-loss warn, or run 'logstream checkpoint reset --to ${p.partition}=${p.low}' (or --to earliest).`,
+        { details: { ...p } },
+      )
+    }
+    metrics.dataLoss.labels(pastEnd ? 'position-past-end' : 'position-below-start').inc()
+    log.error({ ...p }, `${message}; resuming at offset ${p.low} (--on-data-loss warn)`)
+    if (when === 'start') checkpoints.rewindPartition(p.partition, p.low)
   }
 }
 

@@ -3,8 +3,11 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { ConfigError } from '../src/errors.ts'
-import { SCHEMA, loadConfig, maskSecrets, parseDuration, configMarkdownTable } from '../src/config.ts'
+import { ConfigError } from '../core/errors.ts'
+import { CONFIG_FIELDS, loadConfig } from '../src/config.ts'
+import { configMarkdownTable } from '../src/config-docs.ts'
+import { parseDuration } from '../src/options.ts'
+import { maskSecrets } from '../core/secrets.ts'
 import { tempDir } from './helpers/temp-dir.ts'
 
 test('defaults are those of the replaced job', () => {
@@ -77,7 +80,7 @@ test('durations and the generated reference table', () => {
   assert.equal(parseDuration('2m'), 120_000)
   assert.equal(parseDuration('soon'), null)
   const table = configMarkdownTable()
-  for (const spec of SCHEMA) assert.ok(table.includes(`\`${spec.key}\``), spec.key)
+  for (const f of CONFIG_FIELDS) assert.ok(table.includes(`\`${f.key}\``), f.key)
 })
 
 test('invalid configuration exits the CLI with code 2 and names the field', () => {

@@ -144,6 +144,7 @@ function timestampOf(key: string, value: unknown, record: SourceRecord): string 
 /** Fields of a message that are not the entry's travel on into the payload, as the replaced job stored them. */
 function passThrough(msg: Record<string, unknown>, known: Record<string, true>): Record<string, unknown> {
   const extra: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(msg)) if (!(k in known)) extra[k] = v
+  // Own keys only (a field named toString is a field), and defined, not assigned: a field named __proto__ stays a field instead of becoming the object's prototype.
+  for (const [k, v] of Object.entries(msg)) if (!Object.hasOwn(known, k)) Object.defineProperty(extra, k, { value: v, enumerable: true, writable: true, configurable: true })
   return extra
 }

@@ -11,7 +11,7 @@ import { createFileSource } from '../../operators/file-source.ts'
 import type { JobIdentity } from '../../checkpoints/store.ts'
 import { checkpointPath } from '../../checkpoints/sqlite-store.ts'
 import { existsSync } from 'node:fs'
-import { ConfigError, LogstreamError } from '../errors.ts'
+import { ConfigError, LogstreamError } from '../../core/errors.ts'
 import type { Config } from '../config.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { createBuiltinEmbedder, createNoopEmbedder } from './builtin-embedder.ts'
@@ -21,17 +21,11 @@ export interface AdapterContext {
   readonly metrics?: PipelineMetrics | undefined
 }
 
-/** The path a file source reads, or null for Kafka. */
-export function filePathOf(config: Config): string | null {
-  return config.source.startsWith('file:') ? resolve(config.source.slice('file:'.length)) : null
-}
-
 /** What a checkpoint belongs to: a store written for another identity refuses to open. */
 export function jobIdentity(config: Config): JobIdentity {
-  const path = filePathOf(config)
   return {
     job: config.job,
-    source: path ? `file:${path}` : `kafka:${[...config.kafka.topics].sort().join(',')}`,
+    source: config.source.kind === 'file' ? `file:${config.source.path}` : `kafka:${[...config.kafka.topics].sort().join(',')}`,
     sink: `${config.sink.kind}:${config.collection}`,
     dim: config.dim,
   }
@@ -45,17 +39,11 @@ export function existingCheckpoint(config: Config): string {
 }
 
 export async function createSource(config: Config, ctx: AdapterContext): Promise<Source> {
-  const path = filePathOf(config)
   // Lines past the message limit are still read whole (up to 64 MiB), so their dead letters lose nothing and can be replayed after a fix.
-  if (path) return createFileSource({ path, follow: config.follow, maxLineBytes: Math.max(config.maxMessageBytes, 64 << 20) })
-  const { createKafkaSource, parsePartitionSpec } = await import('../../operators/kafka-source.ts')
+  if (config.source.kind === 'file') return createFileSource({ path: config.source.path, follow: config.follow, maxLineBytes: Math.max(config.maxMessageBytes, 64 << 20) })
+  const { createKafkaSource } = await import('../../operators/kafka-source.ts')
   return createKafkaSource({
-    brokers: config.kafka.brokers,
-    topics: config.kafka.topics,
-    partitions: config.kafka.partitions ? parsePartitionSpec(config.kafka.partitions) : undefined,
-    groupId: config.kafka.groupId,
-    startingOffsets: config.kafka.startingOffsets,
-    properties: config.kafka.properties,
+    ...config.kafka,
     chunkSize: Math.min(config.batch.maxSize, 1000),
     stopWhenIdleMs: config.stopWhenIdle,
     metrics: ctx.metrics,
@@ -70,18 +58,7 @@ export async function createEmbedder(config: Config, ctx: AdapterContext): Promi
       return createNoopEmbedder({ dim: config.dim })
     case 'http': {
       const { createHttpEmbedder } = await import('./http-embedder.ts')
-      return createHttpEmbedder({
-        url: config.embedder.url,
-        api: config.embedder.api,
-        dim: config.dim,
-        model: config.embedder.model,
-        apiKey: config.embedder.apiKey,
-        batchSize: config.embedder.batchSize,
-        concurrency: config.embedder.concurrency,
-        timeoutMs: config.embedder.timeout,
-        logger: ctx.logger,
-        metrics: ctx.metrics,
-      })
+      return createHttpEmbedder({ ...config.embedder, dim: config.dim, logger: ctx.logger, metrics: ctx.metrics })
     }
   }
 }
@@ -121,34 +98,21 @@ async function openVectorStore(config: Config, ctx: AdapterContext, opts: Vector
     }
     case 'qdrant': {
       const { createQdrantStore } = await import('./qdrant-store.ts')
-      return createQdrantStore({
-        url: config.qdrant.url || undefined,
-        host: config.qdrant.host,
-        port: config.qdrant.port,
-        https: config.qdrant.https,
-        apiKey: config.qdrant.apiKey || undefined,
-        collection: config.collection,
-        dim: config.dim,
-        timeoutMs: config.qdrant.timeout,
-        shardNumber: config.qdrant.shardNumber,
-        replicationFactor: config.qdrant.replicationFactor,
-        writeConsistencyFactor: config.qdrant.writeConsistencyFactor,
-        onDiskVectors: config.qdrant.onDiskVectors,
-        onDiskPayload: config.qdrant.onDiskPayload,
-        quantization: config.qdrant.quantization,
-        writeOrdering: config.qdrant.writeOrdering,
-        upsertBatchSize: config.qdrant.upsertBatchSize,
-        upsertConcurrency: config.qdrant.upsertConcurrency,
-        logger: ctx.logger,
-        metrics: ctx.metrics,
-      })
+      return createQdrantStore({ ...config.qdrant, collection: config.collection, dim: config.dim, logger: ctx.logger, metrics: ctx.metrics })
     }
   }
 }
 
 /** A Kafka job also publishes its dead letters to a dead-letter topic; every job keeps them in its checkpoint store. */
-export async function createDeadLetterSink(config: Config, _ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
-  if (config.source !== 'kafka' || !config.kafka.dlqEnabled) return undefined
+export async function createDeadLetterSink(config: Config, ctx: AdapterContext): Promise<DeadLetterSink | undefined> {
+  if (config.source.kind !== 'kafka' || !config.kafka.dlqEnabled) return undefined
   const { createKafkaDeadLetterSink, deadLetterTopicFor } = await import('./kafka-dead-letter-sink.ts')
-  return createKafkaDeadLetterSink({ brokers: config.kafka.brokers, topic: deadLetterTopicFor(config.kafka.topics, config.kafka.dlqTopic), properties: config.kafka.properties })
+  return createKafkaDeadLetterSink({
+    brokers: config.kafka.brokers,
+    topic: deadLetterTopicFor(config.kafka.topics, config.kafka.dlqTopic),
+    properties: config.kafka.properties,
+    keptIn: `the checkpoint of job ${config.job} (${checkpointPath(config.checkpointDir, config.job)})`,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+  })
 }

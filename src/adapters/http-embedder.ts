@@ -14,10 +14,10 @@
  */
 import type { Embedder } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
-import { checkVectors } from '../../operators/embed.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
+import { splitCredentials } from './url-credentials.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
 
@@ -31,7 +31,8 @@ export interface HttpEmbedderOptions {
   readonly batchSize: number
   /** Requests in flight at most. */
   readonly concurrency: number
-  readonly timeoutMs: number
+  /** Timeout of one request, ms. */
+  readonly timeout: number
   readonly logger?: Logger | undefined
   readonly metrics?: PipelineMetrics | undefined
   /** Backoff settings; tests shorten them. */
@@ -52,12 +53,18 @@ export function requestBody(api: EmbeddingApi, texts: readonly string[], model?:
   }
 }
 
-/** The vectors of an answer, in the order of the texts; throws if the answer has another shape. */
-export function vectorsOf(api: EmbeddingApi, body: unknown): number[][] {
+/**
+ * The vectors of an answer, in the order of the texts; throws if the answer
+ * has another shape. A single item that is not a list (a null vector) becomes
+ * an empty vector, so the embed stage pins it on its text instead of refusing
+ * the whole answer.
+ */
+export function vectorsOf(api: EmbeddingApi, body: unknown): unknown[][] {
   const bad = (what: string) => new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${what}`)
-  const matrix = (v: unknown, where: string): number[][] => {
-    if (!Array.isArray(v) || !v.every((row) => Array.isArray(row))) throw bad(`no list of vectors in ${where}`)
-    return v as number[][]
+  const row = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+  const matrix = (v: unknown, where: string): unknown[][] => {
+    if (!Array.isArray(v)) throw bad(`no list of vectors in ${where}`)
+    return v.map(row)
   }
   const obj = body as Record<string, unknown> | null
   switch (api) {
@@ -72,10 +79,7 @@ export function vectorsOf(api: EmbeddingApi, body: unknown): number[][] {
       if (!Array.isArray(data)) throw bad('no "data" list')
       return [...(data as Array<{ embedding?: unknown; index?: unknown }>)]
         .sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0))
-        .map((d) => {
-          if (!Array.isArray(d.embedding)) throw bad('an item of "data" without "embedding"')
-          return d.embedding as number[]
-        })
+        .map((d) => row(d?.embedding))
     }
   }
 }
@@ -94,23 +98,25 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
 
 /**
  * @example
- * createHttpEmbedder({ url: 'http://localhost:8000/embed', api: 'logstream', dim: 384, batchSize: 256, concurrency: 2, timeoutMs: 30_000 })
+ * createHttpEmbedder({ url: 'http://localhost:8000/embed', api: 'logstream', dim: 384, batchSize: 256, concurrency: 2, timeout: 30_000 })
  */
 export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
   const log = opts.logger?.child({ step: 'embedder' })
   let pausedUntil = 0
   let failing = false
 
+  const { url, authorization } = splitCredentials(opts.url)
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+  if (authorization) headers.authorization = authorization
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
 
   const once = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
     const wait = pausedUntil - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    const timeout = AbortSignal.timeout(opts.timeoutMs)
+    const timeout = AbortSignal.timeout(opts.timeout)
     let res: Response
     try {
-      res = await fetch(opts.url, {
+      res = await fetch(url, {
         method: 'POST',
         headers,
         body: JSON.stringify(requestBody(opts.api, texts, opts.model)),
@@ -119,7 +125,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     } catch (err) {
       if (signal?.aborted) throw err
       const timedOut = timeout.aborted
-      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeoutMs} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeout} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
         retryable: true,
         cause: err,
       })
@@ -146,12 +152,9 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
       throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered something that is not JSON: ${(err as Error).message}`)
     }
     const vectors = vectorsOf(opts.api, body)
-    try {
-      checkVectors(vectors, texts.length, opts.dim)
-    } catch (err) {
-      throw new LogstreamError('EMBEDDER_BAD_RESPONSE', (err as Error).message)
-    }
-    return vectors.map((v) => Float32Array.from(v))
+    // A wrong count cannot be pinned on a text; a wrong vector can, and the embed stage checks each.
+    if (vectors.length !== texts.length) throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${vectors.length} vectors for ${texts.length} texts`)
+    return vectors.map((v) => Float32Array.from(v, (x) => (typeof x === 'number' ? x : Number.NaN)))
   }
 
   const chunk = (texts: readonly string[], signal?: AbortSignal) =>

@@ -5,35 +5,119 @@
  * before the batch's checkpoint commit; a batch replayed after a crash may
  * publish a dead letter again, which its consumers tell by topic, partition
  * and offset.
+ *
+ * The checkpoint keeps every dead letter whole; the topic is a copy for other
+ * consumers, so it never stops the job:
+ * - a value too large for the topic is published truncated, with headers
+ *   `truncated: true`, `original_bytes` and `kept_in` (where the whole value is);
+ * - Kafka unavailable: the batch waits and retries, as for any dependency;
+ * - refused for good (no topic and no auto-creation, no permission): reported
+ *   (an error line, `logstream_dead_lettered_total{destination="topic-failed"}`)
+ *   and the batch goes on; `logstream dlq replay` can publish them later.
  */
+import type { Logger } from 'pino'
 import type { DeadLetter, DeadLetterSink } from '../../operators/contracts.ts'
-import { splitPartitionName } from '../../operators/kafka-source.ts'
-import { connectProducer, type KafkaProducer } from './kafka-producer.ts'
+import type { PipelineMetrics } from '../../operators/metrics.ts'
+import { splitPartitionName } from '../../operators/kafka-partitions.ts'
+import { retry } from '../runtime/retry.ts'
+import { connectProducer, type KafkaProducer, type OutgoingMessage } from '../../operators/kafka-clients.ts'
+
+/** librdkafka's and Kafka's "message too large" (the producer's message.max.bytes, or the topic's max.message.bytes). */
+const MSG_SIZE_TOO_LARGE = 10
+/** Kafka's default largest message is 1,000,000 bytes; headers and framing fit in what is left. */
+const DEFAULT_MAX_VALUE_BYTES = 1_000_000 - 64 * 1024
+/** What a value is cut to when the topic takes less than the default. */
+const SMALL_VALUE_BYTES = 64 * 1024
 
 export function deadLetterTopicFor(topics: readonly string[], configured: string): string {
   return configured || `${topics[0]}.dlq`
 }
 
-export async function createKafkaDeadLetterSink(opts: { brokers: string; topic: string; properties?: Readonly<Record<string, string>> }): Promise<DeadLetterSink> {
+export interface DeadLetterSinkOptions {
+  readonly brokers: string
+  readonly topic: string
+  readonly properties?: Readonly<Record<string, string>>
+  /** Where the whole values are kept, for the `kept_in` header (the job's checkpoint). */
+  readonly keptIn: string
+  /** Largest value published whole. */
+  readonly maxValueBytes?: number
+  readonly logger?: Logger | undefined
+  readonly metrics?: PipelineMetrics | undefined
+  readonly retry?: { initialDelayMs?: number; maxDelayMs?: number }
+}
+
+/** The message of a dead letter, its value cut to `maxValueBytes` when longer. */
+export function deadLetterMessage(d: DeadLetter, topic: string, keptIn: string, maxValueBytes: number): OutgoingMessage {
+  const origin = splitPartitionName(d.record.partition)
+  const headers: Record<string, string> = {
+    ...d.record.headers,
+    reason: d.reason,
+    detail: d.detail.slice(0, 1000),
+    topic: origin.topic,
+    partition: String(origin.partition),
+    offset: String(d.record.offset),
+  }
+  if (d.record.value.length <= maxValueBytes) return { topic, key: d.record.key, value: d.record.value, headers }
+  return {
+    topic,
+    key: d.record.key,
+    value: d.record.value.subarray(0, maxValueBytes),
+    headers: { ...headers, truncated: 'true', original_bytes: String(d.record.value.length), kept_in: keptIn },
+  }
+}
+
+export async function createKafkaDeadLetterSink(opts: DeadLetterSinkOptions): Promise<DeadLetterSink> {
   let producer: KafkaProducer | null = null
+  const log = opts.logger?.child({ step: 'dead-letters' })
+  const maxValueBytes = opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+  const send = (messages: readonly OutgoingMessage[]) =>
+    retry(
+      async () => {
+        producer ??= await connectProducer({ brokers: opts.brokers, properties: opts.properties, clientId: 'logstream-dlq' })
+        await producer.send(messages)
+      },
+      {
+        maxAttempts: Infinity,
+        initialDelayMs: opts.retry?.initialDelayMs ?? 500,
+        maxDelayMs: opts.retry?.maxDelayMs ?? 30_000,
+        onRetry: (err, attempt) => {
+          opts.metrics?.dependencyRetries.labels('kafka').inc()
+          if (attempt === 1 || attempt % 10 === 0) log?.warn({ err: { message: (err as Error).message }, attempt }, 'dead-letter topic unavailable; the batch waits and retries')
+        },
+      },
+    )
+  const tooLarge = (err: unknown) => {
+    const e = err as { code?: unknown; message?: string; details?: { kafkaCode?: unknown } }
+    return e.code === MSG_SIZE_TOO_LARGE || e.details?.kafkaCode === MSG_SIZE_TOO_LARGE || /too large/i.test(e.message ?? '')
+  }
   return {
     async publish(deadLetters: readonly DeadLetter[]) {
-      producer ??= await connectProducer({ brokers: opts.brokers, properties: opts.properties, clientId: 'logstream-dlq' })
-      await producer.send(
-        deadLetters.map((d) => {
-          const { topic, partition } = splitPartitionName(d.record.partition)
-          return {
-            topic: opts.topic,
-            key: d.record.key,
-            value: d.record.value,
-            headers: { ...d.record.headers, reason: d.reason, detail: d.detail, topic, partition: String(partition), offset: String(d.record.offset) },
-          }
-        }),
-      )
+      try {
+        await send(deadLetters.map((d) => deadLetterMessage(d, opts.topic, opts.keptIn, maxValueBytes)))
+        return
+      } catch (err) {
+        if (!tooLarge(err)) return report(deadLetters, err)
+      }
+      // The topic takes less than Kafka's default: cut the large ones further, one by one.
+      for (const d of deadLetters) {
+        try {
+          await send([deadLetterMessage(d, opts.topic, opts.keptIn, Math.min(maxValueBytes, SMALL_VALUE_BYTES))])
+        } catch (err) {
+          report([d], err)
+        }
+      }
     },
     async close() {
       await producer?.close()
       producer = null
     },
+  }
+
+  function report(deadLetters: readonly DeadLetter[], err: unknown): void {
+    opts.metrics?.deadLettered.labels('topic-failed').inc(deadLetters.length)
+    log?.error(
+      { err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, topic: opts.topic, count: deadLetters.length, positions: deadLetters.slice(0, 10).map((d) => `${d.record.partition}@${d.record.offset}`) },
+      `${deadLetters.length} dead letter(s) could not be published to ${opts.topic}; they are kept whole in ${opts.keptIn} (logstream dlq list / dlq replay)`,
+    )
   }
 }

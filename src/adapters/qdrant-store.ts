@@ -12,13 +12,15 @@
  * is retried with backoff for as long as it takes; the job waits and goes on
  * when it is back. A 4xx fails with a clear error.
  */
+import { randomUUID } from 'node:crypto'
 import { QdrantClient } from '@qdrant/js-client-rest'
 import type { Logger } from 'pino'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
+import { splitCredentials } from './url-credentials.ts'
 
 export interface QdrantStoreOptions {
   /** Full URL; otherwise host, port and https. */
@@ -29,7 +31,8 @@ export interface QdrantStoreOptions {
   readonly apiKey?: string | undefined
   readonly collection: string
   readonly dim: number
-  readonly timeoutMs?: number
+  /** Timeout of one request, ms. */
+  readonly timeout?: number
   readonly shardNumber?: number
   readonly replicationFactor?: number
   readonly writeConsistencyFactor?: number
@@ -56,6 +59,9 @@ export const PAYLOAD_INDEXES: ReadonlyArray<readonly [string, 'keyword' | 'datet
 ]
 
 const RETRIEVE_CHUNK = 1000
+
+/** The collection metadata key of the marker written when logstream creates a collection. */
+export const MARKER_KEY = 'logstream_marker'
 
 /** Our filters as a Qdrant payload filter, or undefined for none. */
 export function qdrantFilter(filter: SearchFilter | undefined): Record<string, unknown> | undefined {
@@ -92,6 +98,9 @@ export function classify(err: unknown, what: string): LogstreamError {
   if (e.name === 'QdrantClientResourceExhaustedError' || status === 429) {
     return Object.assign(new LogstreamError('STORE_UNAVAILABLE', `Qdrant is rate-limiting ${what}`, { retryable: true, cause: err }), { retryAfterMs: (e.retry_after ?? 1) * 1000 })
   }
+  if (status === 404 && /collection/i.test(reason)) {
+    return new LogstreamError('COLLECTION_LOST', `Qdrant has no collection for ${what} (deleted while the job ran?): ${reason.split('\n')[0]}; a restart says what to do`, { cause: err, details: { status } })
+  }
   if (Number.isNaN(status) || status >= 500 || status === 408) {
     return new LogstreamError('STORE_UNAVAILABLE', `Qdrant unavailable during ${what}: ${reason.split('\n')[0]}`, { retryable: true, cause: err, details: { status } })
   }
@@ -107,9 +116,11 @@ function toPayload(p: unknown): PointPayload {
  * const store = createQdrantStore({ host: 'localhost', port: 6333, collection: 'logs_embeddings', dim: 384 })
  */
 export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & CollectionAdmin {
-  const client = opts.url
-    ? new QdrantClient({ url: opts.url, apiKey: opts.apiKey || undefined, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false })
-    : new QdrantClient({ host: opts.host ?? 'localhost', port: opts.port ?? 6333, https: opts.https ?? false, apiKey: opts.apiKey || undefined, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false })
+  const common = { apiKey: opts.apiKey || undefined, timeout: opts.timeout ?? 30_000, checkCompatibility: false }
+  const split = opts.url ? splitCredentials(opts.url) : undefined
+  const client = split
+    ? new QdrantClient({ ...common, url: split.url, ...(split.authorization ? { headers: { authorization: split.authorization } } : {}) })
+    : new QdrantClient({ ...common, host: opts.host ?? 'localhost', port: opts.port ?? 6333, https: opts.https ?? false })
   const c = opts.collection
   const log = opts.logger?.child({ step: 'qdrant' })
   const batchSize = opts.upsertBatchSize ?? 128
@@ -152,7 +163,8 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     if (!exists) return null
     const info = await call('collection info', () => client.getCollection(name))
     const vectors = info.config.params.vectors as { size?: number; distance?: CollectionInfo['distance'] } | undefined
-    return { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0 }
+    const marker = (info.config as { metadata?: Record<string, unknown> | null }).metadata?.[MARKER_KEY]
+    return { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0, marker: typeof marker === 'string' ? marker : undefined }
   }
 
   const upsertChunk = (points: readonly Point[]) =>
@@ -173,10 +185,16 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
           throw new LogstreamError('COLLECTION_MISMATCH', `Qdrant collection ${c} has vectors of size ${existing.dim} with ${existing.distance} distance; this job needs ${opts.dim} with Cosine`)
         }
         log?.info({ collection: c, points: existing.points }, `Using existing Qdrant collection: ${c}`)
-        return existing
+        if (existing.marker) return existing
+        // A collection created before markers (or by hand) gets one now, so a later recreation is told apart.
+        const marker = randomUUID()
+        await call('collection marker', () => client.updateCollection(c, { metadata: { [MARKER_KEY]: marker } } as never))
+        return { ...existing, marker }
       }
+      const marker = randomUUID()
       await call('collection creation', () =>
         client.createCollection(c, {
+          metadata: { [MARKER_KEY]: marker, created_by: 'logstream' },
           vectors: { size: opts.dim, distance: 'Cosine', on_disk: opts.onDiskVectors ?? false },
           shard_number: opts.shardNumber ?? 1,
           replication_factor: opts.replicationFactor ?? 1,
@@ -193,7 +211,16 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
         await call(`payload index on ${field}`, () => client.createPayloadIndex(c, { field_name: field, field_schema: type, wait: true }))
       }
       log?.info({ collection: c, dim: opts.dim }, `Created Qdrant collection: ${c}`)
-      return { name: c, dim: opts.dim, distance: 'Cosine', points: 0 }
+      // Another instance may have won the race to create it: its marker is the one that counts.
+      return (await describeCollection(c)) ?? { name: c, dim: opts.dim, distance: 'Cosine', points: 0, marker }
+    },
+    describeCollection: () => describeCollection(c),
+    async probe() {
+      try {
+        return (await client.collectionExists(c)).exists
+      } catch {
+        return false
+      }
     },
     async existing(ids) {
       const found = new Set<string>()

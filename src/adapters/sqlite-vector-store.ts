@@ -8,11 +8,12 @@
  * survives a crash of the process and of the machine.
  */
 import { mkdirSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import * as sqliteVec from 'sqlite-vec'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 
 export interface SqliteVectorStoreOptions {
   readonly path: string
@@ -35,7 +36,8 @@ const SCHEMA = `
     name TEXT PRIMARY KEY,
     dim INTEGER NOT NULL,
     distance TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    marker TEXT
   ) STRICT;
   -- Rows go in rowid order and only the small unique index is keyed by the random UUIDs: five times the
   -- upsert rate and nine times the look-up rate of a table clustered on the id (measured, 1000-point batches).
@@ -56,6 +58,23 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS points_source ON points (collection, source);
   CREATE INDEX IF NOT EXISTS points_timestamp ON points (collection, timestamp);
 `
+
+/**
+ * SQLite's errors as typed ones: a full disk and I/O failures stop the job
+ * (nothing a retry of the batch can fix; a restart resumes once it is
+ * mended), a lock held too long is waited out like any unavailable store.
+ */
+function storageErrors<T>(what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '')
+    if (code === 'SQLITE_FULL') throw new LogstreamError('STORAGE_FULL', `the disk of the embedded store is full during ${what}: ${(err as Error).message}`, { cause: err })
+    if (/^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PERM)/.test(code)) throw new LogstreamError('STORAGE_FAILED', `the embedded store failed during ${what} (${code}): ${(err as Error).message}`, { cause: err })
+    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) throw new LogstreamError('STORE_UNAVAILABLE', `the embedded store is locked by another writer during ${what}`, { retryable: true, cause: err })
+    throw err
+  }
+}
 
 /** Ids per `IN (...)` look-up; SQLite allows 32,766 bound parameters. */
 const LOOKUP_CHUNK = 500
@@ -107,12 +126,15 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   // Checkpoint the WAL in larger steps.
   db.pragma('wal_autocheckpoint = 10000')
   db.exec(SCHEMA)
+  // Files written before collections had a marker get the column; their collections get a marker on first use.
+  if (!(db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'marker')) db.exec('ALTER TABLE collections ADD COLUMN marker TEXT')
   const c = opts.collection
 
   const statements = {
-    collection: db.prepare('SELECT name, dim, distance FROM collections WHERE name = ?'),
+    collection: db.prepare('SELECT name, dim, distance, marker FROM collections WHERE name = ?'),
     collections: db.prepare('SELECT name, dim, distance FROM collections ORDER BY name'),
-    createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at) VALUES (?, ?, ?, ?)'),
+    createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at, marker) VALUES (?, ?, ?, ?, ?)'),
+    markCollection: db.prepare('UPDATE collections SET marker = ? WHERE name = ? AND marker IS NULL'),
     deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
     deletePoints: db.prepare('DELETE FROM points WHERE collection = ?'),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
@@ -138,10 +160,10 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     }
   })
   const info = (name: string): CollectionInfo | null => {
-    const row = statements.collection.get(name) as { name: string; dim: number; distance: CollectionInfo['distance'] } | undefined
+    const row = statements.collection.get(name) as { name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null } | undefined
     if (!row) return null
     const { n } = statements.countAll.get(name) as { n: number }
-    return { name: row.name, dim: row.dim, distance: row.distance, points: n }
+    return { name: row.name, dim: row.dim, distance: row.distance, points: n, marker: row.marker ?? undefined }
   }
   const toScored = (row: { id: string; payload: string; vector?: Buffer; score?: number }, withVector?: boolean): ScoredPoint => ({
     id: row.id,
@@ -158,7 +180,8 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     async ensureCollection() {
       // Jobs sharing this file may create the collection at the same moment:
       // insert-if-absent, then check what is there, whoever created it.
-      statements.createCollection.run(c, opts.dim, opts.distance, Date.now())
+      statements.createCollection.run(c, opts.dim, opts.distance, Date.now(), randomUUID())
+      statements.markCollection.run(randomUUID(), c)
       const existing = info(c)!
       if (existing.dim !== opts.dim || existing.distance !== opts.distance) {
         throw new LogstreamError(
@@ -168,17 +191,31 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       }
       return existing
     },
+    async describeCollection() {
+      return info(c)
+    },
     async existing(ids) {
-      const found = new Set<string>()
-      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-        const chunk = ids.slice(i, i + LOOKUP_CHUNK)
-        for (const id of lookup(chunk.length).all(c, ...chunk) as string[]) found.add(id)
-      }
-      return found
+      return storageErrors('id look-up', () => {
+        const found = new Set<string>()
+        for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+          const chunk = ids.slice(i, i + LOOKUP_CHUNK)
+          for (const id of lookup(chunk.length).all(c, ...chunk) as string[]) found.add(id)
+        }
+        return found
+      })
     },
     async upsert(points) {
       for (const p of points) checkVector(p.vector)
-      upsertMany(points)
+      storageErrors('upsert', () => upsertMany(points))
+    },
+    async probe() {
+      // Takes (and gives back) the write lock: the file is there, writable, and not locked for ever.
+      try {
+        storageErrors('probe', () => db.exec('BEGIN IMMEDIATE; ROLLBACK'))
+        return true
+      } catch {
+        return false
+      }
     },
     async count(filter) {
       const f = filterSql(filter)

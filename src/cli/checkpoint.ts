@@ -4,21 +4,19 @@
  */
 import { statSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
-import KafkaJs from '@confluentinc/kafka-javascript'
-import type { KafkaConsumer as KafkaConsumerType } from '@confluentinc/kafka-javascript'
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig, type Config } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
-import { existingCheckpoint, filePathOf, jobIdentity } from '../adapters/factory.ts'
+import type { Config } from '../config.ts'
+import { LogstreamError } from '../../core/errors.ts'
+import { existingCheckpoint, jobIdentity } from '../adapters/factory.ts'
 import { openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../../checkpoints/store.ts'
-import { partitionName, splitPartitionName } from '../../operators/kafka-source.ts'
+import { partitionName, splitPartitionName, type PartitionSpec } from '../../operators/kafka-partitions.ts'
+import { lockCheckpoint } from '../../checkpoints/lock.ts'
+import { withConsumer, type ConsumerOptions } from '../../operators/kafka-clients.ts'
+import { field, int, optionalField, text } from '../options.ts'
+import { defineCommand } from './command.ts'
+import { jsonOption, yesOption } from './common-options.ts'
 
-const HELP = `Usage: logstream checkpoint show [--json] [--limit N] [options]
-       logstream checkpoint reset --to earliest|latest|PARTITION=OFFSET,... [--yes] [options]
-
-show   the job's identity, committed positions, pending and recent batches with their timings
+const DESCRIPTION = `show   the job's identity, committed positions, pending and recent batches with their timings
 reset  moves the positions the job resumes from; asks for confirmation unless --yes.
        earliest/latest: the start or end of every partition (Kafka watermarks, or the file's size);
        PARTITION=OFFSET: e.g. logs/0=1200,logs/1=0 (a file's partition is file:/abs/path).
@@ -26,59 +24,77 @@ reset  moves the positions the job resumes from; asks for confirmation unless --
 
 Moving a partition group to another machine: stop the job, copy its checkpoint
 directory (the *.checkpoint.sqlite file with its -wal and -shm files), start it
-there with the same job name and configuration.
+there with the same job name and configuration.`
 
-Options:
-${configHelp()}
-`
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'checkpoint',
   summary: 'Show or reset a job checkpoint',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { json: 'bool', limit: 'value', to: 'value', yes: 'bool' } })
+  usage: ['checkpoint show [--json] [--limit N] [options]', 'checkpoint reset --to earliest|latest|PARTITION=OFFSET,... [--yes] [options]'],
+  description: DESCRIPTION,
+  positionals: { name: 'an action: show or reset', min: 1, max: 1 },
+  options: {
+    json: jsonOption(),
+    limit: field(int(1, 100_000), 10, { flag: 'limit', description: 'Recent batches shown' }),
+    to: optionalField(text(), { flag: 'to', description: 'Where reset moves the positions: earliest, latest, or PARTITION=OFFSET pairs, comma-separated' }),
+    yes: yesOption('Reset'),
+  },
+  async run(args) {
     const [action] = args.positionals
-    if (args.flags.has('help') || !action) {
-      process.stdout.write(HELP)
-      return action ? 0 : 2
-    }
-    const config = loadConfig({ flags: args.flags, env: process.env })
+    const o = args.options
+    const config = args.config()
     const path = existingCheckpoint(config)
     switch (action) {
       case 'show': {
         const store = openCheckpointStore({ path, identity: jobIdentity(config), readonly: true })
         try {
-          show(store, Number(args.flags.get('limit')?.at(-1) ?? 10), args.flags.get('json')?.at(-1) === 'true')
+          show(store, o.limit, o.json)
         } finally {
           store.close()
         }
         return 0
       }
       case 'reset': {
-        const to = args.flags.get('to')?.at(-1)
+        const to = o.to
         if (!to) throw new LogstreamError('USAGE', 'reset needs --to earliest|latest|PARTITION=OFFSET,...')
+        // Moving positions under a running job would be undone by its next commit: refuse while it runs.
+        const lock = lockCheckpoint(config.checkpointDir, config.job)
         const store = openCheckpointStore({ path, identity: jobIdentity(config) })
         try {
           const target = await targetPositions(config, store, to)
           const lines = [...target].map(([p, o]) => `  ${p}: ${store.positions().get(p) ?? '(none)'} → ${o ?? '(start position)'}`)
           process.stdout.write(`Reset of job ${config.job} (${path}):\n${lines.join('\n')}\n`)
           if (store.pendingBatches().length > 0) process.stdout.write(`  ${store.pendingBatches().length} pending batch(es) will be dropped\n`)
-          if (!(args.flags.get('yes')?.at(-1) === 'true' || (await confirm('Proceed? [y/N] ')))) {
+          if (!(o.yes || (await confirm('Proceed? [y/N] ')))) {
             process.stdout.write('Nothing changed.\n')
             return 1
           }
-          store.resetPositions(target)
-          if (config.source === 'kafka' && !config.kafka.partitions) await commitGroupOffsets(config, target)
+          await applyReset(config, store, target)
           process.stdout.write('Positions reset.\n')
           return 0
         } finally {
           store.close()
+          lock.release()
         }
       }
       default:
         throw new LogstreamError('USAGE', `unknown action ${JSON.stringify(action)}: show or reset`)
     }
   },
+})
+
+/**
+ * Moves a job's checkpoint to the start of its source (the start of every
+ * partition, or of the file), as `reset --to earliest` does; in consumer-group
+ * mode the group's offsets too.
+ */
+export async function resetToEarliest(config: Config, store: CheckpointStore): Promise<void> {
+  await applyReset(config, store, await targetPositions(config, store, 'earliest'))
+}
+
+/** In consumer-group mode the group's offsets move too, or "the further of checkpoint and group" would undo the reset. */
+async function applyReset(config: Config, store: CheckpointStore, target: ReadonlyMap<string, number | null>): Promise<void> {
+  store.resetPositions(target)
+  if (config.source.kind === 'kafka' && config.kafka.partitions.length === 0) await commitGroupOffsets(config, target)
 }
 
 function show(store: CheckpointStore, limit: number, json: boolean): void {
@@ -127,36 +143,22 @@ async function targetPositions(config: Config, store: CheckpointStore, to: strin
     }
     return target
   }
-  const file = filePathOf(config)
-  if (file) return new Map([[`file:${file}`, to === 'earliest' ? 0 : statSync(file).size]])
-  const marks = await watermarks(config, store)
+  if (config.source.kind === 'file') {
+    const file = config.source.path
+    return new Map([[`file:${file}`, to === 'earliest' ? 0 : statSync(file).size]])
+  }
+  const marks = await watermarks(config)
   return new Map([...marks].map(([p, w]) => [p, to === 'earliest' ? w.low : w.high]))
 }
 
-function kafkaConsumer(config: Config): KafkaConsumerType {
-  const { KafkaConsumer } = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumerType }
-  return new KafkaConsumer({ 'bootstrap.servers': config.kafka.brokers, 'group.id': config.kafka.groupId, 'enable.auto.commit': false, ...config.kafka.properties } as never, {})
-}
-
-async function withConsumer<T>(config: Config, fn: (c: KafkaConsumerType) => Promise<T>): Promise<T> {
-  const c = kafkaConsumer(config)
-  await new Promise<void>((resolve, reject) => c.connect({ timeout: 15_000 }, (err) => (err ? reject(new LogstreamError('KAFKA_FAILED', `cannot reach Kafka at ${config.kafka.brokers}: ${err.message}`)) : resolve())))
-  try {
-    return await fn(c)
-  } finally {
-    await new Promise<void>((resolve) => c.disconnect(() => resolve()))
-  }
-}
+/** The tools' consumer: the job's brokers, group and properties. */
+const consumerOf = (config: Config): ConsumerOptions => ({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, properties: config.kafka.properties, clientId: 'logstream-checkpoint' })
 
 /** Low and high watermarks of every partition of the job's topics (or of its partition group). */
-async function watermarks(config: Config, store: CheckpointStore): Promise<Map<string, { low: number; high: number }>> {
-  void store
-  return withConsumer(config, async (c) => {
-    const partitions: Array<{ topic: string; partition: number }> = []
-    if (config.kafka.partitions) {
-      const { parsePartitionSpec } = await import('../../operators/kafka-source.ts')
-      partitions.push(...parsePartitionSpec(config.kafka.partitions))
-    } else {
+async function watermarks(config: Config): Promise<Map<string, { low: number; high: number }>> {
+  return withConsumer(consumerOf(config), async (c) => {
+    const partitions: PartitionSpec[] = [...config.kafka.partitions]
+    if (partitions.length === 0) {
       for (const topic of config.kafka.topics) {
         const meta = await new Promise<{ topics: Array<{ name: string; partitions: Array<{ id: number }> }> }>((resolve, reject) =>
           c.getMetadata({ topic, timeout: 10_000 }, (err, data) => (err ? reject(err) : resolve(data as never))),
@@ -177,7 +179,7 @@ async function watermarks(config: Config, store: CheckpointStore): Promise<Map<s
 async function commitGroupOffsets(config: Config, target: ReadonlyMap<string, number | null>): Promise<void> {
   const offsets = [...target].filter(([, o]) => o !== null).map(([p, o]) => ({ ...splitPartitionName(p), offset: o as number }))
   if (offsets.length === 0) return
-  await withConsumer(config, async (c) => {
+  await withConsumer(consumerOf(config), async (c) => {
     c.assign(offsets.map(({ topic, partition }) => ({ topic, partition })))
     c.commitSync(offsets)
   })

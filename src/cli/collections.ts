@@ -3,40 +3,29 @@
  * configured store (embedded or Qdrant). Delete asks for confirmation unless --yes.
  */
 import { createInterface } from 'node:readline/promises'
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { defineCommand } from './command.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createVectorStore } from '../adapters/factory.ts'
-import { FILTER_FLAGS, filterFromFlags } from './filter-flags.ts'
+import { jsonOption, yesOption } from './common-options.ts'
+import { filterFrom, filterOptions } from './filter-options.ts'
 
-const HELP = `Usage: logstream collections list|info|create|delete|count [NAME] [--yes] [--json] [options]
-
-list     every collection with its size, distance and points
-info     one collection (NAME, default the configured one)
-create   the configured collection (size --dim, cosine), with its payload indexes on Qdrant
-delete   a collection and all its points (asks unless --yes)
-count    points in the collection, with optional --level/--node-type/--since/--until/--filter
-
-Options:
-${configHelp()}
-`
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'collections',
   summary: 'List, inspect, create, delete or count collections',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { yes: 'bool', json: 'bool', ...FILTER_FLAGS } })
+  usage: ['collections list|info|create|delete|count [NAME] [--yes] [--json] [options]'],
+  description: `list     every collection with its size, distance and points
+info     one collection (NAME, default the configured one)
+create   the configured collection (the configured dimension, cosine), with its payload indexes on Qdrant
+delete   a collection and all its points (asks unless --yes)
+count    points in the collection, with optional --level/--node-type/--since/--until/--filter`,
+  positionals: { name: 'an action: list, info, create, delete or count', min: 1, max: 2 },
+  options: { yes: yesOption('Delete'), json: jsonOption(), ...filterOptions() },
+  async run(args) {
     const [action, name] = args.positionals
-    if (args.flags.has('help') || !action) {
-      process.stdout.write(HELP)
-      return action ? 0 : 2
-    }
-    const json = args.flags.get('json')?.at(-1) === 'true'
-    const flags = new Map(args.flags)
-    if (name) flags.set('collection', [name])
-    const config = loadConfig({ flags, env: process.env })
+    const { json, yes } = args.options
+    const filter = filterFrom(args.options)
+    const config = args.config(name ? { collection: name } : {})
     const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) })
     const out = (value: unknown, text: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`)
     try {
@@ -58,14 +47,14 @@ export const command: Command = {
           return 0
         }
         case 'count': {
-          const n = await store.count(filterFromFlags(args.flags))
+          const n = await store.count(filter)
           out({ collection: config.collection, count: n }, String(n))
           return 0
         }
         case 'delete': {
           const info = await store.collectionInfo(config.collection)
           if (!info) throw new LogstreamError('USAGE', `no collection ${config.collection} in the ${store.name} store`)
-          if (args.flags.get('yes')?.at(-1) !== 'true') {
+          if (!yes) {
             if (!process.stdin.isTTY) throw new LogstreamError('USAGE', 'no terminal to confirm on: pass --yes to delete without asking')
             const rl = createInterface({ input: process.stdin, output: process.stdout })
             const answer = await rl.question(`Delete collection ${info.name} with its ${info.points} points? Type its name to confirm: `)
@@ -86,4 +75,4 @@ export const command: Command = {
       await store.close()
     }
   },
-}
+})

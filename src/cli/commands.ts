@@ -2,12 +2,7 @@
  * The commands of `logstream`, each in a file of its own under `src/cli/`,
  * loaded only when called.
  */
-export interface Command {
-  readonly name: string
-  readonly summary: string
-  /** Runs the command; resolves to the exit code. */
-  run(argv: readonly string[]): Promise<number>
-}
+import type { Command } from './command.ts'
 
 type Loader = () => Promise<Command>
 

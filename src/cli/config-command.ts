@@ -3,25 +3,25 @@
  * environment and flags, with secrets masked; `--markdown` prints the
  * reference table the README holds.
  */
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, configMarkdownTable, loadConfig, maskSecrets } from '../config.ts'
+import { defineCommand } from './command.ts'
+import { configMarkdownTable } from '../config-docs.ts'
+import { maskSecrets } from '../../core/secrets.ts'
+import { bool, field } from '../options.ts'
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'config',
   summary: 'Print the resolved configuration (secrets masked)',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { markdown: 'bool' } })
-    if (args.flags.has('help')) {
-      process.stdout.write(`Usage: logstream config [--markdown] [options]\n\n${configHelp()}\n`)
-      return 0
-    }
-    if (args.flags.get('markdown')?.at(-1) === 'true') {
+  usage: ['config [--markdown] [options]'],
+  description: 'Prints the configuration as it resolves from defaults < config file < environment < flags, secrets masked.',
+  options: {
+    markdown: field(bool(), false, { flag: 'markdown', description: "Print the reference table of every field (the README's) instead" }),
+  },
+  async run(args) {
+    if (args.options.markdown) {
       process.stdout.write(`${configMarkdownTable()}\n`)
       return 0
     }
-    const config = loadConfig({ flags: args.flags, env: process.env })
-    process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`)
+    process.stdout.write(`${JSON.stringify(maskSecrets(args.config()), null, 2)}\n`)
     return 0
   },
-}
+})

@@ -6,48 +6,46 @@
  * and marked replayed; those still malformed stay, with their reason.
  */
 import { appendFileSync } from 'node:fs'
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { existingCheckpoint, jobIdentity } from '../adapters/factory.ts'
 import { openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { parseRecord } from '../../operators/parse.ts'
+import { splitPartitionName } from '../../operators/kafka-partitions.ts'
+import { bool, field, int, optionalField, text } from '../options.ts'
+import { defineCommand } from './command.ts'
+import { jsonOption } from './common-options.ts'
 import { resolveLineFormat } from '../../operators/formats/index.ts'
-import { splitPartitionName } from '../../operators/kafka-source.ts'
 
-const HELP = `Usage: logstream dlq list [--json] [--limit N] [--all] [options]
-       logstream dlq replay [--to-topic T | --to-file F] [--limit N] [options]
-
-list    dead letters of the job: position, reason, detail and the start of the message
+const DESCRIPTION = `list    dead letters of the job: position, reason, detail and the start of the message
         (--all includes those already replayed)
 replay  parses each again; those that now parse go back to their topic (or --to-topic,
-        or appended to --to-file for file jobs) and are marked replayed
-
-Options:
-${configHelp()}
-`
+        or appended to --to-file for file jobs) and are marked replayed`
 
 const preview = (v: Buffer) => v.subarray(0, 120).toString('utf8').replace(/[\u0000-\u001f\u007f]/g, '·')
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'dlq',
   summary: 'List and replay dead letters',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { json: 'bool', limit: 'value', all: 'bool', 'to-topic': 'value', 'to-file': 'value' } })
+  usage: ['dlq list [--json] [--limit N] [--all] [options]', 'dlq replay [--to-topic T | --to-file F] [--limit N] [options]'],
+  description: DESCRIPTION,
+  positionals: { name: 'an action: list or replay', min: 1, max: 1 },
+  options: {
+    json: jsonOption(),
+    limit: field(int(1), 1000, { flag: 'limit', description: 'Dead letters listed or replayed at most' }),
+    all: field(bool(), false, { flag: 'all', description: 'List those already replayed too' }),
+    toTopic: optionalField(text(), { flag: 'to-topic', description: 'Replay to this topic instead of the one each came from' }),
+    toFile: optionalField(text(), { flag: 'to-file', description: 'Replay by appending to this file (file jobs)' }),
+  },
+  async run(args) {
     const [action] = args.positionals
-    if (args.flags.has('help') || !action) {
-      process.stdout.write(HELP)
-      return action ? 0 : 2
-    }
-    const config = loadConfig({ flags: args.flags, env: process.env })
+    const { json, limit, all, toTopic, toFile } = args.options
+    const config = args.config()
     const path = existingCheckpoint(config)
     const store = openCheckpointStore({ path, identity: jobIdentity(config) })
-    const limit = Number(args.flags.get('limit')?.at(-1) ?? 1000)
     try {
       if (action === 'list') {
-        const letters = store.deadLetters({ limit, includeReplayed: args.flags.get('all')?.at(-1) === 'true' })
-        if (args.flags.get('json')?.at(-1) === 'true') {
+        const letters = store.deadLetters({ limit, includeReplayed: all })
+        if (json) {
           const out = letters.map((d) => ({ ...d, value: d.value.toString('base64'), preview: preview(d.value) }))
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
         } else {
@@ -59,15 +57,13 @@ export const command: Command = {
         return 0
       }
       if (action !== 'replay') throw new LogstreamError('USAGE', `unknown action ${JSON.stringify(action)}: list or replay`)
-      const toFile = args.flags.get('to-file')?.at(-1)
-      const toTopic = args.flags.get('to-topic')?.at(-1)
-      if (config.source !== 'kafka' && !toFile) throw new LogstreamError('USAGE', 'a file job replays its dead letters into a file: --to-file F (then run a job on it)')
+      if (config.source.kind !== 'kafka' && !toFile) throw new LogstreamError('USAGE', 'a file job replays its dead letters into a file: --to-file F (then run a job on it)')
       const letters = store.deadLetters({ limit })
       const fixed = letters.filter((d) => 'entry' in parseRecord({ partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value }, { maxMessageBytes: config.maxMessageBytes, format: resolveLineFormat(config.lineFormat) }))
       if (fixed.length > 0) {
         if (toFile) appendFileSync(toFile, Buffer.concat(fixed.flatMap((d) => [d.value, Buffer.from('\n')])))
         else {
-          const { connectProducer } = await import('../adapters/kafka-producer.ts')
+          const { connectProducer } = await import('../../operators/kafka-clients.ts')
           const producer = await connectProducer({ brokers: config.kafka.brokers, properties: config.kafka.properties, clientId: 'logstream-dlq-replay' })
           try {
             await producer.send(fixed.map((d) => ({ topic: toTopic ?? splitPartitionName(d.partition).topic, key: d.key, value: d.value, headers: { replayed_from: `${d.partition}@${d.offset}` } })))
@@ -78,10 +74,10 @@ export const command: Command = {
         store.markDeadLettersReplayed(fixed)
       }
       const summary = { replayed: fixed.length, stillMalformed: letters.length - fixed.length, to: toFile ?? toTopic ?? 'their topics' }
-      process.stdout.write(`${args.flags.get('json')?.at(-1) === 'true' ? JSON.stringify(summary) : `Replayed ${summary.replayed} dead letter(s) to ${summary.to}; ${summary.stillMalformed} still malformed and kept.`}\n`)
+      process.stdout.write(`${json ? JSON.stringify(summary) : `Replayed ${summary.replayed} dead letter(s) to ${summary.to}; ${summary.stillMalformed} still malformed and kept.`}\n`)
       return 0
     } finally {
       store.close()
     }
   },
-}
+})

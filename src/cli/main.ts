@@ -4,7 +4,8 @@
  * errors into an exit code (2 for bad configuration or usage) and one clear line.
  */
 import { COMMANDS } from './commands.ts'
-import { exitCodeFor } from '../errors.ts'
+import { exitCodeFor } from '../../core/errors.ts'
+import { maskCredentialsInText } from '../../core/secrets.ts'
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))
@@ -39,8 +40,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const code = exitCodeFor(err)
     const e = err as Error & { code?: string }
-    process.stderr.write(`logstream ${name}: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`)
-    if (code === 1 && process.env.LOGSTREAM_DEBUG) process.stderr.write(`${e.stack}\n`)
+    process.stderr.write(maskCredentialsInText(`logstream ${name}: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`))
+    if (code === 1 && process.env.LOGSTREAM_DEBUG) process.stderr.write(maskCredentialsInText(`${e.stack}\n`))
     return code
   }
 }

@@ -3,40 +3,22 @@
  * files (files, folders, or one file followed as it grows), turns each line
  * into the message format as the job would read it (`--log-format`) and
  * publishes it keyed by its HDFS block id where it names one, so one block's
- * lines stay in order in one partition. Exits non-zero if any message was not
- * delivered.
+ * lines stay in order in one partition. Exits non-zero if
+ * any message was not delivered.
  */
 import { readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import KafkaJs from '@confluentinc/kafka-javascript'
-import type { Producer as ProducerType, LibrdKafkaError, DeliveryReport } from '@confluentinc/kafka-javascript'
 import { lastValueFrom, defaultIfEmpty, concatMap } from 'rxjs'
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { LogstreamError } from '../../core/errors.ts'
+import { maskSecrets } from '../../core/secrets.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createFileSource } from '../../operators/file-source.ts'
 import { FlowControl } from '../../operators/flow-control.ts'
 import { parseRecord } from '../../operators/parse.ts'
+import { connectProducer } from '../../operators/kafka-clients.ts'
+import { bool, field, optionalField, text } from '../options.ts'
+import { defineCommand } from './command.ts'
 import { resolveLineFormat } from '../../operators/formats/index.ts'
-import { maskProperties } from '../../operators/kafka-source.ts'
-
-const { Producer } = KafkaJs as unknown as { Producer: typeof ProducerType }
-const QUEUE_FULL = -184
-
-const HELP = `Usage: logstream produce PATH... [--follow] [--topic T] [options]
-
-Publishes log lines (files, or every file of a folder; read as --log-format says,
-detected line by line by default) to Kafka in the message format, keyed by HDFS
-block id where a line names one. --follow keeps reading one growing file.
-
-Options:
-  --follow           keep reading the file as it grows (one file)
-  --topic T          topic to publish to (default: the first of --topics)
-  --no-progress      no progress bar
-${configHelp()}
-`
 
 /** The files a path names: itself, or the regular files of a folder in name order. */
 export function filesOf(path: string): string[] {
@@ -74,59 +56,59 @@ class Progress {
   }
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'produce',
   summary: 'Publish log files to Kafka in the message format',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { topic: 'value', progress: 'bool' } })
-    if (args.flags.has('help')) {
-      process.stdout.write(HELP)
-      return 0
-    }
-    if (args.positionals.length === 0) throw new LogstreamError('USAGE', 'produce needs at least one file or folder (see --help)')
-    const config = loadConfig({ flags: args.flags, env: process.env })
-    const logger = createLogger({ level: config.log.level, format: config.log.format })
-    const topic = args.flags.get('topic')?.at(-1) ?? config.kafka.topics[0]!
+  usage: ['produce PATH... [--follow] [--topic T] [options]'],
+  description: 'Publishes log lines (files, or every file of a folder; read as --log-format says,\ndetected line by line by default) to Kafka in the message format, keyed by HDFS\nblock id where a line names one. --follow keeps reading one growing file.',
+  positionals: { name: 'at least one file or folder', min: 1, max: Number.POSITIVE_INFINITY },
+  options: {
+    topic: optionalField(text(), { flag: 'topic', description: 'Topic to publish to (default: the first of the configured topics)' }),
+    progress: field(bool(), true, { flag: 'progress', description: 'Show progress (a bar on a terminal, a line every 5 s otherwise)' }),
+  },
+  async run(args) {
+    const config = args.config()
     const lineFormat = resolveLineFormat(config.lineFormat)
+    const logger = createLogger({ level: config.log.level, format: config.log.format })
+    const topic = args.options.topic ?? config.kafka.topics[0]!
     let files: string[]
     try {
       files = args.positionals.flatMap(filesOf)
     } catch (err) {
       throw new LogstreamError('USAGE', `cannot read ${(err as NodeJS.ErrnoException).path ?? args.positionals.join(' ')}: ${(err as Error).message}`)
     }
-    if (config.follow && files.length !== 1) throw new LogstreamError('USAGE', '--follow takes exactly one file')
+    if (config.follow && files.length !== 1) throw new LogstreamError('USAGE', 'following a growing file takes exactly one file')
     const totalBytes = files.reduce((sum, f) => sum + statSync(f).size, 0)
-    const showProgress = args.flags.get('progress')?.at(-1) !== 'false'
-    const progress = showProgress ? new Progress(totalBytes, process.stderr.isTTY === true && !config.follow) : null
+    const progress = args.options.progress ? new Progress(totalBytes, process.stderr.isTTY === true && !config.follow) : null
 
-    const producer = new Producer({
-      'bootstrap.servers': config.kafka.brokers,
-      'client.id': 'logstream-produce',
-      dr_cb: true,
-      'enable.idempotence': true,
-      acks: 'all',
-      'linger.ms': 10,
-      'compression.type': 'lz4',
-      'message.timeout.ms': 120_000,
-      ...config.kafka.properties,
-    } as never)
     let sent = 0
     let delivered = 0
     let failed = 0
     let firstError: string | null = null
-    producer.on('delivery-report', (err: LibrdKafkaError | null, _report: DeliveryReport) => {
-      if (err) {
-        failed++
-        firstError ??= err.message
-        logger.error({ err: { message: err.message, code: err.code } }, 'message not delivered')
-      } else delivered++
+    const producer = await connectProducer({
+      brokers: config.kafka.brokers,
+      properties: config.kafka.properties,
+      clientId: 'logstream-produce',
+      settings: { 'linger.ms': 10, 'compression.type': 'lz4' },
+      onError: (err) => logger.warn({ err: { message: err.message, code: err.code } }, 'Kafka error; librdkafka keeps retrying'),
     })
-    producer.on('event.error', (err: LibrdKafkaError) => logger.warn({ err: { message: err.message, code: err.code } }, 'Kafka error; librdkafka keeps retrying'))
-    producer.setPollInterval(50)
-    await new Promise<void>((resolveConnect, reject) =>
-      producer.connect({ timeout: 30_000 }, (err) => (err ? reject(new LogstreamError('KAFKA_FAILED', `cannot reach Kafka at ${config.kafka.brokers}: ${err.message}`, { retryable: true })) : resolveConnect())),
-    )
-    logger.info({ brokers: config.kafka.brokers, topic, files: files.length, properties: maskProperties(config.kafka.properties) }, `Publishing ${files.length} file(s) to ${topic}`)
+    logger.info({ brokers: config.kafka.brokers, topic, files: files.length, properties: maskSecrets(config.kafka.properties) }, `Publishing ${files.length} file(s) to ${topic}`)
+    // Deliveries not yet acknowledged; each leaves the set when it settles.
+    const inFlight = new Set<Promise<void>>()
+    const send = async (value: Buffer, key: string | null): Promise<void> => {
+      const { delivered: ack } = await producer.enqueue({ topic, key, value })
+      sent++
+      const settled: Promise<void> = ack.then(
+        () => void delivered++,
+        (err: Error) => {
+          failed++
+          firstError ??= err.message
+          logger.error({ err: { message: err.message } }, 'message not delivered')
+        },
+      )
+      inFlight.add(settled)
+      void settled.finally(() => inFlight.delete(settled))
+    }
 
     const stop = new AbortController()
     const onSignal = () => stop.abort()
@@ -135,19 +117,6 @@ export const command: Command = {
     let bytesDone = 0
     let skipped = 0
     const flow = new FlowControl(Number.MAX_SAFE_INTEGER)
-    const send = async (value: Buffer, key: string | null): Promise<void> => {
-      for (;;) {
-        try {
-          producer.produce(topic, null, value, key, Date.now())
-          sent++
-          return
-        } catch (err) {
-          if ((err as LibrdKafkaError).code !== QUEUE_FULL) throw err
-          // The local queue is full: let deliveries drain it.
-          await new Promise((r) => setTimeout(r, 50))
-        }
-      }
-    }
     try {
       for (const file of files) {
         if (stop.signal.aborted) break
@@ -175,8 +144,8 @@ export const command: Command = {
         bytesDone = base + statSync(file).size
       }
       // Wait for every delivery report (each message is delivered or fails after message.timeout.ms).
-      while (delivered + failed < sent) {
-        await new Promise<void>((r) => producer.flush(1000, () => r()))
+      while (inFlight.size > 0) {
+        await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 1000))])
         progress?.update(bytesDone, sent, delivered, failed)
       }
     } finally {
@@ -184,7 +153,7 @@ export const command: Command = {
       process.off('SIGTERM', onSignal)
       progress?.update(bytesDone, sent, delivered, failed, true)
       progress?.end()
-      await new Promise<void>((r) => producer.disconnect(10_000, () => r()))
+      await producer.close()
     }
     const summary = { sent, delivered, failed, skipped, topic }
     if (failed > 0 || delivered < sent) {
@@ -194,4 +163,4 @@ export const command: Command = {
     logger.info(summary, `Published ${delivered} messages to ${topic}${skipped ? ` (${skipped} lines skipped)` : ''}`)
     return 0
   },
-}
+})

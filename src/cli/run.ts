@@ -4,33 +4,30 @@
  * a second signal exits at once, which is safe because nothing is committed
  * before it is stored.
  */
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig } from '../config.ts'
+import { defineCommand } from './command.ts'
+import type { Config } from '../config.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { runJob } from '../main.ts'
 import { JobState } from '../runtime/job-state.ts'
 import { crashHooksFromEnv } from '../runtime/crash-hooks.ts'
+import { bool, field } from '../options.ts'
+import { exitCodeFor } from '../../core/errors.ts'
+import { resetToEarliest } from './checkpoint.ts'
+import type { CheckpointStore } from '../../checkpoints/store.ts'
 
-const HELP = `Usage: logstream run [options]
-
-Runs the job: source → parse → micro-batch → dedup → embed → sink → checkpoint.
-With no options it reads the bundled HDFS sample into the embedded store.
-
-Options (each also from a config file --config FILE and the environment):
-${configHelp()}
-`
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'run',
   summary: 'Run the streaming job',
-  async run(argv) {
-    const args = parseArgs(argv)
-    if (args.flags.has('help')) {
-      process.stdout.write(HELP)
-      return 0
-    }
-    const config = loadConfig({ flags: args.flags, env: process.env })
+  usage: ['run [options]'],
+  description: 'Runs the job: source → parse → micro-batch → dedup → embed → sink → checkpoint.\nWith no options it reads the bundled HDFS sample into the embedded store.',
+  options: {
+    rebuild: field(bool(), false, {
+      flag: 'rebuild',
+      description: 'Read the source again from its start (every partition, or the file) before running: what the store holds is skipped, what it lacks is stored again. For a store that lost points, or a collection deleted and created again',
+    }),
+  },
+  async run(args) {
+    const config = args.config()
     const logger = createLogger({ level: config.log.level, format: config.log.format })
     const stop = new AbortController()
     const abort = new AbortController()
@@ -57,12 +54,19 @@ export const command: Command = {
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
     const http = config.http.enabled ? await startHttp(config, state, logger) : null
+    const rebuild = args.options.rebuild ? (checkpoints: CheckpointStore) => resetToEarliest(config, checkpoints) : undefined
+    // Whatever holds the process open once the job failed (a client that will not disconnect), it exits within the shutdown timeout.
+    const exitSoon = (err: unknown) => {
+      logger.error({ err }, 'job failed; closing')
+      state.setPhase('stopping')
+      setTimeout(() => {
+        logger.error({ timeoutMs: config.shutdownTimeout }, 'the job failed and did not close within the shutdown timeout; exiting')
+        process.exit(exitCodeFor(err))
+      }, config.shutdownTimeout).unref()
+    }
     try {
-      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry, hooks: crashHooksFromEnv(process.env, logger) })
+      await runJob(config, { logger, stopSignal: stop.signal, abortSignal: abort.signal, state, registry: http?.registry, hooks: crashHooksFromEnv(process.env, logger), rebuild, onFailure: exitSoon })
       return 0
-    } catch (err) {
-      logger.error({ err }, 'job failed')
-      throw err
     } finally {
       clearTimeout(shutdownTimer)
       process.off('SIGTERM', onSignal)
@@ -71,14 +75,14 @@ export const command: Command = {
       logger.flush?.()
     }
   },
-}
+})
 
 /** The metrics and status server, when the HTTP server module is there. */
 async function startHttp(
-  config: import('../config.ts').Config,
+  config: Config,
   state: JobState,
   logger: import('pino').Logger,
 ): Promise<{ registry: import('prom-client').Registry; close(): Promise<void> } | null> {
-  const { startStatusServer } = await import('../runtime/http-server.ts')
+  const { startStatusServer } = await import('../services/status-server.ts')
   return startStatusServer({ host: config.http.host, port: config.http.port, state, logger, stallMs: config.readiness.stall })
 }

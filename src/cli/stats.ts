@@ -8,10 +8,10 @@
  * with the same figures as charts (inline SVG, no external resources).
  */
 import { existsSync, writeFileSync } from 'node:fs'
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig, type Config } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { defineCommand } from './command.ts'
+import type { Config } from '../config.ts'
+import { field, int, optionalField, text } from '../options.ts'
+import { jsonOption } from './common-options.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createVectorStore, jobIdentity } from '../adapters/factory.ts'
 import type { ScoredPoint, VectorStore } from '../../operators/contracts.ts'
@@ -147,24 +147,23 @@ function printTable(title: string, m: Record<string, number>, limit = Infinity):
   return [`${title}:`, ...rows.slice(0, limit).map(([k, v]) => `  ${String(v).padStart(9)}  ${k}`), ...more].join('\n')
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'stats',
   summary: 'Counts, duplicate ratio and vector distributions of the stored entries',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { html: 'value', json: 'bool', sample: 'value' } })
-    if (args.flags.has('help')) {
-      process.stdout.write(`Usage: logstream stats [--html FILE] [--json] [--sample N] [options]\n\n${configHelp()}\n`)
-      return 0
-    }
-    const sample = Number(args.flags.get('sample')?.at(-1) ?? 500)
-    if (!Number.isInteger(sample) || sample < 0) throw new LogstreamError('USAGE', '--sample must be a whole number')
-    const config = loadConfig({ flags: args.flags, env: process.env })
+  usage: ['stats [--html FILE] [--json] [--sample N] [options]'],
+  options: {
+    html: optionalField(text(), { flag: 'html', description: 'Also write a self-contained page of charts to this file' }),
+    json: jsonOption(),
+    sample: field(int(0), 500, { flag: 'sample', description: 'Lines sampled for the nearest-neighbour distances' }),
+  },
+  async run(args) {
+    const { html, json, sample } = args.options
+    const config = args.config()
     const store: VectorStore = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
     try {
       const s = await collectStats(store, config, { sample })
-      const html = args.flags.get('html')?.at(-1)
       if (html) writeFileSync(html, statsHtml(s))
-      if (args.flags.get('json')?.at(-1) === 'true') process.stdout.write(`${JSON.stringify(s, null, 2)}\n`)
+      if (json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`)
       else {
         const d = s.duplicates
         process.stdout.write(
@@ -188,4 +187,4 @@ export const command: Command = {
       await store.close()
     }
   },
-}
+})

@@ -1,28 +1,29 @@
 /** `logstream view [--limit N] [--filter level=ERROR,...]`: pages through stored entries. */
-import type { Command } from './commands.ts'
-import { parseArgs } from './args.ts'
-import { configHelp, loadConfig } from '../config.ts'
-import { LogstreamError } from '../errors.ts'
+import { defineCommand } from './command.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createVectorStore } from '../adapters/factory.ts'
-import { FILTER_FLAGS, filterFromFlags } from './filter-flags.ts'
+import { field, int, optionalField, text } from '../options.ts'
+import { jsonOption } from './common-options.ts'
+import { filterFrom, filterOptions } from './filter-options.ts'
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'view',
   summary: 'Page through stored entries',
-  async run(argv) {
-    const args = parseArgs(argv, { flags: { limit: 'value', after: 'value', json: 'bool', ...FILTER_FLAGS }, aliases: { n: 'limit' } })
-    if (args.flags.has('help')) {
-      process.stdout.write(`Usage: logstream view [--limit N] [--after CURSOR] [--filter level=ERROR,node_type=datanode] [--level L] [--since ISO] [--json] [options]\n\n${configHelp()}\n`)
-      return 0
-    }
-    const limit = Number(args.flags.get('limit')?.at(-1) ?? 20)
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new LogstreamError('USAGE', '--limit must be a whole number from 1 to 10000')
-    const config = loadConfig({ flags: args.flags, env: process.env })
+  usage: ['view [--limit N] [--after CURSOR] [--filter level=ERROR,node_type=datanode] [--level L] [--since ISO] [--json] [options]'],
+  options: {
+    limit: field(int(1, 10_000), 20, { flag: 'limit', short: 'n', description: 'Entries a page' }),
+    after: optionalField(text(), { flag: 'after', description: 'Cursor of the next page, as the previous page printed it' }),
+    json: jsonOption(),
+    ...filterOptions(),
+  },
+  async run(args) {
+    const o = args.options
+    const filter = filterFrom(o)
+    const config = args.config()
     const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
     try {
-      const page = await store.scroll({ limit, after: args.flags.get('after')?.at(-1), filter: filterFromFlags(args.flags) })
-      if (args.flags.get('json')?.at(-1) === 'true') {
+      const page = await store.scroll({ limit: o.limit, after: o.after, filter })
+      if (o.json) {
         process.stdout.write(`${JSON.stringify({ points: page.points.map((p) => ({ id: p.id, ...p.payload })), next: page.next }, null, 2)}\n`)
         return 0
       }
@@ -36,4 +37,4 @@ export const command: Command = {
       await store.close()
     }
   },
-}
+})

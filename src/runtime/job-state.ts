@@ -6,7 +6,8 @@ import type { CommittedBatch } from '../../operators/contracts.ts'
 import type { FlowControl } from '../../operators/flow-control.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import type { CheckpointStore } from '../../checkpoints/store.ts'
-import { maskSecrets, type Config } from '../config.ts'
+import type { Config } from '../config.ts'
+import { maskSecrets } from '../../core/secrets.ts'
 
 export type JobPhase = 'starting' | 'running' | 'stopping' | 'stopped'
 

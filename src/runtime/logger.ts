@@ -1,23 +1,13 @@
 /**
  * The process logger: pino JSON lines in production, short readable lines on a
  * terminal (time, level, message; the fields too for warnings and errors).
- * Secrets are redacted by path wherever a configuration or an error is logged.
+ * Every line goes through the one secrets policy (`core/secrets.ts`): values
+ * under secret names and credentials in URLs never reach a line, whatever
+ * object or message carries them.
  */
 import { Writable } from 'node:stream'
-import { pino, type Logger, type DestinationStream } from 'pino'
-
-export const REDACT_PATHS = [
-  '*.apiKey',
-  '*.password',
-  '*.*.apiKey',
-  'config.kafka.properties["sasl.password"]',
-  'config.kafka.properties["ssl.key.password"]',
-  'config.kafka.properties["ssl.keystore.password"]',
-  'config.kafka.properties["sasl.oauthbearer.client.secret"]',
-  'properties["sasl.password"]',
-  'headers.authorization',
-  'headers["api-key"]',
-]
+import { pino, type Logger, type DestinationStream, type LoggerOptions as PinoOptions } from 'pino'
+import { maskCredentialsInText, maskSecrets } from '../../core/secrets.ts'
 
 export interface LoggerOptions {
   readonly level: string
@@ -64,7 +54,16 @@ function prettyStream(out: NodeJS.WriteStream): Writable {
 
 export function createLogger(opts: LoggerOptions): Logger {
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && !opts.destination)
-  const base = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '***' }, base: { pid: process.pid } }
+  const base: PinoOptions = {
+    level: opts.level,
+    base: { pid: process.pid },
+    formatters: { log: (fields) => maskSecrets(fields) },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? maskCredentialsInText(a) : a)) as Parameters<typeof method>)
+      },
+    },
+  }
   if (opts.destination) return pino(base, opts.destination)
   return pretty ? pino(base, prettyStream(process.stdout)) : pino(base)
 }

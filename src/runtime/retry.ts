@@ -4,6 +4,8 @@
  * and never a retry of a programming error or of an error that says retrying
  * cannot help.
  */
+import { AbortedError } from '../../core/errors.ts'
+
 export interface RetryOptions {
   /** First delay before jitter, ms. */
   readonly initialDelayMs?: number
@@ -40,14 +42,6 @@ export function backoffDelay(attempt: number, opts: Pick<RetryOptions, 'initialD
   return Math.round(base * (opts.random ?? Math.random)())
 }
 
-export class AbortedError extends Error {
-  readonly code = 'ABORTED'
-  readonly retryable = false
-  constructor(cause?: unknown) {
-    super('aborted', { cause })
-    this.name = 'AbortedError'
-  }
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

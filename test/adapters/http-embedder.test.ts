@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
-import { createHttpEmbedder, retryAfterMs, type EmbeddingApi } from '../../src/adapters/http-embedder.ts'
+import { createHttpEmbedder, retryAfterMs, vectorsOf, type EmbeddingApi } from '../../src/adapters/http-embedder.ts'
 import { embedText } from '../../src/adapters/builtin-embedder.ts'
 import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
@@ -9,7 +9,7 @@ import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
 const DIM = 16
 const fast = { initialDelayMs: 20, maxDelayMs: 200 }
 const embedderFor = (url: string, api: EmbeddingApi, more: Partial<Parameters<typeof createHttpEmbedder>[0]> = {}) =>
-  createHttpEmbedder({ url, api, dim: DIM, batchSize: 3, concurrency: 2, timeoutMs: 2000, retry: fast, ...more })
+  createHttpEmbedder({ url, api, dim: DIM, batchSize: 3, concurrency: 2, timeout: 2000, retry: fast, ...more })
 
 for (const api of ['logstream', 'tei', 'openai', 'ollama'] as const) {
   test(`the ${api} request shape: chunks of the batch size, vectors in text order`, async (t) => {
@@ -45,20 +45,28 @@ test('500s for a while are retried; 429 honours Retry-After', async (t) => {
   assert.ok(Date.now() - started >= 950, 'waited the second the service asked for')
 })
 
-test('a 4xx that retrying cannot fix fails at once; a wrong-size vector is an error', async (t) => {
+test('a 4xx that retrying cannot fix fails at once; vectors come back as answered, for the embed stage to check one by one', async (t) => {
   const stub = await startEmbeddingStub(t, { api: 'logstream', dim: DIM })
   stub.failNext(1, 400)
   await assert.rejects(embedderFor(stub.url, 'logstream').embed(['a']), { code: 'EMBEDDER_REJECTED' })
   assert.equal(stub.requests, 1)
   stub.wrongDim(DIM + 1)
-  await assert.rejects(embedderFor(stub.url, 'logstream').embed(['a']), (err: Error & { code?: string }) => err.code === 'EMBEDDER_BAD_RESPONSE' && /17 numbers/.test(err.message))
+  const [wrong] = await embedderFor(stub.url, 'logstream').embed(['a'])
+  assert.equal(wrong!.length, DIM + 1)
+})
+
+test('an answer with a null vector or a non-number keeps its place; one with a vector too few is refused whole', () => {
+  const [a, b, c] = vectorsOf('logstream', { embeddings: [[1, 2], null, [1, 'x']] })
+  assert.deepEqual([a, b, c], [[1, 2], [], [1, 'x']])
+  assert.deepEqual(vectorsOf('openai', { data: [{ index: 1, embedding: [2] }, { index: 0 }] }), [[], [2]])
+  assert.throws(() => vectorsOf('tei', { not: 'a list' }), { code: 'EMBEDDER_BAD_RESPONSE' })
 })
 
 test('an answer slower than the timeout is retried, and the batch goes on when the service is fast again', async (t) => {
   const stub = await startEmbeddingStub(t, { api: 'tei', dim: DIM })
   stub.delay(500)
   setTimeout(() => stub.delay(0), 1200)
-  const vectors = await embedderFor(stub.url, 'tei', { timeoutMs: 200 }).embed(['slow'])
+  const vectors = await embedderFor(stub.url, 'tei', { timeout: 200 }).embed(['slow'])
   assert.equal(vectors.length, 1)
   assert.ok(stub.requests >= 2)
 })

@@ -68,3 +68,15 @@ test('it can be told to fail, be slow, or drop connections', async (t) => {
   assert.equal((await call(q.url, 'GET', '/collections')).status, 200)
   assert.ok(Date.now() - started >= 140)
 })
+
+test('a Cosine collection keeps its vectors normalised, as Qdrant does; other distances keep them as sent', async (t) => {
+  const q = await startQdrantStandIn(t)
+  for (const [name, distance] of [['cos', 'Cosine'], ['dot', 'Dot']] as const) {
+    assert.equal((await call(q.url, 'PUT', `/collections/${name}`, { vectors: { size: 3, distance } })).status, 200)
+    assert.equal((await call(q.url, 'PUT', `/collections/${name}/points?wait=true`, { points: [{ id: 1, vector: [3, 4, 0] }] })).status, 200)
+  }
+  const vectorOf = async (name: string) => ((await call(q.url, 'POST', `/collections/${name}/points`, { ids: [1], with_vector: true })).body?.result as Array<{ vector: number[] }>)[0]!.vector
+  assert.deepEqual(await vectorOf('cos'), [0.6, 0.8, 0])
+  assert.deepEqual(await vectorOf('dot'), [3, 4, 0])
+  assert.deepEqual(q.responseProblems, [])
+})

@@ -1,26 +1,29 @@
 /**
- * The Qdrant sink: the contract suite against the stand-in, or — unchanged —
- * against a real Qdrant when QDRANT_URL is set (QDRANT_API_KEY too if it needs
- * one); then fault tests, which need the stand-in.
+ * The Qdrant sink: the contract suite against the suite's Qdrant — the real
+ * server wherever it can run (or any Qdrant at QDRANT_URL, with QDRANT_API_KEY
+ * if it needs one), else the stand-in — then tests that inspect the requests
+ * or inject faults, which only the stand-in can do.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { createQdrantStore, qdrantFilter } from '../../src/adapters/qdrant-store.ts'
 import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { pointId } from '../../operators/point-id.ts'
 import { startQdrantStandIn } from '../helpers/qdrant-stand-in.ts'
+import { suiteQdrant, suiteQdrantKind, type QdrantServer } from '../helpers/qdrant.ts'
 import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
 
-const realQdrant = process.env.QDRANT_URL
 const fast = { initialDelayMs: 20, maxDelayMs: 200 }
 
-const standIns = new Map<unknown, Promise<string>>()
-vectorStoreContract(realQdrant ? `Qdrant at ${realQdrant}` : 'Qdrant (stand-in)', async (t, { collection, dim }) => {
+const servers = new Map<unknown, Promise<QdrantServer>>()
+const kind = process.env.QDRANT_URL && !process.env.LOGSTREAM_TEST_QDRANT ? `Qdrant at ${process.env.QDRANT_URL}` : suiteQdrantKind() === 'real' ? 'Qdrant (real server)' : 'Qdrant (stand-in)'
+vectorStoreContract(kind, async (t, { collection, dim }) => {
   // Stores opened by one test talk to one server, as two jobs would.
-  if (!realQdrant && !standIns.has(t)) standIns.set(t, startQdrantStandIn(t).then((q) => q.url))
-  const url = realQdrant ?? (await standIns.get(t)!)
+  if (!servers.has(t)) servers.set(t, suiteQdrant(t))
+  const { url } = await servers.get(t)!
   const store = createQdrantStore({ url, apiKey: process.env.QDRANT_API_KEY, collection, dim, retry: { ...fast, maxAttempts: 3 } })
   t.after(() => store.deleteCollection(collection).catch(() => undefined))
   return store
@@ -32,7 +35,7 @@ const point = (n: number) => ({
   payload: { text: `t${n}`, original_text: '', log_level: 'INFO', source: 's', timestamp: '2008-11-09T20:36:15.000', node_type: 'datanode', label: null, block_id: null, component: null, source_position: `p@${n}`, ingested_at: '' },
 })
 
-test('a new collection gets its cluster settings and payload indexes; an existing one is announced', async (t) => {
+test('stand-in (requests inspected): a new collection gets its cluster settings and payload indexes; an existing one is announced', async (t) => {
   const q = await startQdrantStandIn(t)
   const lines: Array<Record<string, unknown>> = []
   const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) })
@@ -55,7 +58,7 @@ test('a new collection gets its cluster settings and payload indexes; an existin
   assert.deepEqual(q.responseProblems, [])
 })
 
-test('dedup look-ups and upserts are chunked; upserts wait and carry the write ordering', async (t) => {
+test('stand-in (requests inspected): dedup look-ups and upserts are chunked; upserts wait and carry the write ordering', async (t) => {
   const q = await startQdrantStandIn(t)
   const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, upsertBatchSize: 64, upsertConcurrency: 3, writeOrdering: 'medium' })
   await store.ensureCollection()
@@ -71,7 +74,7 @@ test('dedup look-ups and upserts are chunked; upserts wait and carry the write o
   assert.deepEqual(q.responseProblems, [])
 })
 
-test('upserts are chunked by body size too', async (t) => {
+test('stand-in (requests inspected): upserts are chunked by body size too', async (t) => {
   const q = await startQdrantStandIn(t)
   const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, upsertBatchSize: 1000, maxRequestBytes: 4000 })
   await store.ensureCollection()
@@ -81,7 +84,7 @@ test('upserts are chunked by body size too', async (t) => {
   assert.equal(q.pointCount('c'), 40)
 })
 
-test('503s and a Qdrant that is down for a while: the write waits, retries and lands once', async (t) => {
+test('stand-in (fault injection): 503s and a Qdrant that is down for a while: the write waits, retries and lands once', async (t) => {
   const q = await startQdrantStandIn(t)
   const metrics = createPipelineMetrics(new Registry())
   const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, metrics, retry: fast })
@@ -96,9 +99,11 @@ test('503s and a Qdrant that is down for a while: the write waits, retries and l
   assert.ok(retries >= 4)
 })
 
-test('a request Qdrant rejects fails at once with a clear error', async (t) => {
-  const q = await startQdrantStandIn(t)
-  const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, retry: fast })
+test(`${kind}: a request Qdrant rejects fails at once with a clear error`, async (t) => {
+  const q = await suiteQdrant(t)
+  const collection = `rejects_${randomBytes(4).toString('hex')}`
+  const store = createQdrantStore({ url: q.url, apiKey: process.env.QDRANT_API_KEY, collection, dim: 4, retry: { ...fast, maxAttempts: 3 } })
+  t.after(() => store.deleteCollection(collection).catch(() => undefined))
   await store.ensureCollection()
   await assert.rejects(store.upsert([{ ...point(1), id: 'not-a-uuid' }]), (err: Error & { code?: string }) => err.code === 'STORE_REJECTED' && /400/.test(err.message))
 })

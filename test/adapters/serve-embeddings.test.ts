@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startEmbeddingServer } from '../../src/cli/serve-embeddings.ts'
+import { startEmbeddingServer } from '../../src/services/embedding-server.ts'
 import { embedText } from '../../src/adapters/builtin-embedder.ts'
 import { createHttpEmbedder } from '../../src/adapters/http-embedder.ts'
 
@@ -14,7 +14,7 @@ test('serves the built-in embedder on the old contract, the TEI shape and the Op
   assert.deepEqual(old.embeddings[0], Array.from(embedText('a b', 32)))
   const tei = (await (await post(`${server.url}/embed`, { inputs: ['a b'] })).json()) as number[][]
   assert.deepEqual(tei[0], old.embeddings[0])
-  const vectors = await createHttpEmbedder({ url: `${server.url}/v1/embeddings`, api: 'openai', dim: 32, batchSize: 2, concurrency: 1, timeoutMs: 1000 }).embed(['x', 'y', 'z'])
+  const vectors = await createHttpEmbedder({ url: `${server.url}/v1/embeddings`, api: 'openai', dim: 32, batchSize: 2, concurrency: 1, timeout: 1000 }).embed(['x', 'y', 'z'])
   assert.equal(vectors.length, 3)
   assert.equal((await fetch(`${server.url}/health`)).status, 200)
 })

@@ -25,7 +25,7 @@ test('migrations apply in order, in WAL mode, and set the schema version', (t) =
   assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
-  assert.deepEqual(tables, ['batches', 'dead_letters', 'identity', 'positions'])
+  assert.deepEqual(tables, ['batches', 'dead_letters', 'identity', 'positions', 'store_state'])
   db.close()
 })
 
@@ -130,5 +130,37 @@ test('only the most recent committed batch rows are kept', (t) => {
   }
   assert.deepEqual(store.recentBatches(100).map((b) => b.seq), [9, 8, 7])
   assert.equal(store.nextSeq(), 10)
+  store.close()
+})
+
+test('the checkpoint knows its store: the marker it adopted, the points acknowledged, the ids the last batches stored', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  const store = openCheckpointStore({ path, identity })
+  assert.deepEqual(store.storeState(), { marker: null, acknowledged: 0 })
+  store.adoptStore('m-1')
+  for (let seq = 0; seq < 3; seq++) {
+    store.plan({ id: `b${seq}`, seq, ranges: [{ partition: 'logs/0', from: seq * 10, to: seq * 10 + 10 }] })
+    store.commit({ ...commitOf(`b${seq}`, { 'logs/0': seq * 10 + 10 }), counts: { received: 10, skippedExisting: 0, duplicatesInBatch: 0, stored: 4, deadLettered: 0 }, storedIds: [`id${seq}a`, `id${seq}b`] })
+  }
+  store.close()
+  const again = openCheckpointStore({ path, identity })
+  assert.deepEqual(again.storeState(), { marker: 'm-1', acknowledged: 12 })
+  assert.deepEqual(again.recentStoredIds(2), ['id2a', 'id2b', 'id1a', 'id1b'])
+  // Moving positions by hand forgets the store: the next start adopts the collection it finds.
+  again.resetPositions(new Map([['logs/0', 0]]))
+  assert.deepEqual(again.storeState(), { marker: null, acknowledged: 0 })
+  again.close()
+})
+
+test('rewinding a partition moves its position back and drops the pending batches that cover it, and only those', (t) => {
+  const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity })
+  store.plan({ id: 'b0', seq: 0, ranges: [{ partition: 'logs/0', from: 0, to: 10 }] })
+  store.commit(commitOf('b0', { 'logs/0': 10, 'logs/1': 7 }))
+  store.plan({ id: 'b1', seq: 1, ranges: [{ partition: 'logs/0', from: 10, to: 20 }] })
+  store.plan({ id: 'b2', seq: 2, ranges: [{ partition: 'logs/1', from: 7, to: 9 }] })
+  store.rewindPartition('logs/0', 3)
+  assert.equal(store.positions().get('logs/0'), 3)
+  assert.equal(store.positions().get('logs/1'), 7)
+  assert.deepEqual(store.pendingBatches().map((b) => b.id), ['b2'])
   store.close()
 })

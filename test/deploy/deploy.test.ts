@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parse as parseYaml, parseAllDocuments } from 'yaml'
 import { createPipelineMetrics } from '../../operators/metrics.ts'
-import { SCHEMA } from '../../src/config.ts'
+import { CONFIG_FIELDS } from '../../src/config.ts'
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -35,12 +35,12 @@ async function knownSeries(): Promise<Set<string>> {
 const metricsIn = (expr: string) => [...expr.matchAll(/\b(logstream_[a-z_]+|process_[a-z_]+|nodejs_[a-z_]+|up)\b(?=\s*[{[)\s]|$)/g)].map((m) => m[1]!)
 
 test('the alert rules pass promtool check and its unit tests, and name metrics that exist', async () => {
-  assert.match(execFileSync('promtool', ['check', 'rules', `${DEPLOY}prometheus/alerts.yaml`], { encoding: 'utf8' }), /SUCCESS: 6 rules found/)
+  assert.match(execFileSync('promtool', ['check', 'rules', `${DEPLOY}prometheus/alerts.yaml`], { encoding: 'utf8' }), /SUCCESS: 8 rules found/)
   assert.match(execFileSync('promtool', ['test', 'rules', 'alerts.test.yaml'], { cwd: `${DEPLOY}prometheus`, encoding: 'utf8' }), /SUCCESS/)
   const known = await knownSeries()
   const rules = parseYaml(read('prometheus/alerts.yaml')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }
   const alerts = rules.groups.flatMap((g) => g.rules)
-  assert.deepEqual(alerts.map((r) => r.alert).sort(), ['LogstreamDeadLettersRising', 'LogstreamDependencyDown', 'LogstreamDependencyRetries', 'LogstreamDown', 'LogstreamLagGrowing', 'LogstreamNoCommits'])
+  assert.deepEqual(alerts.map((r) => r.alert).sort(), ['LogstreamDataLoss', 'LogstreamDeadLettersRising', 'LogstreamDependencyDown', 'LogstreamDependencyRetries', 'LogstreamDown', 'LogstreamLagGrowing', 'LogstreamNoCommits', 'LogstreamRecordsRefused'])
   for (const r of alerts) for (const m of metricsIn(r.expr)) assert.ok(known.has(m), `${r.alert} uses ${m}, which logstream does not expose`)
 })
 
@@ -77,7 +77,7 @@ test('the compose file is consistent: partition groups cover the topic once, Pro
     for (let p = from!; p <= to!; p++) owned.push(p)
     assert.notEqual(cmd[cmd.indexOf('--job') + 1], undefined)
     const env = compose.services[job]!.environment!
-    for (const name of Object.keys(env)) assert.ok(SCHEMA.some((f) => f.env?.includes(name)), `${job} sets ${name}, which is no configuration variable`)
+    for (const name of Object.keys(env)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(name)), `${job} sets ${name}, which is no configuration variable`)
     for (const v of compose.services[job]!.volumes!) assert.ok(v.split(':')[0]! in compose.volumes, `volume ${v} declared`)
     assert.ok(compose.services[job]!.volumes!.some((v) => v.endsWith(':/var/lib/logstream/checkpoints')), `${job} keeps its checkpoints on a volume`)
   }
@@ -103,7 +103,7 @@ test('the Kubernetes manifests parse; each replica derives a distinct partition 
   assert.equal(container.volumeMounts[0]!.mountPath, '/var/lib/logstream/checkpoints')
   assert.equal(sts.template.metadata.annotations['prometheus.io/port'], '9400')
   const config = docs.find((d) => d.kind === 'ConfigMap')!.data!
-  for (const name of Object.keys(config)) if (name !== 'PARTITIONS_PER_GROUP') assert.ok(SCHEMA.some((f) => f.env?.includes(name)), `ConfigMap sets ${name}, which is no configuration variable`)
+  for (const name of Object.keys(config)) if (name !== 'PARTITIONS_PER_GROUP') assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(name)), `ConfigMap sets ${name}, which is no configuration variable`)
   // Run the container's own shell arithmetic for each ordinal.
   const groups = Array.from({ length: sts.replicas }, (_, ordinal) =>
     execFileSync('/bin/sh', ['-c', container.args[0]!.replace('exec node bin/logstream.js', 'echo')], { env: { HOSTNAME: `logstream-${ordinal}`, PARTITIONS_PER_GROUP: config.PARTITIONS_PER_GROUP!, PATH: process.env.PATH! }, encoding: 'utf8' }).trim(),
@@ -121,9 +121,18 @@ test('the Dockerfile builds in two stages, runs as a non-root user with a health
   for (const m of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
     for (const src of m[1]!.split(' ')) assert.ok(existsSync(`${ROOT}${src}`), `COPY ${src} exists`)
   }
-  for (const m of dockerfile.matchAll(/^\s+(\w+)=\S+/gm)) if (!['NODE_ENV', 'MALLOC_ARENA_MAX'].includes(m[1]!)) assert.ok(SCHEMA.some((f) => f.env?.includes(m[1]!)), `ENV ${m[1]} is a configuration variable`)
+  for (const m of dockerfile.matchAll(/^\s+(\w+)=\S+/gm)) if (!['NODE_ENV', 'MALLOC_ARENA_MAX'].includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `ENV ${m[1]} is a configuration variable`)
   const unit = read('systemd/logstream@.service')
-  for (const m of unit.matchAll(/^Environment=(\w+)=/gm)) assert.ok(SCHEMA.some((f) => f.env?.includes(m[1]!)), `the unit sets ${m[1]}, a configuration variable`)
+  for (const m of unit.matchAll(/^Environment=(\w+)=/gm)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `the unit sets ${m[1]}, a configuration variable`)
   assert.match(unit, /^KillSignal=SIGTERM$/m)
   assert.match(unit, /^ExecStart=.*bin\/logstream\.js run/m)
+})
+
+test('every Qdrant image the deploy files name is 1.18 or later, and compose runs one', () => {
+  const files = execFileSync('find', [DEPLOY, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  const named = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/qdrant\/qdrant:v?(\d+)\.(\d+)(?:\.\d+)?/g)].map((m) => ({ file: f.slice(DEPLOY.length), tag: m[0], version: [Number(m[1]), Number(m[2])] as const })))
+  assert.ok(named.some((n) => n.file === 'compose.yaml'), 'compose names a Qdrant image')
+  for (const n of named) assert.ok(n.version[0] > 1 || (n.version[0] === 1 && n.version[1] >= 18), `${n.file} names ${n.tag}`)
+  const compose = parseYaml(read('compose.yaml'), { merge: true }) as { services: Record<string, { image?: string }> }
+  assert.match(compose.services.qdrant!.image!, /^qdrant\/qdrant:v1\.(1[89]|[2-9]\d)\./)
 })

@@ -19,11 +19,19 @@ export interface EmbeddingStub {
   delay(ms: number): void
   /** Answers vectors of this size instead of the right one. */
   wrongDim(dim: number | null): void
+  /** Answers the next `n` requests with a malformed answer of this shape (status 200 unless the shape is a status). */
+  answerBadly(n: number, shape: BadShape): void
+  /** Answers a null vector for this text, every time it is asked (`null`), or refuses every request holding it with 400 (`refuse`). */
+  poison(text: string, how: 'null' | 'refuse'): void
   /** Closes the port (connections refused) until `up()`. */
   down(): Promise<void>
   up(): Promise<void>
   close(): Promise<void>
 }
+
+/** Malformed answers an embedding service can give. */
+export const BAD_SHAPES = ['wrong-dimension', 'nan', 'one-too-few', 'one-too-many', 'nulls', 'html', 'status-400', 'zero-vectors'] as const
+export type BadShape = (typeof BAD_SHAPES)[number]
 
 const PATHS: Record<EmbeddingApi, string> = { logstream: '/embed', tei: '/embed', openai: '/v1/embeddings', ollama: '/api/embed' }
 
@@ -31,6 +39,8 @@ export async function startEmbeddingStub(t: { after(fn: () => unknown): void }, 
   let failures: Array<{ status: number; retryAfter?: string | undefined }> = []
   let delayMs = 0
   let answerDim: number | null = null
+  let badAnswers: BadShape[] = []
+  const poisoned = new Map<string, 'null' | 'refuse'>()
   let server: Server | null = null
   let port = opts.port ?? 0
   const stub: EmbeddingStub = {
@@ -46,6 +56,12 @@ export async function startEmbeddingStub(t: { after(fn: () => unknown): void }, 
     },
     wrongDim(dim) {
       answerDim = dim
+    },
+    answerBadly(n, shape) {
+      badAnswers = Array.from({ length: n }, () => shape)
+    },
+    poison(text, how) {
+      poisoned.set(text, how)
     },
     async down() {
       const s = server
@@ -68,7 +84,17 @@ export async function startEmbeddingStub(t: { after(fn: () => unknown): void }, 
         const body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>
         const texts = (body.texts ?? body.inputs ?? body.input) as string[]
         stub.asked.push(...texts)
-        const vectors = texts.map((text) => Array.from(embedText(text, answerDim ?? opts.dim)))
+        if (texts.some((t) => poisoned.get(t) === 'refuse')) return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"input refused"}')
+        const shape = badAnswers.shift()
+        if (shape === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>')
+        if (shape === 'status-400') return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"bad request"}')
+        let vectors: Array<number[] | null> = texts.map((text) => (poisoned.get(text) === 'null' ? null : Array.from(embedText(text, answerDim ?? opts.dim))))
+        if (shape === 'wrong-dimension') vectors = vectors.map((v) => v && [...v, 0.5])
+        if (shape === 'nan') vectors = vectors.map((v) => v && v.map((x, i) => (i === 3 ? Number.NaN : x)))
+        if (shape === 'one-too-few') vectors = vectors.slice(1)
+        if (shape === 'one-too-many') vectors = [...vectors, vectors[0] ?? null]
+        if (shape === 'nulls') vectors = vectors.map(() => null)
+        if (shape === 'zero-vectors') vectors = vectors.map((v) => v && v.map(() => 0))
         const answer =
           opts.api === 'logstream' || opts.api === 'ollama' ? { embeddings: vectors } : opts.api === 'tei' ? vectors : { data: vectors.map((embedding, index) => ({ embedding, index })).reverse() }
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))

@@ -18,7 +18,11 @@ const SCRIPT = join(ROOT, 'scripts/kafka.sh')
 
 export interface Broker {
   readonly bootstrap: string
-  createTopic(name: string, partitions: number): Promise<void>
+  /** Creates a topic; `config` is topic configuration such as `{ 'max.message.bytes': '209715200' }`. */
+  createTopic(name: string, partitions: number, config?: Readonly<Record<string, string>>): Promise<void>
+  deleteTopic(name: string): Promise<void>
+  /** Moves a partition's log start to `offset`, as retention does. */
+  deleteRecords(topic: string, partition: number, offset: number): Promise<void>
   /** Stops the broker process (its data stays). */
   stop(): Promise<void>
   /** Starts a stopped broker again on the same port with the same data. */
@@ -32,8 +36,14 @@ interface Teardown {
 function brokerAt(bootstrap: string, env: NodeJS.ProcessEnv): Broker {
   return {
     bootstrap,
-    async createTopic(name, partitions) {
-      await run('bash', [SCRIPT, 'create-topic', name, String(partitions)], { env })
+    async createTopic(name, partitions, config = {}) {
+      await run('bash', [SCRIPT, 'create-topic', name, String(partitions), ...Object.entries(config).map(([k, v]) => `${k}=${v}`)], { env })
+    },
+    async deleteTopic(name) {
+      await run('bash', [SCRIPT, 'delete-topic', name], { env })
+    },
+    async deleteRecords(topic, partition, offset) {
+      await run('bash', [SCRIPT, 'delete-records', topic, String(partition), String(offset)], { env })
     },
     async stop() {
       await run('bash', [SCRIPT, 'stop'], { env })

@@ -42,7 +42,10 @@ export function createMemoryStore(opts: { dim: number; name?: string }): MemoryS
       failing = n
     },
     async ensureCollection(): Promise<CollectionInfo> {
-      return { name: opts.name ?? 'memory', dim: opts.dim, distance: 'Cosine', points: points.size }
+      return { name: opts.name ?? 'memory', dim: opts.dim, distance: 'Cosine', points: points.size, marker: 'memory' }
+    },
+    async describeCollection(): Promise<CollectionInfo> {
+      return { name: opts.name ?? 'memory', dim: opts.dim, distance: 'Cosine', points: points.size, marker: 'memory' }
     },
     async existing(ids) {
       calls.existing++

@@ -6,7 +6,9 @@
  * not match the document fails loudly (it would be a bug here, not in the code
  * under test). It implements the endpoints logstream uses with their real
  * semantics: collections, payload indexes, upsert, retrieve, scroll, count,
- * search and query with payload filters, delete. It can be told to fail.
+ * search and query with payload filters, delete. Where the real server was
+ * found to differ it follows the server: vectors of a Cosine collection are
+ * stored normalised. It can be told to fail.
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -30,6 +32,7 @@ interface Collection {
   createBody: Record<string, unknown>
   points: Map<string, StoredPoint>
   indexes: Record<string, string>
+  metadata: Record<string, unknown>
 }
 
 export interface RecordedRequest {
@@ -162,6 +165,11 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
     if (v.length !== c.size) throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${c.size}, got ${v.length}`)
     return v as number[]
   }
+  /** As Qdrant stores a vector: normalised in a Cosine collection (so `get` answers the normalised vector). */
+  const stored = (c: Collection, v: number[]): number[] => {
+    const norm = c.distance === 'Cosine' ? Math.hypot(...v) : 0
+    return norm > 0 ? v.map((x) => x / norm) : v
+  }
   const info = (c: Collection) => ({
     status: 'green',
     optimizer_status: 'ok',
@@ -174,6 +182,7 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
       optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 20000, flush_interval_sec: 5, max_optimization_threads: null },
       wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
       quantization_config: (c.createBody.quantization_config as object | undefined) ?? null,
+      metadata: c.metadata,
     },
     payload_schema: Object.fromEntries(Object.entries(c.indexes).map(([k, type]) => [k, { data_type: type, points: c.points.size }])),
   })
@@ -207,7 +216,13 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
           },
           points: new Map(),
           indexes: {},
+          metadata: (body.metadata as Record<string, unknown> | null | undefined) ?? {},
         })
+        return true
+      }
+      case 'PATCH /collections/{collection_name}': {
+        const c = need(name)
+        if (body.metadata) c.metadata = { ...c.metadata, ...(body.metadata as Record<string, unknown>) }
         return true
       }
       case 'DELETE /collections/{collection_name}':
@@ -227,7 +242,7 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
           const batch = body.batch as { ids: PointId[]; vectors: unknown[]; payloads?: Array<Record<string, unknown>> }
           batch.ids.forEach((id, i) => points.push({ id, vector: checkVector(c, batch.vectors[i]), payload: batch.payloads?.[i] ?? {} }))
         }
-        for (const p of points) c.points.set(key(p.id), p)
+        for (const p of points) c.points.set(key(p.id), { ...p, vector: stored(c, p.vector) })
         return updated()
       }
       case 'POST /collections/{collection_name}/points': {

@@ -1,18 +1,39 @@
-/** view, stats (with its HTML charts in a real browser) and collections, on the stored HDFS sample. */
+/**
+ * view, stats (with its HTML charts in a real browser) and collections, on the
+ * stored HDFS sample: in the embedded store, and in Qdrant (the real server
+ * wherever it can run, else the stand-in).
+ */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { existsSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, runCli } from '../helpers/cli.ts'
 import { launchBrowser } from '../helpers/browser.ts'
+import { dropCollection, suiteQdrant, suiteQdrantKind } from '../helpers/qdrant.ts'
 
-async function storedSample(t: { after(fn: () => unknown): void }) {
+type StoreKind = 'embedded' | 'qdrant'
+const STORES: ReadonlyArray<readonly [StoreKind, string]> = [
+  ['embedded', 'the embedded store'],
+  ['qdrant', `Qdrant (${suiteQdrantKind()})`],
+]
+
+/** The sample stored by a job; `store` are the flags that reach the store, `collection` its name. */
+async function storedSample(t: { after(fn: () => unknown): void }, kind: StoreKind = 'embedded') {
   const dir = tempDir(t)
-  const store = ['--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--source', `file:${SAMPLE}`]
-  assert.equal((await runCli(['run', ...store, '--no-http'])).code, 0)
-  return { dir, store }
+  let where: string[] = ['--data-dir', join(dir, 'data')]
+  let collection = 'logs_embeddings'
+  if (kind === 'qdrant') {
+    const qdrant = await suiteQdrant(t)
+    collection = `tools_${randomBytes(4).toString('hex')}`
+    t.after(() => dropCollection(qdrant.url, collection))
+    where = ['--sink', 'qdrant', '--qdrant-url', qdrant.url, '--collection', collection]
+  }
+  const store = [...where, '--checkpoint-dir', join(dir, 'checkpoints'), '--source', `file:${SAMPLE}`]
+  const job = await runCli(['run', ...store, '--no-http'])
+  assert.equal(job.code, 0, job.stderr)
+  return { dir, store, where, collection }
 }
 
 test('stats counts by level, node type and message shape, reports the duplicate ratio, and --html draws its charts in Chromium', async (t) => {
@@ -45,41 +66,48 @@ test('stats counts by level, node type and message shape, reports the duplicate 
   assert.deepEqual(errors, [])
 })
 
-test('view pages through entries with filters; collections list, count, info and delete (with --yes only)', async (t) => {
-  const { store } = await storedSample(t)
-  const first = JSON.parse((await runCli(['view', '--limit', '5', '--filter', 'level=WARN', '--json', ...store])).stdout) as { points: Array<{ log_level: string }>; next: string }
-  assert.equal(first.points.length, 5)
-  assert.ok(first.points.every((p) => p.log_level === 'WARN'))
-  const second = JSON.parse((await runCli(['view', '--limit', '100', '--level', 'WARN', '--after', first.next, '--json', ...store])).stdout) as { points: unknown[]; next: string | null }
-  assert.equal(second.points.length, 75)
-  assert.equal(second.next, null)
-
-  const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number }>
-  assert.deepEqual(list, [{ name: 'logs_embeddings', dim: 384, distance: 'Cosine', points: 2000 }])
-  assert.equal((await runCli(['collections', 'count', '--node-type', 'namenode', ...store])).stdout.trim(), '659')
-  const refused = await runCli(['collections', 'delete', ...store])
-  assert.equal(refused.code, 2, 'no terminal and no --yes')
-  assert.equal(JSON.parse((await runCli(['collections', 'info', '--json', ...store])).stdout).points, 2000)
-  assert.equal((await runCli(['collections', 'delete', '--yes', ...store])).code, 0)
-  assert.deepEqual(JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout), [])
-  const search = await runCli(['search', 'Verification succeeded', '--level', 'INFO', '--since', '2008-11-10', '--json', '-k', '3', '--data-dir', store[1]!])
-  assert.equal(search.code, 2, 'the deleted collection is not created again by a search')
-  assert.match(search.stderr, /collection: collection logs_embeddings does not exist/)
+test(`${STORES[1]![1]}: stats counts by level, node type and message shape`, async (t) => {
+  const { store } = await storedSample(t, 'qdrant')
+  const res = await runCli(['stats', '--json', '--sample', '200', ...store])
+  assert.equal(res.code, 0, res.stderr)
+  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byShape: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
+  assert.equal(s.points, 2000)
+  assert.deepEqual(s.byLevel, { INFO: 1920, WARN: 80 })
+  assert.equal(s.byShape['PacketResponder <num> for block <blk> terminating'], 311)
+  assert.equal(s.duplicates.ratio, 0)
+  assert.ok(Math.abs(s.norms.mean - 1) < 1e-3)
+  assert.equal(s.nearestDistance.sampled, 200)
 })
 
-test('search, view, stats and score-service refuse a data directory or a collection that does not exist, and create neither', async (t) => {
-  const missing = join(tempDir(t), 'no-such-dir')
-  for (const args of [['search', 'x'], ['view'], ['stats'], ['score-service', '--port', '0']]) {
-    const res = await runCli([...args, '--data-dir', missing])
-    assert.equal(res.code, 2, `${args[0]}: ${res.stderr}`)
-    assert.match(res.stderr, /dataDir: no vector store at .*no-such-dir/)
-  }
-  assert.equal(existsSync(missing), false)
-  const { store } = await storedSample(t)
-  for (const args of [['search', 'x'], ['view'], ['stats'], ['score-service', '--port', '0']]) {
-    const res = await runCli([...args, ...store, '--collection', 'other'])
-    assert.equal(res.code, 2, `${args[0]}: ${res.stderr}`)
-    assert.match(res.stderr, /collection: collection other does not exist/)
-  }
-  assert.deepEqual((JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string }>).map((c) => c.name), ['logs_embeddings'])
-})
+for (const [kind, name] of STORES) {
+  test(`${name}: view pages through entries with filters; collections list, count, info and delete (with --yes only); search`, async (t) => {
+    const { store, where, collection } = await storedSample(t, kind)
+    const first = JSON.parse((await runCli(['view', '--limit', '5', '--filter', 'level=WARN', '--json', ...store])).stdout) as { points: Array<{ log_level: string }>; next: string }
+    assert.equal(first.points.length, 5)
+    assert.ok(first.points.every((p) => p.log_level === 'WARN'))
+    const second = JSON.parse((await runCli(['view', '--limit', '100', '--level', 'WARN', '--after', first.next, '--json', ...store])).stdout) as { points: unknown[]; next: string | null }
+    assert.equal(second.points.length, 75)
+    assert.equal(second.next, null)
+
+    const search = await runCli(['search', 'Verification succeeded', '--level', 'INFO', '--since', '2008-11-10', '--json', '-k', '3', ...where])
+    assert.equal(search.code, 0, search.stderr)
+    const hits = (JSON.parse(search.stdout) as { results: Array<{ text: string; log_level: string; timestamp: string }> }).results
+    assert.equal(hits.length, 3)
+    assert.ok(hits.every((h) => h.log_level === 'INFO' && h.timestamp >= '2008-11-10' && /^Verification succeeded for blk_/.test(h.text)), JSON.stringify(hits))
+
+    // A shared Qdrant may hold other tests' collections: this test's is the one it looks at.
+    const mine = <C extends { name: string }>(list: C[]) => list.filter((c) => c.name === collection)
+    const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number; marker?: string }>
+    assert.match(mine(list)[0]?.marker ?? '', /^[0-9a-f-]{36}$/, 'the marker written when the collection was created')
+    assert.deepEqual(mine(list).map(({ marker: _, ...c }) => c), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000 }])
+    assert.equal((await runCli(['collections', 'count', '--node-type', 'namenode', ...store])).stdout.trim(), '659')
+    const refused = await runCli(['collections', 'delete', ...store])
+    assert.equal(refused.code, 2, 'no terminal and no --yes')
+    assert.equal(JSON.parse((await runCli(['collections', 'info', '--json', ...store])).stdout).points, 2000)
+    assert.equal((await runCli(['collections', 'delete', '--yes', ...store])).code, 0)
+    assert.deepEqual(mine(JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string }>), [])
+    const again = await runCli(['search', 'Verification succeeded', '--json', ...where])
+    assert.equal(again.code, 2, 'the deleted collection is not created again by a search')
+    assert.match(again.stderr, new RegExp(`collection: collection ${collection} does not exist`))
+  })
+}

@@ -99,25 +99,39 @@ test('SIGKILL at every stage boundary, then a restart, ends with the store of on
   }
 })
 
-test('20 SIGKILLs at random moments, each followed by a restart, end with the store of one uninterrupted run', async (t) => {
-  const { topic, messages, args, referencePoints } = await setup(t, 6000, 11)
+test('20 SIGKILLs at random moments, each followed by a restart, end with the store of one uninterrupted run; no restart waits on the replay timeout', async (t) => {
+  const { topic, messages, args, referencePoints } = await setup(t, 40_000, 11)
   const dir = tempDir(t)
   let random = 12345
   const next = () => ((random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
   let midRun = 0
+  const firstCommits: number[] = []
+  const stalls: string[] = []
   for (let kill = 0; kill < 20; kill++) {
+    const started = Date.now()
     const job = startCli(args(dir))
-    const delay = 700 + Math.floor(next() * 1500)
-    const timer = setTimeout(() => job.child.kill('SIGKILL'), delay)
+    // Each start runs to its first commit (the replayed batch, if any), which is timed, and is killed at a random
+    // moment in the 600 ms after it: a restart that waited on the replay timeout would show here.
+    const delay = Math.floor(next() * 600)
+    void job.waitFor((l) => /^Processing batch/.test(String(l.msg)), 120_000).then(
+      () => {
+        firstCommits.push(Date.now() - started)
+        setTimeout(() => job.child.kill('SIGKILL'), delay)
+      },
+      () => undefined,
+    )
     const result = await job.done
-    clearTimeout(timer)
+    for (const l of result.logs) if (/could not be rebuilt|records of a replayed batch are not coming/.test(String(l.msg))) stalls.push(String(l.msg))
     if (result.signal === 'SIGKILL') midRun++
     else assert.equal(result.code, 0, result.stderr)
   }
   const final = await runCli(args(dir))
   assert.equal(final.code, 0, final.stderr)
-  console.log(`random kills: 20, of which ${midRun} landed while the job ran`)
-  assert.ok(midRun >= 10, `most kills land mid-run (${midRun})`)
+  console.log(`random kills: 20, of which ${midRun} landed while the job ran; start to first commit of each start that committed (ms): ${firstCommits.join(', ')}`)
+  assert.ok(midRun >= 10, `most starts are killed mid-run (${midRun})`)
+  assert.deepEqual(stalls, [], 'no replay waited for records it could not get')
+  assert.ok(firstCommits.length >= 10, `restarts timed (${firstCommits.length})`)
+  assert.ok(firstCommits.every((ms) => ms < 30_000), `no restart waited on the 30 s replay timeout: ${firstCommits.join(', ')} ms`)
   assert.deepEqual(await storedPayloads(dir), referencePoints)
   const { dead, positions, pending } = deadLetters(dir, topic)
   assert.equal(dead, MALFORMED.length)

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, startCli, eventually, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, ownBroker, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
+import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
 
 const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean)
 const ids = (ls: string[]) => new Set(ls.map((l) => {
@@ -51,25 +52,36 @@ test('a cooperative rebalance in the middle of an open batch window loses nothin
   await broker.createTopic(topic, 6)
   const dir = tempDir(t)
   const group = `g-${topic}`
-  const common = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--group-id', group, '--data-dir', join(dir, 'data'), '--no-http']
-  await kcatProduce(broker.bootstrap, topic, lines.map((l) => `${parseHdfsLine(l)!.block_id}\t${JSON.stringify(parseHdfsLine(l))}`), { keyed: true })
-  // Member A reads everything into one long-open batch window, then B joins and takes partitions from it.
-  const a = startCli([...common, '--checkpoint-dir', join(dir, 'a'), '--trigger', '8s', '--batch-size', '5000'])
+  const common = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--group-id', group, '--data-dir', join(dir, 'data')]
+  const message = (l: string) => `${parseHdfsLine(l)!.block_id}\t${JSON.stringify(parseHdfsLine(l))}`
+  await kcatProduce(broker.bootstrap, topic, lines.map(message), { keyed: true })
+  // Member A reads everything into one batch window that only its size closes (no timer: nothing here depends on how
+  // long anything takes to start); then B joins and takes partitions from it while the window is open.
+  const extra = [...hdfsTraffic({ count: 500, seed: 5 })]
+  const a = startCli([...common, '--checkpoint-dir', join(dir, 'a'), '--trigger', '1h', '--batch-size', String(lines.length + extra.length), '--metrics-port', '0'])
   t.after(() => a.child.kill('SIGKILL'))
-  await a.waitFor((l) => l.msg === 'partitions assigned')
-  await new Promise((r) => setTimeout(r, 1500))
-  const b = startCli([...common, '--checkpoint-dir', join(dir, 'b'), '--trigger', '500ms'])
+  const metrics = `${String((await a.waitFor((l) => /metrics and status on/.test(String(l.msg)))).url)}/metrics`
+  await eventually(async () => /logstream_messages_received_total 2000\b/.test(await (await fetch(metrics)).text()))
+  const b = startCli([...common, '--checkpoint-dir', join(dir, 'b'), '--trigger', '300ms', '--no-http'])
   t.after(() => b.child.kill('SIGKILL'))
-  await a.waitFor((l) => String(l.msg).startsWith('partitions revoked'), 30_000)
-  await eventually(async () => (await storedIds(dir)).length >= lines.length, 60_000)
+  const assigned = await b.waitFor((l) => l.msg === 'partitions assigned' && (l.partitions as string[]).length > 0, 120_000)
+  await a.waitFor((l) => String(l.msg).startsWith('partitions revoked'), 120_000)
+  assert.equal(await Promise.race([a.done.then(() => 'exited'), Promise.resolve('running')]), 'running')
+  // Fill A's open window to its size through a partition A kept: it closes, and commits records of the partitions it lost too.
+  const bPartitions = new Set((assigned.partitions as string[]).map((p) => Number(p.split('/').at(-1))))
+  const kept = [0, 1, 2, 3, 4, 5].find((p) => !bPartitions.has(p))!
+  await kcatProduce(broker.bootstrap, topic, extra.map(message), { keyed: true, partition: kept })
+  const all = new Set([...ids(lines), ...ids(extra)])
+  await eventually(async () => (await storedIds(dir)).length >= all.size, 120_000)
+  // B reads its partitions from their start (A never committed them to the group): wait until it has committed what it read.
+  await b.waitFor(isCommit, 120_000)
   a.child.kill('SIGTERM')
   b.child.kill('SIGTERM')
   const [ra, rb] = await Promise.all([a.done, b.done])
   assert.equal(ra.code, 0, ra.stderr)
   assert.equal(rb.code, 0, rb.stderr)
   const stored = await storedIds(dir)
-  assert.equal(stored.length, lines.length)
-  assert.deepEqual(new Set(stored), ids(lines))
+  assert.equal(stored.length, all.size)
+  assert.deepEqual(new Set(stored), all)
   assert.ok(summaryOf(rb).received > 0, 'the second member took over partitions')
 })
-

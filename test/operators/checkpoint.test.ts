@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { firstValueFrom, of } from 'rxjs'
 import type { StoredBatch } from '../../operators/contracts.ts'
-import { batchReport, commitBatch, planBatch } from '../../operators/checkpoint.ts'
+import { batchReport, commitBatch, planBatch, spread } from '../../operators/checkpoint.ts'
 import { FlowControl } from '../../operators/flow-control.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
@@ -71,9 +71,14 @@ test('the console block reads like the replaced job', () => {
     '  Batch size: 4 messages',
     '  Skipped 1 existing entries',
     '  Dropped 1 duplicates within the batch',
-    '  Dead-lettered 1 malformed messages',
+    '  Dead-lettered 1 messages (1 empty)',
     '  Processing 1 new messages',
     '  Generated 1 embeddings',
     '  Batch 4 processed: 1 new entries stored, 2 duplicates skipped',
   ])
+})
+
+test('the stored-id sample of a batch is spread over it, first and last included', () => {
+  assert.deepEqual(spread([1, 2, 3], 16), [1, 2, 3])
+  assert.deepEqual(spread(Array.from({ length: 100 }, (_, i) => i), 4), [0, 33, 66, 99])
 })

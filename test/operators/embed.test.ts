@@ -40,15 +40,71 @@ test('a batch with nothing fresh asks the embedder for nothing', async () => {
   assert.deepEqual(out.vectors, [])
 })
 
-test('a wrong answer fails the batch: count, size, non-finite numbers', async () => {
-  const cases: Array<(t: readonly string[]) => Float32Array[]> = [
-    (t) => t.slice(1).map(() => new Float32Array(3)),
-    (t) => t.map(() => new Float32Array(2)),
-    (t) => t.map(() => Float32Array.from([0, NaN, 1])),
+const fast = { attempts: 2, delayMs: () => 1 }
+
+test('a text whose vector is bad is dead-lettered with reason embedding-failed; the rest of the batch goes on', async () => {
+  const bad: Array<(v: Float32Array) => Float32Array | null> = [
+    () => new Float32Array(2), // wrong dimension
+    () => Float32Array.from([0, NaN, 1]),
+    () => new Float32Array(3), // all zero: cosine is undefined
+    () => null, // no vector
   ]
-  for (const reply of cases) {
-    const embedder = countingEmbedder(3, reply)
-    await assert.rejects(firstValueFrom(of(deduped(['a', 'b'])).pipe(embed(createTestContext('embed'), { embedder }))), { code: 'EMBEDDER_BAD_RESPONSE' })
+  for (const corrupt of bad) {
+    const embedder = countingEmbedder(3, (texts) => texts.map((t, i) => (t === 'poison' ? corrupt(Float32Array.from([1, 2, 3])) : Float32Array.from([i + 1, 1, 1]))) as Float32Array[])
+    const released: string[] = []
+    const ctx = createTestContext('embed')
+    const out = await firstValueFrom(of(deduped(['a', 'poison', 'c'])).pipe(embed(ctx, { embedder, ...fast, release: (ids) => released.push(...ids) })))
+    assert.deepEqual(out.fresh.map((e) => e.entry.text), ['a', 'c'])
+    assert.equal(out.vectors.length, 2)
+    assert.deepEqual(out.entries.map((e) => e.entry.text), ['a', 'c'])
+    assert.equal(out.deadLetters.length, 1)
+    assert.equal(out.deadLetters[0]!.reason, 'embedding-failed')
+    assert.match(out.deadLetters[0]!.detail, /EMBEDDER_BAD_RESPONSE/)
+    assert.equal(released.length, 1, 'the refused id leaves the recent-id cache')
+    assert.equal(await counterValue(ctx.metrics, 'messagesMalformed', { reason: 'embedding-failed' }), 1)
   }
+})
+
+test('a text the service refuses every request for is found by splitting the batch; retries and the split are counted', async () => {
+  const embedder = countingEmbedder(3)
+  const refusing: Embedder = {
+    name: 'refusing',
+    dim: 3,
+    async embed(texts) {
+      if (texts.includes('t5')) throw Object.assign(new Error('400 bad input'), { code: 'EMBEDDER_REJECTED' })
+      return embedder.embed(texts)
+    },
+  }
+  const ctx = createTestContext('embed')
+  const texts = Array.from({ length: 12 }, (_, i) => `t${i}`)
+  const out = await firstValueFrom(of(deduped(texts)).pipe(embed(ctx, { embedder: refusing, ...fast })))
+  assert.deepEqual(out.deadLetters.map((d) => d.record.offset), [5])
+  assert.equal(out.vectors.length, 11)
+  assert.equal(await counterValue(ctx.metrics, 'batchRetries'), 1)
+  assert.equal(await counterValue(ctx.metrics, 'batchSplits'), 1)
+  assert.ok(ctx.lines.some((l) => /splitting it/.test(String(l.msg))))
+})
+
+test('a service that answers wrongly for everything, a probe too, is waited for: nothing is dead-lettered', async () => {
+  let broken = 3
+  const embedder: Embedder = {
+    name: 'broken',
+    dim: 3,
+    async embed(texts) {
+      // One vector too few: cannot be pinned on a text.
+      if (broken-- > 0) return texts.slice(1).map(() => Float32Array.from([1, 1, 1]))
+      return texts.map(() => Float32Array.from([1, 2, 3]))
+    },
+  }
+  const ctx = createTestContext('embed')
+  const out = await firstValueFrom(of(deduped(['a', 'b'])).pipe(embed(ctx, { embedder, ...fast })))
+  assert.equal(out.deadLetters.length, 0)
+  assert.equal(out.vectors.length, 2)
+  assert.ok((await counterValue(ctx.metrics, 'dependencyRetries', { dependency: 'embedder' })) >= 1)
+})
+
+test('checkVectors names what is wrong', () => {
   assert.throws(() => checkVectors([[1, Infinity]], 1, 2), /non-finite/)
+  assert.throws(() => checkVectors([[0, 0]], 1, 2), /all-zero/)
+  assert.throws(() => checkVectors([[1]], 2, 1), /1 vectors for 2 texts/)
 })

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { firstValueFrom, of } from 'rxjs'
-import type { DeadLetter, EmbeddedBatch } from '../../operators/contracts.ts'
+import type { DeadLetter, EmbeddedBatch, Point } from '../../operators/contracts.ts'
 import { sink } from '../../operators/sink.ts'
 import { createMemoryStore } from '../helpers/memory-store.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
@@ -35,8 +35,38 @@ test('dead letters go to the configured dead-letter sink; an empty batch writes 
   assert.deepEqual(published, [dead])
 })
 
-test('a failing store fails the batch (nothing is committed after it)', async () => {
+test('a store that fails for a while is retried; the batch is stored once it answers', async () => {
   const store = createMemoryStore({ dim: 2 })
   store.failUpserts(1)
-  await assert.rejects(firstValueFrom(of(embedded(['a'])).pipe(sink(createTestContext('sink'), { store }))), /store unavailable/)
+  const out = await firstValueFrom(of(embedded(['a'])).pipe(sink(createTestContext('sink'), { store, delayMs: () => 1 })))
+  assert.equal(out.stored, 1)
+  assert.equal(store.points.size, 1)
+})
+
+test('a point the store refuses is dead-lettered with reason store-rejected and published; the others are stored', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  const picky = {
+    ...store,
+    name: 'picky',
+    async upsert(points: readonly Point[]) {
+      if (points.some((p) => p.payload.text === 'poison')) throw Object.assign(new Error('400 bad payload'), { code: 'STORE_REJECTED' })
+      return store.upsert(points)
+    },
+  }
+  const published: DeadLetter[] = []
+  const ctx = createTestContext('sink')
+  const out = await firstValueFrom(
+    of(embedded(['a', 'poison', 'b', 'c'])).pipe(sink(ctx, { store: picky, delayMs: () => 1, deadLetterSink: { publish: async (d) => void published.push(...d), close: async () => {} } })),
+  )
+  assert.equal(out.stored, 3)
+  assert.deepEqual([...store.points.values()].map((p) => p.payload.text).sort(), ['a', 'b', 'c'])
+  assert.deepEqual(out.deadLetters.map((d) => d.reason), ['store-rejected'])
+  assert.deepEqual(published.map((d) => d.record.offset), [1])
+  assert.equal(out.entries.length + out.deadLetters.length, 4, 'every record is still accounted for')
+})
+
+test('a fatal store error (a full disk) fails the batch at once', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  const full = { ...store, async upsert() { throw Object.assign(new Error('disk full'), { code: 'STORAGE_FULL' }) } }
+  await assert.rejects(firstValueFrom(of(embedded(['a'])).pipe(sink(createTestContext('sink'), { store: full, delayMs: () => 1 }))), /disk full/)
 })

@@ -2,12 +2,11 @@
  * The job's HTTP server: `/metrics` (Prometheus), `/healthz` (alive),
  * `/readyz` (running, and not stuck), and the status page at `/`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import type { JobState } from './job-state.ts'
-import { STATUS_PAGE } from './status-page.ts'
-import { listen } from './listen.ts'
+import type { JobState } from '../runtime/job-state.ts'
+import { STATUS_PAGE } from '../runtime/status-page.ts'
+import { createRouter, listen } from '../runtime/http.ts'
 
 export interface StatusServerOptions {
   readonly host: string
@@ -82,42 +81,23 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const log = opts.logger.child({ step: 'http' })
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      log.error({ err, url: req.url }, 'request failed')
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
-      res.end('internal error\n')
-    })
-  })
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end()
-      return
-    }
-    switch (path) {
-      case '/metrics':
-        res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics())
-        return
-      case '/healthz':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'alive', phase: opts.state.phase }))
-        return
-      case '/':
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(STATUS_PAGE)
-        return
-      case '/status.json':
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(await statusDocument(opts.state, opts.stallMs)))
-        return
-      case '/readyz': {
-        const problem = await readinessProblem(opts.state, opts.stallMs)
-        res.writeHead(problem ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(problem ? { status: 'not ready', reason: problem } : { status: 'ready' }))
-        return
-      }
-      default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
-    }
-  }
-  const { url, close } = await listen(server, opts.host, opts.port)
-  log.info({ url }, `metrics and status on ${url}`)
+  const noStore = { 'cache-control': 'no-store' }
+  const server = createRouter(
+    {
+      '/metrics': { GET: async () => ({ type: registry.contentType, body: await registry.metrics() }) },
+      '/healthz': { GET: () => ({ json: { status: 'alive', phase: opts.state.phase } }) },
+      '/': { GET: () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE, headers: noStore }) },
+      '/status.json': { GET: async () => ({ json: await statusDocument(opts.state, opts.stallMs), headers: noStore }) },
+      '/readyz': {
+        GET: async () => {
+          const problem = await readinessProblem(opts.state, opts.stallMs)
+          return problem ? { status: 503, json: { status: 'not ready', reason: problem } } : { json: { status: 'ready' } }
+        },
+      },
+    },
+    { onError: (err, req) => log.error({ err, url: req.url }, 'request failed') },
+  )
+  const { url, address, close } = await listen(server, opts.host, opts.port)
+  log.info({ url, address }, `metrics and status on ${address}`)
   return { registry, url, close }
 }

@@ -1,0 +1,62 @@
+/**
+ * A full disk under a Kafka job: the checkpoint and the embedded store on a
+ * small tmpfs. The job exits non-zero by itself, within its shutdown timeout,
+ * instead of hanging; once space is freed, a restart ends with the store of
+ * one clean run. (Mounting a tmpfs needs root, as the test machines run.)
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseHdfsLine } from '../../operators/hdfs-line.ts'
+import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { runCli } from '../helpers/cli.ts'
+import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
+import { storedPayloads } from '../helpers/store.ts'
+
+function mountTmpfs(t: { after(fn: () => unknown): void }, bytes: number): { dir: string; resize(bytes: number): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'logstream-full-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'pipe' })
+  } catch (err) {
+    rmdirSync(dir)
+    throw new Error(`this test mounts a small tmpfs to fill it, which needs root (or CAP_SYS_ADMIN): ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? err}`)
+  }
+  t.after(() => {
+    execFileSync('umount', ['-l', dir])
+    rmdirSync(dir)
+  })
+  return { dir, resize: (size) => execFileSync('mount', ['-o', `remount,size=${size}`, dir]) }
+}
+
+test('a full disk stops a Kafka job with a non-zero exit within the shutdown timeout; after space is freed a restart ends as one clean run', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName('full')
+  await broker.createTopic(topic, 3)
+  const messages = [...hdfsTraffic({ count: 4000, seed: 21, duplicateShare: 0.1 })].map((l) => `${parseHdfsLine(l)!.block_id}\t${JSON.stringify(parseHdfsLine(l))}`)
+  await kcatProduce(broker.bootstrap, topic, messages, { keyed: true })
+  const args = (dir: string) => ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-2`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--batch-size', '250', '--trigger', '300ms', '--stop-when-idle', '3s', '--shutdown-timeout', '10s']
+
+  const clean = tempDir(t)
+  assert.equal((await runCli(args(clean))).code, 0)
+  const reference = await storedPayloads(clean)
+
+  const disk = mountTmpfs(t, 4 << 20)
+  // The test's own timeout is far above the shutdown timeout: a job that hangs on a full disk fails it.
+  const full = await runCli(args(disk.dir), { timeoutMs: 180_000 })
+  assert.notEqual(full.code, 0, 'the job stops with an error')
+  assert.equal(full.signal, null, 'by itself, not killed')
+  assert.match(`${full.stderr}\n${full.stdout}`, /STORAGE_FULL|SQLITE_FULL|database or disk is full/)
+  const failedAt = full.logs.find((l) => /job failed/.test(String(l.msg)))?.time as number
+  const lastLine = full.logs.at(-1)?.time as number
+  // The job arms a 10 s exit when it fails; allow the timer's own scheduling delay on a busy machine.
+  assert.ok(failedAt !== undefined && lastLine - failedAt < 12_000, `closed and exited within the shutdown timeout of its failure (${lastLine - failedAt} ms)`)
+
+  disk.resize(64 << 20)
+  const restarted = await runCli(args(disk.dir), { timeoutMs: 180_000 })
+  assert.equal(restarted.code, 0, restarted.stderr)
+  assert.deepEqual(await storedPayloads(disk.dir), reference)
+})
