@@ -23,7 +23,7 @@ import type { DeadLetter, DeadLetterReason, LogEntry, ParsedItem, SourceRecord, 
 import { entryOfParsed, plainEntry, timeContextOf } from './formats/entry-of.ts'
 import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
 import { entryOfJsonObject } from './formats/json-message.ts'
-import { pointId } from './point-id.ts'
+import { originOf, pointId } from './point-id.ts'
 import { payloadProblem } from './payload-guard.ts'
 
 export interface ParseOptions {
@@ -39,13 +39,15 @@ export interface ParseOptions {
 const BINARY = /[\u0000-\u0008\u000b-\u001f\u007f]/
 const JSON_LITERAL = /^(?:null|true|false|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/
 
-type Outcome = { entry: LogEntry } | { reason: DeadLetterReason; detail: string }
+/** An entry with its point id, or why the record is a dead letter. */
+export type ParseOutcome = { entry: LogEntry; id: string } | { reason: DeadLetterReason; detail: string }
+type Outcome = ParseOutcome
 
 /**
  * Parses one record; pure, so it is tested on its own.
  *
  * @example
- * parseRecord(record, { maxMessageBytes: 1 << 20 })  // → { entry } or { reason, detail }
+ * parseRecord(record, { maxMessageBytes: 1 << 20 })  // → { entry, id } or { reason, detail }
  */
 export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = new TextDecoder('utf-8', { fatal: true })): Outcome {
   const bytes = record.value
@@ -68,7 +70,14 @@ export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = 
   if (format.kind === 'json') return { reason: 'bad-json', detail: 'not a JSON message (the source is read as JSON: --log-format json)' }
   if (BINARY.test(trimmed)) return { reason: 'binary', detail: 'control characters in a text line' }
   const read = readTextLine(trimmed, format, timeContextOf(record))
-  return { entry: read ? entryOfParsed(trimmed, read.parsed, read.format, record) : plainEntry(trimmed, record) }
+  if (!read) return keyed(plainEntry(trimmed, record))
+  // HDFS lines keep the replaced job's key; other formats add who wrote the line.
+  const origin = read.format === 'hdfs' ? undefined : originOf(read.parsed.host, read.parsed.pid, read.parsed.fields?.thread)
+  return keyed(entryOfParsed(trimmed, read.parsed, read.format, record), origin)
+}
+
+function keyed(entry: LogEntry, origin?: string): ParseOutcome {
+  return { entry, id: pointId(entry.text, entry.timestamp, origin) }
 }
 
 function parseJsonMessage(text: string, record: SourceRecord): Outcome {
@@ -83,7 +92,8 @@ function parseJsonMessage(text: string, record: SourceRecord): Outcome {
   }
   const problem = payloadProblem(value)
   if (problem) return problem
-  return entryOfJsonObject(value as Record<string, unknown>, text, record)
+  const out = entryOfJsonObject(value as Record<string, unknown>, text, record)
+  return 'entry' in out ? keyed(out.entry, out.origin) : out
 }
 
 /** The kind of JSON value a whole record is when it is one but not an object (`null`, `boolean`, `number`, `string`, `array`), else null. */
@@ -119,7 +129,7 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
       const record = records[i]!
       const outcome = parseRecord(record, opts, decoder)
       if ('entry' in outcome) {
-        items[i] = { kind: 'entry', id: pointId(outcome.entry.text, outcome.entry.timestamp), entry: outcome.entry, record }
+        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record }
         continue
       }
       const dead: DeadLetter = { kind: 'dead-letter', reason: outcome.reason, detail: outcome.detail, record }

@@ -10,8 +10,10 @@ import { blockIdOf } from '../hdfs-line.ts'
 import { defaultTimestamp, timeContextOf } from './entry-of.ts'
 import { levelOfNumber, levelOfSeverity, normaliseLevel } from './levels.ts'
 import { isoOfEpoch, parseTimestamp } from './time.ts'
+import { originOf } from '../point-id.ts'
 
-export type JsonOutcome = { entry: LogEntry } | { reason: DeadLetterReason; detail: string }
+/** An entry, with who wrote its line when the line says so (see `pointKey`), or why there is none. */
+export type JsonOutcome = { entry: LogEntry; origin?: string | undefined } | { reason: DeadLetterReason; detail: string }
 
 const STRING_FIELDS = ['original_text', 'log_level', 'source', 'timestamp', 'node_type', 'block_id', 'component'] as const
 const KNOWN_FIELDS: Record<string, true> = Object.fromEntries(
@@ -122,7 +124,7 @@ function jsonLogLine(msg: Record<string, unknown>, line: string, record: SourceR
   }
   if (host) entry.host = String(host.value)
   if (pid) entry.pid = String(pid.value)
-  return { entry }
+  return { entry, origin: originOf(entry.host, entry.pid, undefined) }
 }
 
 function levelOf(value: unknown): string {

@@ -22,7 +22,6 @@
  * so it applies equally to a whole batch at ingest, given one batched query.
  */
 import type { Embedder, LogEntry, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
-import { pointId } from '../../operators/point-id.ts'
 
 /** Stored neighbours one score looks at. */
 export const RARITY_NEIGHBOURS = 100
@@ -78,11 +77,10 @@ export function anomalyScore(neighbours: readonly ScoredPoint[], selfId: string)
 }
 
 /** Scores entries against the store, in order: one neighbour query each. */
-export async function scoreEntries(entries: readonly LogEntry[], deps: { store: VectorStore; embedder: Embedder }, opts: ScoreOptions): Promise<LineScore[]> {
-  const vectors = await deps.embedder.embed(entries.map((e) => e.text))
+export async function scoreEntries(entries: ReadonlyArray<{ readonly id: string; readonly entry: LogEntry }>, deps: { store: VectorStore; embedder: Embedder }, opts: ScoreOptions): Promise<LineScore[]> {
+  const vectors = await deps.embedder.embed(entries.map(({ entry }) => entry.text))
   return Promise.all(
-    entries.map(async (e, i) => {
-      const id = pointId(e.text, e.timestamp)
+    entries.map(async ({ id, entry: e }, i) => {
       const hits = (await deps.store.search(vectors[i]!, { k: RARITY_NEIGHBOURS + 1, filter: opts.filter })).filter((h) => h.id !== id).slice(0, RARITY_NEIGHBOURS)
       const score = rarityScore(hits.map((h) => h.score))
       return {

@@ -37,7 +37,7 @@ const intIn = (v: unknown, name: string, min: number, max: number, fallback: num
 }
 
 /** Lines of a /score request as entries: raw lines or message-format objects, parsed like the job parses them. */
-function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: number, format: LineFormatSpec | undefined): LogEntry[] {
+function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: number, format: LineFormatSpec | undefined): Array<{ id: string; entry: LogEntry }> {
   const lines = body.lines ?? (body.line !== undefined ? [body.line] : undefined)
   if (!Array.isArray(lines) || lines.length === 0) throw new HttpError('BAD_REQUEST', 'expected {"lines": [...]} with at least one line')
   if (lines.length > maxLines) throw new HttpError('TOO_MANY_LINES', `at most ${maxLines} lines a request, got ${lines.length}`)
@@ -46,7 +46,7 @@ function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: nu
     if (value === null) throw new HttpError('BAD_LINE', `line ${i} must be a string or a message object`)
     const out = parseRecord({ partition: 'request', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(value) }, { maxMessageBytes: maxBytes, format })
     if (!('entry' in out)) throw new HttpError('BAD_LINE', `line ${i} is malformed (${out.reason}): ${out.detail}`)
-    return out.entry
+    return { id: out.id, entry: out.entry }
   })
 }
 

@@ -23,7 +23,6 @@ import { runJob } from '../../src/main.ts'
 import { createVectorStore } from '../../src/adapters/factory.ts'
 import { anomalyScore, RARITY_NEIGHBOURS } from '../../src/scoring/anomaly.ts'
 import { parseRecord } from '../../operators/parse.ts'
-import { pointId } from '../../operators/point-id.ts'
 import type { LogEntry, ScoredPoint } from '../../operators/contracts.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { LOGHUB_SETS, loadLoghub, type LoghubSet } from '../helpers/loghub.ts'
@@ -107,12 +106,13 @@ for (const name of LOGHUB_SETS) {
     // Every line read, none dead-lettered; each line's entry as the job reads it, for its id.
     assert.equal(summary.received, sample.lines.length)
     assert.equal(summary.deadLettered, 0, 'no line is dead-lettered')
-    const entries: LogEntry[] = sample.lines.map((line, i) => {
+    const parsed = sample.lines.map((line, i) => {
       const out = parseRecord({ partition: 'p', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(line) }, { maxMessageBytes: config.maxMessageBytes })
       assert.ok('entry' in out, `line ${i + 1} parses`)
-      return out.entry
+      return out
     })
-    const ids = entries.map((e) => pointId(e.text, e.timestamp))
+    const entries: LogEntry[] = parsed.map((out) => out.entry)
+    const ids = parsed.map((out) => out.id)
 
     // Fields against the CSV's columns.
     const yearNow = new Date().getUTCFullYear()
@@ -129,7 +129,7 @@ for (const name of LOGHUB_SETS) {
       if (row.Level !== undefined && name !== 'Linux') assert.equal(e.log_level, LEVELS[row.Level], `line ${i + 1}: level ${row.Level}`)
     })
 
-    // Stored: exactly the distinct ids of the lines (lines with the same message and timestamp are one entry).
+    // Stored: exactly the distinct ids of the lines (the same line twice is one entry; the same message from two processes in one second is two).
     const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) }, { mustExist: true })
     t.after(() => store.close())
     const points = await storedPoints(store)
