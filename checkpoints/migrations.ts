@@ -48,4 +48,39 @@ export const MIGRATIONS: readonly string[] = [
      acknowledged INTEGER NOT NULL
    ) STRICT;
    INSERT INTO store_state (id, marker, acknowledged) VALUES (1, NULL, 0);`,
+  // New patterns found at ingest: one row per announced shape (its quiet period and example), the lines of
+  // each batch not yet committed (kept per batch, so a replayed batch counts nothing twice), and an outbox of
+  // announcements to publish once their batch is stored.
+  `CREATE TABLE anomaly_patterns (
+     shape_id TEXT PRIMARY KEY,
+     shape TEXT NOT NULL,
+     first_seen_at INTEGER NOT NULL,
+     announced_at INTEGER NOT NULL,
+     announcements INTEGER NOT NULL,
+     lines INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     score REAL NOT NULL,
+     level TEXT NOT NULL,
+     point_id TEXT NOT NULL,
+     example TEXT NOT NULL,
+     source_position TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX anomaly_patterns_by_announcement ON anomaly_patterns (announced_at);
+   CREATE TABLE anomaly_batch_lines (
+     batch_id TEXT NOT NULL,
+     shape_id TEXT NOT NULL,
+     lines INTEGER NOT NULL,
+     PRIMARY KEY (batch_id, shape_id)
+   ) STRICT;
+   CREATE TABLE anomaly_outbox (
+     batch_id TEXT NOT NULL,
+     batch_seq INTEGER NOT NULL,
+     shape_id TEXT NOT NULL,
+     point_id TEXT NOT NULL,
+     message TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     published_at INTEGER,
+     PRIMARY KEY (batch_id, shape_id)
+   ) STRICT;
+   CREATE INDEX anomaly_outbox_pending ON anomaly_outbox (batch_seq) WHERE published_at IS NULL;`,
 ]

@@ -8,8 +8,10 @@ import { mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { MIGRATIONS } from './migrations.ts'
+import { createAnomalyLedger } from './anomaly-ledger.ts'
 import { CheckpointError } from '../core/errors.ts'
 import type {
+  AnomalyLedger,
   BatchCounts,
   BatchRecord,
   CheckpointStore,
@@ -278,6 +280,12 @@ class SqliteCheckpointStore implements CheckpointStore {
     this.#db.transaction(() => {
       for (const k of keys) this.#statements.markReplayed().run(now, k.partition, k.offset)
     })()
+  }
+
+  #anomalies: AnomalyLedger | undefined
+
+  anomalies(): AnomalyLedger {
+    return (this.#anomalies ??= createAnomalyLedger(this.#db))
   }
 
   close(): void {

@@ -83,6 +83,70 @@ export interface StoreState {
   readonly acknowledged: number
 }
 
+/**
+ * A shape announced as a new pattern: when it was first seen and last
+ * announced (its quiet period runs from there), how many lines of it were
+ * counted since, and the line that announced it.
+ */
+export interface PatternRecord {
+  /** A short id of the shape (the first 16 hex digits of its SHA-256). */
+  readonly shapeId: string
+  readonly shape: string
+  readonly firstSeenAt: number
+  readonly announcedAt: number
+  /** How many times it was announced (again after each quiet period in which it stayed rare). */
+  readonly announcements: number
+  /** Lines of the shape counted since it was first announced, batches not yet committed included. */
+  readonly lines: number
+  readonly lastSeenAt: number
+  /** The score of the line that last announced it, its level, point id, whole line and source position. */
+  readonly score: number
+  readonly level: string
+  readonly pointId: string
+  readonly example: string
+  readonly sourcePosition: string
+}
+
+/** One batch's anomaly work, recorded once per batch id. */
+export interface AnomalyBatchRecord {
+  readonly batchId: string
+  readonly seq: number
+  readonly at: number
+  /** Lines of the batch per announced shape id (shapes announced by this batch included). */
+  readonly lines: ReadonlyMap<string, number>
+  /** Shapes this batch announces: their new state and the message to publish once the batch is stored. */
+  readonly announcements: ReadonlyArray<{ readonly pattern: Omit<PatternRecord, 'lines'>; readonly message: string }>
+}
+
+/** An announcement waiting to be published. */
+export interface PendingAnnouncement {
+  readonly batchId: string
+  readonly shapeId: string
+  readonly pointId: string
+  /** The message, as JSON. */
+  readonly message: string
+}
+
+/**
+ * What the score stage keeps in the checkpoint file: announced shapes with
+ * their quiet periods and counts (so a restart does not announce them again),
+ * and an outbox of announcements to publish once their batch is stored.
+ */
+export interface AnomalyLedger {
+  /** Announced shapes, most recently announced first; `since` keeps those announced at or after it (ms). */
+  patterns(opts?: { since?: number; limit?: number }): PatternRecord[]
+  pattern(shapeId: string): PatternRecord | null
+  /**
+   * Records a batch's lines and announcements in one transaction. A batch id already recorded (a replay
+   * of a batch whose first run got this far) adds nothing. Returns the touched shapes as they now are.
+   */
+  record(batch: AnomalyBatchRecord): PatternRecord[]
+  /** Announcements of batches up to `seq` not yet published, oldest first. */
+  pending(uptoSeq: number): PendingAnnouncement[]
+  /** Marks announcements published. */
+  markPublished(keys: ReadonlyArray<{ batchId: string; shapeId: string }>, at?: number): void
+}
+
 export interface CheckpointStore {
   readonly path: string
   /** The identity the store was created for; `open` refuses another. */
@@ -117,5 +181,7 @@ export interface CheckpointStore {
   recentStoredIds(batches: number): string[]
   deadLetters(opts?: { limit?: number; afterOffset?: { partition: string; offset: number }; includeReplayed?: boolean }): DeadLetterRecord[]
   markDeadLettersReplayed(keys: readonly { partition: string; offset: number }[]): void
+  /** The anomaly state kept in the same file (see `AnomalyLedger`). */
+  anomalies(): AnomalyLedger
   close(): void
 }

@@ -52,6 +52,11 @@ export interface LogEntry {
   pid?: string
   /** Further header fields of the line's format (thread, request id, client…). */
   fields?: Record<string, string>
+  /**
+   * The line's rarity score against the history stored before it (see `rarity.ts`), set at ingest by the
+   * score stage; null when the line could not be scored, absent when scoring is off.
+   */
+  anomaly_score?: number | null
 }
 
 /** A source record that parsed into an entry, with its deterministic point id. */
@@ -121,7 +126,7 @@ export interface Batch {
 
 /** Seconds spent per stage on one batch. */
 export type StageTimings = Partial<Record<StageName, number>>
-export type StageName = 'dedup' | 'embed' | 'sink' | 'commit'
+export type StageName = 'dedup' | 'embed' | 'score' | 'sink' | 'publish' | 'commit'
 
 /**
  * After dedup, a stage that cannot embed or store some entries moves them from
@@ -140,6 +145,26 @@ export interface DedupedBatch extends Batch {
 export interface EmbeddedBatch extends DedupedBatch {
   /** One vector per `fresh` entry, in order. */
   readonly vectors: readonly Float32Array[]
+  /** What the score stage did with the batch, when scoring is on (the batch report shows it). */
+  readonly scoring?: BatchScoring | undefined
+}
+
+/** The score stage's account of one batch. */
+export interface BatchScoring {
+  /** Fresh entries given a score. */
+  readonly scored: number
+  /** Fresh entries stored without a score: the store could not answer their neighbour query. */
+  readonly unscored: number
+  /** Scored entries at or above the threshold. */
+  readonly anomalous: number
+  readonly threshold: number
+  /** The highest score of the batch (0 when nothing was scored). */
+  readonly max: number
+  /** Distinct shapes the store was asked about (one batched request), and entries whose shape the cache answered. */
+  readonly queried: number
+  readonly cached: number
+  /** Shapes announced as new patterns by this batch (their masked shapes). */
+  readonly announced: readonly string[]
 }
 
 export interface StoredBatch extends EmbeddedBatch {
@@ -238,6 +263,12 @@ export interface ScoredPoint {
   readonly vector?: readonly number[] | undefined
 }
 
+/** A stored point near a vector: its id and cosine similarity, without payload or vector. */
+export interface Neighbour {
+  readonly id: string
+  readonly score: number
+}
+
 /** Filters every store understands; the Qdrant adapter pushes them down as payload filters. */
 export interface SearchFilter {
   readonly logLevel?: string | undefined
@@ -283,6 +314,11 @@ export interface VectorStore {
   count(filter?: SearchFilter): Promise<number>
   get(ids: readonly string[], opts?: { withVector?: boolean }): Promise<ScoredPoint[]>
   search(vector: Float32Array | readonly number[], opts: { k: number; filter?: SearchFilter; withVector?: boolean }): Promise<ScoredPoint[]>
+  /**
+   * The `k` nearest stored points of each vector, ids and similarities only, in one batched request
+   * where the store has one (Qdrant's batch query); one answer per vector, in order.
+   */
+  searchMany?(vectors: ReadonlyArray<Float32Array | readonly number[]>, opts: { k: number; filter?: SearchFilter }): Promise<Neighbour[][]>
   /** Pages through stored points in id order; `next` is an opaque cursor: pass it back as `after` for the following page. */
   scroll(opts: { limit: number; after?: string | undefined; filter?: SearchFilter; withVector?: boolean }): Promise<{ points: ScoredPoint[]; next: string | null }>
   close(): Promise<void>
@@ -309,6 +345,49 @@ export interface PipelineServices {
   readonly checkpoints: CheckpointStore
   /** Optional place malformed messages are published to besides the checkpoint store (a Kafka DLQ topic). */
   readonly deadLetterSink?: DeadLetterSink | undefined
+  /** Where new patterns are announced (a Kafka topic, a JSON-lines file), when scoring is on. */
+  readonly anomalySink?: AnomalySink | undefined
+}
+
+/**
+ * One new pattern, as published: the first line of a shape that scored at or above the threshold, with
+ * what it is like. Published at least once: a consumer dedupes by `point_id`.
+ */
+export interface AnomalyMessage {
+  /** The stored point of the line. */
+  readonly point_id: string
+  /** The line's masked shape (`maskVariables`), and a short id of it. */
+  readonly shape: string
+  readonly shape_id: string
+  readonly score: number
+  readonly threshold: number
+  /** The whole line, and its message. */
+  readonly line: string
+  readonly text: string
+  readonly log_level: string
+  readonly timestamp: string
+  readonly source: string
+  /** `partition@offset` of the record, as in the point's payload, and its parts. */
+  readonly source_position: string
+  readonly partition: string
+  readonly offset: number
+  /** The nearest lines of the history before it, nearest first. */
+  readonly neighbours: ReadonlyArray<{ readonly id: string; readonly text: string; readonly similarity: number }>
+  /** Lines of the shape counted when it was announced (the announcing batch's, plus earlier ones after a quiet period). */
+  readonly count: number
+  /** 1 for the first announcement of the shape; more when it came back after a quiet period. */
+  readonly announcement: number
+  readonly first_seen: string
+  readonly announced_at: string
+  readonly job: string
+}
+
+/** Publishes announcements outside the checkpoint store; resolves once they are durable there. */
+export interface AnomalySink {
+  /** Where the messages go, for logs (`topic logs.anomalies`, `file /…/logs.anomalies.jsonl`). */
+  readonly describe: string
+  publish(messages: readonly AnomalyMessage[]): Promise<void>
+  close(): Promise<void>
 }
 
 /** Publishes a batch's dead letters somewhere outside the checkpoint store; must be idempotent per position. */

@@ -29,6 +29,12 @@ export interface PipelineMetrics {
   readonly recordsInFlight: Gauge
   readonly sourcePaused: Gauge
   readonly dependencyUp: Gauge<'dependency'>
+  readonly anomalies: Counter<'level'>
+  readonly linesUnscored: Counter
+  readonly shapeLookups: Counter<'answer'>
+  readonly announcements: Counter<'outcome'>
+  /** Where `logstream_new_patterns_last_hour` reads from: how many announced shapes were first seen since a time (ms). */
+  readonly newPatterns: { source: ((since: number) => number) | null }
 }
 
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -61,6 +67,15 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     },
   })
   const startedAt = Date.now() / 1000
+  const newPatterns: PipelineMetrics['newPatterns'] = { source: null }
+  new Gauge({
+    name: 'logstream_new_patterns_last_hour',
+    help: 'Shapes announced as new patterns whose first line arrived in the last hour',
+    registers,
+    collect() {
+      this.set(newPatterns.source?.(Date.now() - 3_600_000) ?? 0)
+    },
+  })
   return {
     registry,
     messagesReceived: counter('logstream_messages_received_total', 'Messages read from the source'),
@@ -114,5 +129,10 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
       labelNames: ['dependency'],
       registers,
     }),
+    anomalies: counter('logstream_anomalies_total', 'Lines scored at or above the anomaly threshold at ingest, by log level', ['level']),
+    linesUnscored: counter('logstream_lines_unscored_total', 'Lines stored without an anomaly score: the store could not answer their neighbour query'),
+    shapeLookups: counter('logstream_anomaly_shape_lookups_total', "Shapes of fresh lines the score stage looked up, by who answered: 'cache' (known to score 0) or 'store' (a neighbour query)", ['answer']),
+    announcements: counter('logstream_anomaly_announcements_total', "New-pattern announcements, by outcome: 'published', 'failed' (kept and tried again after the next batch), 'dropped' (the line's point was refused by the store)", ['outcome']),
+    newPatterns,
   }
 }

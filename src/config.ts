@@ -15,7 +15,7 @@ import { z } from 'zod'
 import { ConfigError, type ConfigIssue } from '../core/errors.ts'
 import { isSecret } from '../core/secrets.ts'
 import { FORMATS, resolveLineFormat } from '../operators/formats/index.ts'
-import { FIELDS, bool, duration, field, int, list, map, metaOf, oneOf, optionalField, partitions, source, text, url, type FieldMeta } from './options.ts'
+import { FIELDS, bool, duration, field, int, list, map, metaOf, num, oneOf, optionalField, partitions, source, text, url, type FieldMeta } from './options.ts'
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 
@@ -102,6 +102,20 @@ const fields = {
     writeOrdering: field(oneOf('weak', 'medium', 'strong'), 'weak', { flag: 'qdrant-write-ordering', env: ['QDRANT_WRITE_ORDERING'], description: 'Write ordering of upserts' }),
     upsertBatchSize: field(int(1, 10_000), 128, { flag: 'qdrant-upsert-batch-size', env: ['QDRANT_UPSERT_BATCH_SIZE'], description: 'Points per upsert request at most' }),
     upsertConcurrency: field(int(1, 32), 2, { flag: 'qdrant-upsert-concurrency', env: ['QDRANT_UPSERT_CONCURRENCY'], description: 'Upsert requests in flight at most' }),
+  }),
+
+  anomaly: section({
+    scoring: field(oneOf('auto', 'on', 'off'), 'auto', {
+      flag: 'anomaly-scoring',
+      env: ['LOGSTREAM_ANOMALY_SCORING'],
+      description:
+        "Score every new line against the stored history at ingest (payload anomaly_score) and announce new patterns: 'auto' is on with the built-in embedder (which embeds a line's shape, so the score counts lines of its kind) and off with the others",
+    }),
+    threshold: field(num(0, 1), 0.5, { flag: 'anomaly-threshold', env: ['LOGSTREAM_ANOMALY_THRESHOLD'], description: 'Scores at or above it are anomalous; 0.5 flags a line whose kind the history holds fewer than about ten times' }),
+    quiet: field(duration(1000), 3_600_000, { flag: 'anomaly-quiet', env: ['LOGSTREAM_ANOMALY_QUIET'], description: 'After a shape is announced, its further lines are counted but not announced for this long' }),
+    topic: field(text({ allowEmpty: true }), '', { flag: 'anomaly-topic', env: ['LOGSTREAM_ANOMALY_TOPIC'], description: "Kafka jobs: the topic new patterns are published to; empty means '<first topic>.anomalies'" }),
+    file: field(text({ allowEmpty: true }), '', { flag: 'anomaly-file', env: ['LOGSTREAM_ANOMALY_FILE'], description: "File jobs: the JSON-lines file new patterns are appended to; empty means '<checkpointDir>/<job>.anomalies.jsonl'" }),
+    cacheShapes: field(int(0, 10_000_000), 10_000, { flag: 'anomaly-cache-shapes', env: ['LOGSTREAM_ANOMALY_CACHE_SHAPES'], description: 'Shapes the score stage remembers as common (scoring 0), so their lines need no neighbour query; 0 asks the store about every shape' }),
   }),
 
   http: section({

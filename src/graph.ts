@@ -1,12 +1,14 @@
 /**
  * The pipeline, reading like its diagram:
  *
- *   source → parse → micro-batch → plan → dedup → embed → sink → commit
+ *   source → parse → micro-batch → plan → dedup → embed → score → sink → publish → commit
+ *
+ * (score and publish when anomaly scoring is on)
  *
  * Each stage is an operator from `operators/`; this file only wires them, with
  * one step context each (its name is its logger's `step` and its metric label).
  */
-import { filter, tap, type Observable, type SchedulerLike } from 'rxjs'
+import { filter, identity, tap, type Observable, type SchedulerLike } from 'rxjs'
 import type { Logger } from 'pino'
 import type { Batch, CommittedBatch, PipelineServices, PositionOutOfRange, StepContext, StoredBatch } from '../operators/contracts.ts'
 import { FlowControl } from '../operators/flow-control.ts'
@@ -19,6 +21,10 @@ import { embed } from '../operators/embed.ts'
 import { sink } from '../operators/sink.ts'
 import { commitBatch, planBatch } from '../operators/checkpoint.ts'
 import { RecentIds } from '../operators/recent-ids.ts'
+import { score } from '../operators/score.ts'
+import { publishAnomalies } from '../operators/publish-anomalies.ts'
+import { ShapeCache } from '../operators/shape-cache.ts'
+import { AnomalyTracker } from '../operators/anomaly-tracker.ts'
 
 export interface GraphOptions {
   readonly maxBatchSize: number
@@ -28,10 +34,21 @@ export interface GraphOptions {
   readonly recentIds: number
   /** How the source's text lines are read (default: detected line by line). */
   readonly lineFormat?: LineFormatSpec | undefined
+  /** Anomaly scoring at ingest; off when absent. */
+  readonly anomaly?: AnomalyOptions | undefined
+}
+
+export interface AnomalyOptions {
+  readonly threshold: number
+  readonly quietMs: number
+  /** Shapes known to score 0 that the cache keeps. */
+  readonly cacheShapes: number
+  /** The job's name, in announcements. */
+  readonly job: string
 }
 
 /** Stage boundaries at which crash tests may stop the process. */
-export type Boundary = 'after-fetch' | 'after-plan' | 'after-dedup' | 'after-embed' | 'after-sink' | 'after-checkpoint'
+export type Boundary = 'after-fetch' | 'after-plan' | 'after-dedup' | 'after-embed' | 'after-score' | 'after-sink' | 'after-publish' | 'after-checkpoint'
 
 export interface GraphHooks {
   /** Called at each stage boundary of each batch; crash tests kill the process here. */
@@ -42,6 +59,8 @@ export interface Graph {
   readonly batches$: Observable<CommittedBatch>
   readonly flow: FlowControl
   readonly recent: RecentIds
+  /** The announced shapes, when anomaly scoring is on (the status page shows them). */
+  readonly anomalies: AnomalyTracker | null
 }
 
 export function buildGraph(
@@ -60,7 +79,7 @@ export function buildGraph(
     positionLost?: (problem: PositionOutOfRange) => void
   },
 ): Graph {
-  const { source, embedder, store, checkpoints, deadLetterSink } = services
+  const { source, embedder, store, checkpoints, deadLetterSink, anomalySink } = services
   const flow = new FlowControl(opts.maxInFlight)
   const recent = new RecentIds(opts.recentIds)
   const ctx = (step: string): StepContext => ({ step, logger: runtime.logger, metrics: runtime.metrics, signal: runtime.signal, scheduler: runtime.scheduler })
@@ -71,8 +90,11 @@ export function buildGraph(
   flow.onChange((open) => runtime.metrics.sourcePaused.set(open ? 0 : 1))
   const replay = checkpoints.pendingBatches().map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges }))
   const positions = checkpoints.positions()
+  const anomaly = opts.anomaly
+  const tracker = anomaly ? new AnomalyTracker({ ledger: checkpoints.anomalies(), threshold: anomaly.threshold, quietMs: anomaly.quietMs }) : null
+  if (tracker) runtime.metrics.newPatterns.source = (since) => tracker.firstSeenSince(since)
 
-  // Two pipes: RxJS types a pipe of at most nine operators.
+  // Three pipes: RxJS types a pipe of at most nine operators.
   const batches$ = source
     .open({ logger: runtime.logger, flow, signal: runtime.stopSignal, resumeFrom: (p) => positions.get(p), replay, positionLost: runtime.positionLost })
     .pipe(
@@ -98,8 +120,14 @@ export function buildGraph(
       at('after-dedup'),
       embed(ctx('embed'), { embedder, release }),
       at('after-embed'),
+      anomaly && tracker ? score(ctx('score'), { store, threshold: anomaly.threshold, cache: new ShapeCache(anomaly.cacheShapes), tracker, job: anomaly.job }) : identity,
+      at('after-score'),
+    )
+    .pipe(
       sink(ctx('sink'), { store, deadLetterSink, release }),
       at<StoredBatch>('after-sink'),
+      tracker && anomalySink ? publishAnomalies(ctx('publish'), { ledger: checkpoints.anomalies(), sink: anomalySink }) : identity,
+      at<StoredBatch>('after-publish'),
       commitBatch(ctx('commit'), {
         checkpoints,
         source,
@@ -107,5 +135,5 @@ export function buildGraph(
         afterCheckpoint: (batch) => runtime.hooks?.onBoundary?.('after-checkpoint', batch),
       }),
     )
-  return { batches$, flow, recent }
+  return { batches$, flow, recent, anomalies: tracker }
 }

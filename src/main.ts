@@ -14,7 +14,7 @@ import { checkStore } from './store-check.ts'
 import { lockCheckpoint } from '../checkpoints/lock.ts'
 import { buildGraph, type GraphHooks } from './graph.ts'
 import { resolveLineFormat } from '../operators/formats/index.ts'
-import { createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
+import { anomalyScoringOn, createAnomalySink, createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
 import { LogstreamError } from '../core/errors.ts'
 
@@ -95,6 +95,9 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     if (embedder.dim !== config.dim) throw new LogstreamError('DIMENSION_MISMATCH', `embedder ${embedder.name} gives ${embedder.dim} dimensions, the configuration says ${config.dim}`)
     const deadLetterSink = opts.services?.deadLetterSink ?? (await createDeadLetterSink(config, adapterCtx))
     if (deadLetterSink) opened.push(() => deadLetterSink.close())
+    const scoring = anomalyScoringOn(config)
+    const anomalySink = scoring ? (opts.services?.anomalySink ?? (await createAnomalySink(config, adapterCtx))) : undefined
+    if (anomalySink) opened.push(() => anomalySink.close())
     const source = opts.services?.source ?? (await createSource(config, adapterCtx))
     opened.push(() => source.close())
 
@@ -104,9 +107,10 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     const pending = checkpoints.pendingBatches()
     if (pending.length > 0) log.warn({ batches: pending.map((b) => ({ id: b.id, seq: b.seq, ranges: b.ranges })) }, 'replaying a batch that was planned and never committed')
     log.info({ job: config.job, source: source.describe, checkpoint: checkpoints.path, positions: Object.fromEntries(checkpoints.positions()) }, `Starting job ${config.job}: ${source.kind} ${source.describe} → ${store.name} ${collection.name}, embedder ${embedder.name}`)
+    if (anomalySink) log.info({ threshold: config.anomaly.threshold, quietMs: config.anomaly.quiet, to: anomalySink.describe }, `Scoring new lines against the stored history; new patterns (score ≥ ${config.anomaly.threshold}) go to ${anomalySink.describe}`)
 
     const graph = buildGraph(
-      { source, embedder, store, checkpoints, deadLetterSink },
+      { source, embedder, store, checkpoints, deadLetterSink, anomalySink },
       {
         maxBatchSize: config.batch.maxSize,
         triggerMs: config.batch.trigger,
@@ -114,10 +118,12 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
         maxMessageBytes: config.maxMessageBytes,
         recentIds: config.recentIds,
         lineFormat: resolveLineFormat(config.lineFormat),
+        anomaly: scoring ? { threshold: config.anomaly.threshold, quietMs: config.anomaly.quiet, cacheShapes: config.anomaly.cacheShapes, job: config.job } : undefined,
       },
       { logger: log, metrics, signal: abort, stopSignal: stop, hooks: opts.hooks, positionLost: (problem) => positionLost(problem, 'running') },
     )
     state.attachFlow(graph.flow)
+    if (graph.anomalies) state.attachAnomalies(graph.anomalies)
     state.setPhase('running')
     const summary = await lastValueFrom(
       graph.batches$.pipe(

@@ -5,7 +5,7 @@
  */
 import { resolve, join } from 'node:path'
 import type { Logger } from 'pino'
-import type { DeadLetterSink, Embedder, Source, VectorStore } from '../../operators/contracts.ts'
+import type { AnomalySink, DeadLetterSink, Embedder, Source, VectorStore } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { createFileSource } from '../../operators/file-source.ts'
 import type { JobIdentity } from '../../checkpoints/store.ts'
@@ -115,4 +115,24 @@ export async function createDeadLetterSink(config: Config, ctx: AdapterContext):
     logger: ctx.logger,
     metrics: ctx.metrics,
   })
+}
+
+/**
+ * Whether the job scores lines at ingest: `on`, `off`, or with `auto` only for the built-in embedder, whose
+ * vectors are a line's shape (the score then counts lines of its kind, as measured on LogHub); a model's
+ * vectors place lines by meaning, which the score's quality figures do not cover, and the no-op embedder's
+ * are all one.
+ */
+export function anomalyScoringOn(config: Config): boolean {
+  return config.anomaly.scoring === 'on' || (config.anomaly.scoring === 'auto' && config.embedder.kind === 'builtin')
+}
+
+/** Where a job announces new patterns: its anomalies topic (Kafka jobs) or a JSON-lines file (file jobs). */
+export async function createAnomalySink(config: Config, ctx: AdapterContext): Promise<AnomalySink> {
+  if (config.source.kind === 'file') {
+    const { createFileAnomalySink, anomalyFileFor } = await import('./file-anomaly-sink.ts')
+    return createFileAnomalySink({ path: anomalyFileFor(config.checkpointDir, config.job, config.anomaly.file) })
+  }
+  const { createKafkaAnomalySink, anomalyTopicFor } = await import('./kafka-anomaly-sink.ts')
+  return createKafkaAnomalySink({ brokers: config.kafka.brokers, topic: anomalyTopicFor(config.kafka.topics, config.anomaly.topic), properties: config.kafka.properties, logger: ctx.logger, metrics: ctx.metrics })
 }

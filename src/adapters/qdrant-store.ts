@@ -59,6 +59,8 @@ export const PAYLOAD_INDEXES: ReadonlyArray<readonly [string, 'keyword' | 'datet
 ]
 
 const RETRIEVE_CHUNK = 1000
+/** Queries per batch query request: about 4 KB of JSON a 384-dimension vector. */
+const QUERY_BATCH_CHUNK = 256
 
 /** The collection metadata key of the marker written when logstream creates a collection. */
 export const MARKER_KEY = 'logstream_marker'
@@ -270,6 +272,19 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       return res.points.map(
         (p): ScoredPoint => ({ id: String(p.id), score: p.score, payload: toPayload(p.payload), vector: Array.isArray(p.vector) ? (p.vector as number[]) : undefined }),
       )
+    },
+    async searchMany(vectors, o) {
+      const out: Array<Array<{ id: string; score: number }>> = []
+      // One batch query request (POST /collections/{name}/points/query/batch) per chunk of vectors.
+      for (let i = 0; i < vectors.length; i += QUERY_BATCH_CHUNK) {
+        const chunk = vectors.slice(i, i + QUERY_BATCH_CHUNK)
+        const filter = qdrantFilter(o.filter) as never
+        const res = await call('neighbour search', () =>
+          client.queryBatch(c, { searches: chunk.map((v) => ({ query: Array.from(v), limit: o.k, filter, with_payload: false, with_vector: false })) }),
+        )
+        for (const r of res) out.push(r.points.map((p) => ({ id: String(p.id), score: p.score })))
+      }
+      return out
     },
     async scroll(o) {
       const res = await call('scroll', () =>

@@ -240,6 +240,15 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
         .all(toBlob(vector), c, ...f.params, o.k) as Array<{ id: string; payload: string; vector: Buffer; score: number }>
       return rows.map((r) => toScored(r, o.withVector))
     },
+    async searchMany(vectors, o) {
+      for (const v of vectors) checkVector(v)
+      const f = filterSql(o.filter)
+      // Ids and similarities only: each query scans the collection, and carrying payloads through it would cost more than the distances.
+      const nearest = db.prepare(`SELECT id, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ?${f.sql} ORDER BY score DESC, id LIMIT ?`)
+      return storageErrors('neighbour search', () =>
+        db.transaction(() => vectors.map((v) => nearest.all(toBlob(v), c, ...f.params, o.k) as Array<{ id: string; score: number }>))(),
+      )
+    },
     async scroll(o) {
       const f = filterSql(o.filter)
       const after = o.after === undefined ? '' : ' AND id > ?'

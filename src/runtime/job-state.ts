@@ -5,7 +5,7 @@
 import type { CommittedBatch } from '../../operators/contracts.ts'
 import type { FlowControl } from '../../operators/flow-control.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
-import type { CheckpointStore } from '../../checkpoints/store.ts'
+import type { CheckpointStore, PatternRecord } from '../../checkpoints/store.ts'
 import type { Config } from '../config.ts'
 import { maskSecrets } from '../../core/secrets.ts'
 
@@ -22,6 +22,13 @@ export interface BatchSummary {
   readonly deadLettered: number
   readonly timings: Readonly<Record<string, number>>
   readonly ranges: ReadonlyArray<{ partition: string; from: number; to: number }>
+  /** Lines at or above the anomaly threshold, when scoring is on. */
+  readonly anomalous?: number | undefined
+}
+
+/** What the status page needs of the announced shapes. */
+export interface PatternView {
+  recent(limit: number): PatternRecord[]
 }
 
 export class JobState {
@@ -33,6 +40,7 @@ export class JobState {
   metrics: PipelineMetrics | null = null
   checkpoints: CheckpointStore | null = null
   flow: FlowControl | null = null
+  anomalies: PatternView | null = null
   lastCommitAt: number | null = null
   /** Recent committed batches, oldest first, at most `historyLimit`. */
   readonly history: BatchSummary[] = []
@@ -50,6 +58,9 @@ export class JobState {
   }
   attachFlow(flow: FlowControl): void {
     this.flow = flow
+  }
+  attachAnomalies(anomalies: PatternView): void {
+    this.anomalies = anomalies
   }
 
   setPhase(phase: JobPhase): void {
@@ -69,6 +80,7 @@ export class JobState {
       deadLettered: b.deadLetters.length,
       timings: b.stageTimings,
       ranges: b.ranges,
+      anomalous: b.scoring?.anomalous,
     })
     if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit)
   }

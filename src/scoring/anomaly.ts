@@ -1,32 +1,18 @@
 /**
- * Anomaly scores against the stored history: how rare a line is.
+ * Anomaly scores on request against the stored history: how rare a line is.
  *
- * The score estimates how many stored lines are like the line, on a log scale.
- * One neighbour query of a fixed size (`RARITY_NEIGHBOURS`, 100 nearest stored
- * lines, the line itself excluded) gives their cosine similarities; for each
- * of 20 similarity radii evenly spread over [0.7, 1), n_r counts the
- * neighbours at least that similar; then
- *
- *   score = 1 − mean over r of ln(1 + n_r) / ln(1 + 100)
- *
- * 1 when nothing stored is within 0.7 of the line, 0 when at least 100 stored
- * lines are near-identical to it; with n near-identical lines it is about
- * 1 − ln(1 + n) / ln(101): 0.85 for one, 0.61 for five, 0.48 for ten, 0.30 for
- * twenty-five. Averaging over radii instead of fixing one lets lines that
- * differ from their template's others in one word (a user name in a long
- * line) still count, a little, without a second, nearby template counting as
- * much as the line's own. Nothing here depends on a k matched to how rare is
- * rare: the ranking holds for every rarity cut below the query size.
- *
- * The score is a pure function of the neighbours' similarities (`rarityScore`),
- * so it applies equally to a whole batch at ingest, given one batched query.
+ * The score is the rarity score of `operators/rarity.ts` (an estimate, on a
+ * log scale, of how many stored lines are like the line, from the cosine
+ * similarities of its 100 nearest stored lines): the same function the score
+ * stage applies to every new line at ingest, so the two agree for the same
+ * history. Here each line is one neighbour query of the store.
  */
 import type { Embedder, LogEntry, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
+import { RARITY_NEIGHBOURS, rarityScore } from '../../operators/rarity.ts'
 
-/** Stored neighbours one score looks at. */
-export const RARITY_NEIGHBOURS = 100
-/** Similarity radii the counts are taken at: `steps` evenly spread over [from, to). */
-export const RARITY_RADII = { from: 0.7, to: 1, steps: 20 } as const
+// The score is defined once, beside the stage that applies it at ingest.
+export { RARITY_NEIGHBOURS, RARITY_RADII, rarityScore } from '../../operators/rarity.ts'
+
 /** Similarity at or above which a stored line counts as alike in `LineScore.alike`. */
 const ALIKE = 0.9
 
@@ -46,29 +32,6 @@ export interface LineScore {
   /** Stored lines with similarity of at least 0.9 among the 100 nearest: how many lines like it the history holds (100 means 100 or more). */
   readonly alike: number
   readonly neighbours: ReadonlyArray<{ id: string; similarity: number; text: string; log_level: string; timestamp: string }>
-}
-
-/**
- * The rarity score of a line from the cosine similarities of its nearest
- * stored neighbours (itself excluded), in any order; only the
- * `RARITY_NEIGHBOURS` highest count.
- *
- * @example
- * rarityScore([])                       // 1: nothing alike
- * rarityScore(Array(100).fill(1))       // 0: at least 100 lines like it
- */
-export function rarityScore(similarities: readonly number[]): number {
-  const top = [...similarities].sort((a, b) => b - a).slice(0, RARITY_NEIGHBOURS)
-  const { from, to, steps } = RARITY_RADII
-  let sum = 0
-  let n = top.length
-  // Radii rise; the count at each is the similarities at or above it, so walk the sorted list down from the end.
-  for (let q = 0; q < steps; q++) {
-    const radius = from + ((to - from) * q) / steps
-    while (n > 0 && top[n - 1]! < radius) n--
-    sum += Math.log1p(n)
-  }
-  return Math.min(1, Math.max(0, 1 - sum / steps / Math.log1p(RARITY_NEIGHBOURS)))
 }
 
 /** The score of a line from its neighbour hits: its own id (when stored) is left out. */

@@ -118,3 +118,24 @@ test('filters translate to Qdrant payload filters', () => {
   })
   assert.equal(qdrantFilter({}), undefined)
 })
+
+test('stand-in (requests inspected): searchMany is one batch query request per 256 vectors, asking for ids and scores only', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const store = createQdrantStore({ url: q.url, collection: 'batched', dim: 4, retry: fast })
+  await store.ensureCollection()
+  await store.upsert(Array.from({ length: 10 }, (_, i) => point(i)))
+  const before = q.requests.length
+  const vectors = Array.from({ length: 300 }, (_, i) => [1, i % 10, 0, 0])
+  const answers = await store.searchMany!(vectors, { k: 3 })
+  const batches = q.requests.slice(before).filter((r) => r.path === '/collections/batched/points/query/batch')
+  assert.equal(batches.length, 2, 'two requests for 300 vectors')
+  assert.equal(q.requests.length - before, 2, 'nothing else was asked')
+  const searches = (batches[0]!.body as { searches: Array<Record<string, unknown>> }).searches
+  assert.equal(searches.length, 256)
+  assert.equal(searches[0]!.with_payload, false)
+  assert.equal(searches[0]!.limit, 3)
+  assert.equal(answers.length, 300)
+  assert.equal(answers[7]![0]!.id, point(7).id, 'each answer is its own vector\'s')
+  assert.ok(answers.every((a) => a.length === 3))
+  assert.deepEqual(q.responseProblems, [])
+})

@@ -7,7 +7,7 @@ import type { CollectionInfo, Point, ScoredPoint, SearchFilter, VectorStore } fr
 
 export interface MemoryStore extends VectorStore {
   readonly points: Map<string, Point>
-  readonly calls: { existing: number; upsert: number; idsLookedUp: number; pointsUpserted: number }
+  readonly calls: { existing: number; upsert: number; idsLookedUp: number; pointsUpserted: number; searchMany: number; vectorsSearched: number }
   /** The next `n` upserts throw a retryable error. */
   failUpserts(n: number): void
 }
@@ -26,7 +26,7 @@ function matches(p: Point, f?: SearchFilter): boolean {
 
 export function createMemoryStore(opts: { dim: number; name?: string }): MemoryStore {
   const points = new Map<string, Point>()
-  const calls = { existing: 0, upsert: 0, idsLookedUp: 0, pointsUpserted: 0 }
+  const calls = { existing: 0, upsert: 0, idsLookedUp: 0, pointsUpserted: 0, searchMany: 0, vectorsSearched: 0 }
   let failing = 0
   const scored = (p: Point, score: number, withVector?: boolean): ScoredPoint => ({
     id: p.id,
@@ -76,6 +76,17 @@ export function createMemoryStore(opts: { dim: number; name?: string }): MemoryS
         .map((p) => scored(p, cosine(vector, p.vector), o.withVector))
         .sort((a, b) => b.score - a.score)
         .slice(0, o.k)
+    },
+    async searchMany(vectors, o) {
+      calls.searchMany++
+      calls.vectorsSearched += vectors.length
+      return vectors.map((v) =>
+        [...points.values()]
+          .filter((p) => matches(p, o.filter))
+          .map((p) => ({ id: p.id, score: cosine(v, p.vector) }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, o.k),
+      )
     },
     async scroll(o) {
       const sorted = [...points.values()].filter((p) => matches(p, o.filter)).sort((a, b) => (a.id < b.id ? -1 : 1))

@@ -6,7 +6,7 @@
  * not match the document fails loudly (it would be a bug here, not in the code
  * under test). It implements the endpoints logstream uses with their real
  * semantics: collections, payload indexes, upsert, retrieve, scroll, count,
- * search and query with payload filters, delete. Where the real server was
+ * search, query and batch query with payload filters, delete. Where the real server was
  * found to differ it follows the server: vectors of a Cosine collection are
  * stored normalised. It can be told to fail.
  */
@@ -188,6 +188,21 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
   })
   const updated = () => ({ operation_id: ++opId, status: 'completed' })
 
+  /** The `limit` nearest points of a query vector (or `{nearest: vector}`), with `offset`, filter and score threshold. */
+  const nearest = (c: Collection, query: unknown, body: Record<string, unknown>, payloadByDefault?: boolean) => {
+    const vector = checkVector(c, Array.isArray(query) ? query : (query as { nearest?: unknown } | undefined)?.nearest)
+    const limit = (body.limit as number | undefined) ?? 10
+    const offset = (body.offset as number | undefined) ?? 0
+    const threshold = body.score_threshold as number | undefined
+    return [...c.points.values()]
+      .filter((p) => filterHolds(p, body.filter as Filter))
+      .map((p) => ({ p, score: cosine(vector, p.vector) }))
+      .filter((s) => threshold === undefined || s.score >= threshold)
+      .sort((a, b) => b.score - a.score || sortIds(a.p, b.p))
+      .slice(offset, offset + limit)
+      .map(({ p, score }) => ({ id: p.id, version: 0, score, ...select(p, body.with_payload ?? payloadByDefault, body.with_vector) }))
+  }
+
   const handle = (method: string, template: string, params: Record<string, string>, body: Record<string, unknown>): unknown => {
     const name = params.collection_name ?? ''
     switch (`${method} ${template}`) {
@@ -273,19 +288,12 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
       }
       case 'POST /collections/{collection_name}/points/search':
       case 'POST /collections/{collection_name}/points/query': {
-        const c = need(name)
-        const query = template.endsWith('search') ? body.vector : body.query
-        const vector = checkVector(c, Array.isArray(query) ? query : (query as { nearest?: unknown } | undefined)?.nearest)
-        const limit = (body.limit as number | undefined) ?? 10
-        const threshold = body.score_threshold as number | undefined
-        const scored = [...c.points.values()]
-          .filter((p) => filterHolds(p, body.filter as Filter))
-          .map((p) => ({ p, score: cosine(vector, p.vector) }))
-          .filter((s) => threshold === undefined || s.score >= threshold)
-          .sort((a, b) => b.score - a.score || sortIds(a.p, b.p))
-          .slice((body.offset as number | undefined) ?? 0, ((body.offset as number | undefined) ?? 0) + limit)
-          .map(({ p, score }) => ({ id: p.id, version: 0, score, ...select(p, body.with_payload ?? (template.endsWith('search') ? false : undefined), body.with_vector) }))
+        const scored = nearest(need(name), template.endsWith('search') ? body.vector : body.query, body, template.endsWith('search') ? false : undefined)
         return template.endsWith('search') ? scored : { points: scored }
+      }
+      case 'POST /collections/{collection_name}/points/query/batch': {
+        const c = need(name)
+        return (body.searches as Array<Record<string, unknown>>).map((q) => ({ points: nearest(c, q.query, q) }))
       }
       default:
         throw new HttpError(404, `the stand-in does not implement ${method} ${template}`)

@@ -116,6 +116,30 @@ export function vectorStoreContract(kind: string, factory: StoreFactory): void {
     assert.equal(filtered.points.length, 7)
   })
 
+  test(`${kind}: searchMany answers each vector's nearest ids and similarities in one call, in order, as search does`, async (t) => {
+    const { store } = await open(t)
+    await store.ensureCollection()
+    // Vectors all different, so no two points tie for a place.
+    const spread = (n: number) => Array.from({ length: DIM }, (_, j) => Math.sin(n * 7.1 + j * 3.3) + 1.2)
+    const points = Array.from({ length: 20 }, (_, i) => ({ ...point(i), vector: spread(i) }))
+    await store.upsert(points)
+    assert.ok(store.searchMany, 'the store has a batched search')
+    const queries = [spread(3), spread(6.5), spread(40)]
+    const many = await store.searchMany(queries, { k: 4 })
+    assert.equal(many.length, queries.length)
+    for (const [i, q] of queries.entries()) {
+      const one = await store.search(q, { k: 4 })
+      assert.deepEqual(many[i]!.map((h) => h.id), one.map((h) => h.id), `query ${i}: the same neighbours, nearest first`)
+      for (const h of many[i]!) assert.ok(Math.abs(h.score - cosine(q, points.find((p) => p.id === h.id)!.vector)) < 1e-4, 'the cosine similarity')
+    }
+    assert.equal(many[0]![0]!.id, points[3]!.id)
+    assert.deepEqual(await store.searchMany([], { k: 4 }), [])
+    const filtered = await store.searchMany([spread(5)], { k: 3, filter: { logLevel: 'WARN' } })
+    assert.deepEqual(filtered[0]!.length, 3)
+    const warn = new Set(points.filter((p) => p.payload.log_level === 'WARN').map((p) => p.id))
+    assert.ok(filtered[0]!.every((h) => warn.has(h.id)), 'filters hold')
+  })
+
   test(`${kind}: a vector of the wrong size is rejected and nothing is stored`, async (t) => {
     const { store } = await open(t)
     await store.ensureCollection()

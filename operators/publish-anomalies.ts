@@ -1,0 +1,61 @@
+/**
+ * Publish: after a batch's points are stored, publishes the announcements
+ * waiting in the checkpoint's outbox (this batch's and any earlier ones that
+ * failed to go out) to the anomalies sink, then marks them published.
+ *
+ * At least once: a crash after the publish and before the mark publishes them
+ * again on restart (the replayed batch passes here again), so consumers dedupe
+ * by `point_id`. An announcement whose line the store refused (dead-lettered
+ * by the sink) is dropped, since it names a point that does not exist. A sink
+ * that refuses (a topic that cannot be written, a full disk) is reported and
+ * the job goes on; the announcements stay in the outbox and are tried again
+ * after the next batch, and `logstream anomalies` lists them meanwhile.
+ */
+import type { AnomalyMessage, AnomalySink, StepContext, StoredBatch } from './contracts.ts'
+import type { AnomalyLedger } from '../checkpoints/store.ts'
+import { isFatal } from './isolate.ts'
+import { stage } from './stage.ts'
+
+/** A sink that keeps failing is reported at most this often. */
+const REPORT_EVERY_MS = 60_000
+
+export interface PublishOptions {
+  readonly ledger: AnomalyLedger
+  readonly sink: AnomalySink
+}
+
+/**
+ * @example
+ * stored$.pipe(publishAnomalies(ctx, { ledger: checkpoints.anomalies(), sink }))
+ */
+export function publishAnomalies(ctx: StepContext, opts: PublishOptions) {
+  let reportedAt = 0
+  return stage<StoredBatch, StoredBatch>(ctx, async (batch, log) => {
+    const pending = opts.ledger.pending(batch.seq)
+    if (pending.length === 0) return batch
+    const refused = new Set(batch.deadLetters.flatMap((d) => (d.id ? [d.id] : [])))
+    const dropped = pending.filter((p) => refused.has(p.pointId))
+    if (dropped.length > 0) {
+      opts.ledger.markPublished(dropped)
+      ctx.metrics.announcements.labels('dropped').inc(dropped.length)
+      log.warn({ batch: batch.id, points: dropped.map((p) => p.pointId) }, `${dropped.length} announcement(s) dropped: the store refused their lines (see logstream dlq list)`)
+    }
+    const due = pending.filter((p) => !refused.has(p.pointId))
+    if (due.length === 0) return batch
+    try {
+      await opts.sink.publish(due.map((p) => JSON.parse(p.message) as AnomalyMessage))
+    } catch (err) {
+      if (isFatal(err) || ctx.signal.aborted) throw err
+      ctx.metrics.announcements.labels('failed').inc(due.length)
+      if (Date.now() - reportedAt >= REPORT_EVERY_MS) {
+        reportedAt = Date.now()
+        log.error({ batch: batch.id, err: { message: (err as Error).message, code: (err as { code?: string }).code }, waiting: due.length }, `${due.length} announcement(s) could not be published to ${opts.sink.describe}; they are kept and tried again after the next batch (logstream anomalies lists them)`)
+      }
+      return batch
+    }
+    opts.ledger.markPublished(due)
+    ctx.metrics.announcements.labels('published').inc(due.length)
+    log.debug({ batch: batch.id, published: due.length, to: opts.sink.describe }, 'announcements published')
+    return batch
+  })
+}

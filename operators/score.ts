@@ -1,0 +1,224 @@
+/**
+ * Score: gives every fresh entry of a batch its rarity score against the
+ * history before it (`rarity.ts`, the score `score-service` answers), keeps it
+ * in the point's payload (`anomaly_score`), and announces new patterns.
+ *
+ * Cost: entries are grouped by masked shape; a shape the cache knows to score
+ * 0 is not looked up, and the other shapes are asked of the store in one
+ * batched request (`searchMany`); the batch's own earlier entries are compared
+ * in memory (`ingest-scores.ts`).
+ *
+ * No query stops the job or loses a line: a store that refuses a shape's
+ * query is retried and the refused shapes found (`isolate.ts`); their lines
+ * are stored unscored (`anomaly_score: null`), counted in
+ * `logstream_lines_unscored_total` and logged. A store down for everything is
+ * waited for, as the sink would wait.
+ *
+ * Announcements (see `anomaly-tracker.ts`) are written to the checkpoint's
+ * outbox here, before the batch is stored, and published after it is
+ * (`publish-anomalies.ts`).
+ */
+import type { AnomalyMessage, EmbeddedBatch, Neighbour, ParsedEntry, StepContext, VectorStore } from './contracts.ts'
+import { backoff, isFatal, runIsolated, type ItemOutcome } from './isolate.ts'
+import { isolationReporter } from './refusals.ts'
+import { stage } from './stage.ts'
+import { maskVariables } from './mask.ts'
+import { RARITY_NEIGHBOURS, RARITY_TOP_RADIUS } from './rarity.ts'
+import { ingestScores, type ShapeGroup } from './ingest-scores.ts'
+import type { ShapeCache } from './shape-cache.ts'
+import { shapeIdOf, type AnomalyTracker, type TrackedLine } from './anomaly-tracker.ts'
+
+/** Nearest lines listed in an announcement. */
+const NEIGHBOURS_SHOWN = 5
+
+export interface ScoreOptions {
+  readonly store: Pick<VectorStore, 'name' | 'search' | 'get'> & Partial<Pick<VectorStore, 'searchMany' | 'probe'>>
+  /** Scores at or above it are anomalous. */
+  readonly threshold: number
+  readonly cache: ShapeCache
+  /** Announces new patterns; without it lines are scored only. */
+  readonly tracker?: AnomalyTracker | undefined
+  /** The job's name, in announcements. */
+  readonly job: string
+  /** Wall clock (ms) for quiet periods and the cache; tests pin it. */
+  readonly now?: () => number
+  /** Whole-batch attempts of the neighbour query before it is split (default 3). */
+  readonly attempts?: number
+  readonly delayMs?: (n: number) => number
+}
+
+interface Group {
+  readonly shape: string
+  readonly vector: Float32Array
+  /** Index in `fresh` of its first entry. */
+  readonly first: number
+  stored: readonly number[] | 'zero' | null
+  hits: readonly Neighbour[]
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!
+    na += a[i]! * a[i]!
+    nb += b[i]! * b[i]!
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
+}
+
+/**
+ * @example
+ * embedded$.pipe(score(ctx, { store, threshold: 0.5, cache: new ShapeCache(10_000), tracker, job: 'logs' }))
+ */
+export function score(ctx: StepContext, opts: ScoreOptions) {
+  const now = opts.now ?? Date.now
+  const delayMs = opts.delayMs ?? backoff(500, 60_000)
+  const store = opts.store
+  const searchMany = store.searchMany
+    ? (vectors: readonly Float32Array[]) => store.searchMany!(vectors, { k: RARITY_NEIGHBOURS + 1 })
+    : (vectors: readonly Float32Array[]) => Promise.all(vectors.map(async (v) => (await store.search(v, { k: RARITY_NEIGHBOURS + 1 })).map((h) => ({ id: h.id, score: h.score }))))
+  const probe = store.probe ? () => store.probe!().catch(() => false) : async () => true
+
+  return stage<EmbeddedBatch, EmbeddedBatch>(ctx, async (batch, log) => {
+    const at = now()
+    const fresh = batch.fresh
+    if (fresh.length === 0) return { ...batch, scoring: { scored: 0, unscored: 0, anomalous: 0, threshold: opts.threshold, max: 0, queried: 0, cached: 0, announced: [] } }
+
+    // One group per shape, in order of first appearance.
+    const shapes = fresh.map((e) => maskVariables(e.entry.text))
+    const byShape = new Map<string, number>()
+    const groups: Group[] = []
+    const groupOf = shapes.map((shape, i) => {
+      let g = byShape.get(shape)
+      if (g === undefined) {
+        g = groups.length
+        byShape.set(shape, g)
+        groups.push({ shape, vector: batch.vectors[i]!, first: i, stored: null, hits: [] })
+      }
+      return g
+    })
+    let cached = 0
+    const asked: Group[] = []
+    for (const g of groups) {
+      if (opts.cache.has(g.shape, at)) {
+        g.stored = 'zero'
+        cached++
+      } else asked.push(g)
+    }
+    ctx.metrics.shapeLookups.labels('cache').inc(cached)
+    ctx.metrics.shapeLookups.labels('store').inc(asked.length)
+
+    // One batched neighbour query for the shapes the cache does not answer; the batch's own lines are not history.
+    const own = new Set(fresh.map((e) => e.id))
+    const querySome = async (some: readonly Group[]): Promise<Array<ItemOutcome<readonly Neighbour[]>>> => {
+      const answers = await searchMany(some.map((g) => g.vector))
+      if (answers.length !== some.length) throw new RangeError(`the store answered ${answers.length} neighbour lists for ${some.length} vectors`)
+      return answers.map((hits) => ({ ok: true, value: hits.filter((h) => !own.has(h.id)).slice(0, RARITY_NEIGHBOURS) }))
+    }
+    const report = isolationReporter(ctx, log, store.name, batch.id)
+    const outcomes = await runIsolated(asked, querySome, { attempts: opts.attempts ?? 3, delayMs, probe, isFatal, signal: ctx.signal, onEvent: report.onEvent })
+    report.done()
+    let refusal: unknown
+    outcomes.forEach((o, i) => {
+      const g = asked[i]!
+      if (!o.ok) {
+        refusal ??= o.error
+        return
+      }
+      g.hits = o.value
+      // As many stored lines near-identical to it as the score looks at: 0 now, and as long as they stay stored.
+      if (o.value.length >= RARITY_NEIGHBOURS && o.value[RARITY_NEIGHBOURS - 1]!.score >= RARITY_TOP_RADIUS) {
+        g.stored = 'zero'
+        opts.cache.add(g.shape, at)
+      } else g.stored = o.value.map((h) => h.score)
+    })
+
+    const scores = ingestScores(groups as readonly ShapeGroup[], groupOf)
+    const scoredFresh: ParsedEntry[] = fresh.map((e, i) => ({ ...e, entry: { ...e.entry, anomaly_score: scores[i] } }))
+    let unscored = 0
+    let anomalous = 0
+    let max = 0
+    scores.forEach((s, i) => {
+      if (s === null) return void unscored++
+      if (s > max) max = s
+      if (s >= opts.threshold) {
+        anomalous++
+        ctx.metrics.anomalies.labels(fresh[i]!.entry.log_level).inc()
+      }
+    })
+    if (unscored > 0) {
+      ctx.metrics.linesUnscored.inc(unscored)
+      const err = refusal as { message?: string; code?: string } | undefined
+      log.warn({ batch: batch.id, unscored, err: { message: err?.message, code: err?.code } }, `${store.name} could not answer the neighbour query of ${unscored} lines; they are stored without an anomaly score`)
+    }
+
+    const announced = opts.tracker ? await announce(opts.tracker, batch, scoredFresh, shapes, scores, groups, groupOf, at) : []
+    log.debug({ batch: batch.id, scored: fresh.length - unscored, unscored, anomalous, queried: asked.length, cached, announced: announced.length }, 'scored')
+    return { ...batch, fresh: scoredFresh, scoring: { scored: fresh.length - unscored, unscored, anomalous, threshold: opts.threshold, max, queried: asked.length, cached, announced } }
+  })
+
+  /** Decides the batch's announcements, builds their messages and records them with the batch's lines. */
+  async function announce(tracker: AnomalyTracker, batch: EmbeddedBatch, fresh: readonly ParsedEntry[], shapes: readonly string[], scores: ReadonlyArray<number | null>, groups: readonly Group[], groupOf: readonly number[], at: number): Promise<string[]> {
+    const lines: Array<TrackedLine<number>> = fresh.map((_, i) => ({ shape: shapes[i]!, shapeId: shapeIdOf(shapes[i]!), score: scores[i] ?? null, line: i }))
+    const decided = tracker.decide(lines, at)
+    if (decided.announce.length === 0) {
+      tracker.record(batch, at, decided.lines, [])
+      return []
+    }
+    // The nearest lines of each announced line's history: stored ones (texts fetched once for all) and its batch's earlier ones.
+    const nearest = decided.announce.map(({ first }) => {
+      const i = first.line
+      const g = groups[groupOf[i]!]!
+      const candidates: Array<{ id: string; similarity: number; text?: string }> = g.hits.map((h) => ({ id: h.id, similarity: h.score }))
+      const sims = new Map<number, number>()
+      for (let j = 0; j < i; j++) {
+        const h = groupOf[j]!
+        if (!sims.has(h)) sims.set(h, cosine(g.vector, groups[h]!.vector))
+        candidates.push({ id: fresh[j]!.id, similarity: sims.get(h)!, text: fresh[j]!.entry.text })
+      }
+      return candidates.sort((a, b) => b.similarity - a.similarity).slice(0, NEIGHBOURS_SHOWN)
+    })
+    const texts = new Map<string, string>()
+    const wanted = [...new Set(nearest.flat().filter((n) => n.text === undefined).map((n) => n.id))]
+    if (wanted.length > 0) {
+      try {
+        for (const p of await store.get(wanted)) texts.set(p.id, p.payload.text)
+      } catch (err) {
+        if (isFatal(err)) throw err
+        ctx.logger.child({ step: ctx.step }).warn({ batch: batch.id, err: { message: (err as Error).message } }, 'could not read the texts of the nearest stored lines; announcements list their ids only')
+      }
+    }
+    const log = ctx.logger.child({ step: ctx.step })
+    const announcements = decided.announce.map((a, k) => {
+      const e = fresh[a.first.line]!
+      const pattern = tracker.patternOf(a, at, { level: e.entry.log_level, pointId: e.id, line: e.entry.original_text, sourcePosition: `${e.record.partition}@${e.record.offset}` })
+      const message: AnomalyMessage = {
+        point_id: e.id,
+        shape: pattern.shape,
+        shape_id: pattern.shapeId,
+        score: pattern.score,
+        threshold: opts.threshold,
+        line: e.entry.original_text,
+        text: e.entry.text,
+        log_level: e.entry.log_level,
+        timestamp: e.entry.timestamp,
+        source: e.entry.source,
+        source_position: pattern.sourcePosition,
+        partition: e.record.partition,
+        offset: e.record.offset,
+        neighbours: nearest[k]!.map((n) => ({ id: n.id, text: n.text ?? texts.get(n.id) ?? '', similarity: n.similarity })),
+        count: (a.previous?.lines ?? 0) + a.linesInBatch,
+        announcement: pattern.announcements,
+        first_seen: new Date(pattern.firstSeenAt).toISOString(),
+        announced_at: new Date(at).toISOString(),
+        job: opts.job,
+      }
+      log.warn({ batch: batch.id, shape: pattern.shape, score: pattern.score, point: e.id, position: pattern.sourcePosition, count: message.count, announcement: pattern.announcements }, `New pattern (score ${pattern.score.toFixed(2)}): ${pattern.shape}`)
+      return { pattern, message: JSON.stringify(message) }
+    })
+    tracker.record(batch, at, decided.lines, announcements)
+    return announcements.map((a) => a.pattern.shape)
+  }
+}
