@@ -53,9 +53,21 @@ export function batchReport(batch: StoredBatch): string[] {
   lines.push(
     `  Processing ${batch.fresh.length} new messages`,
     `  Generated ${batch.vectors.length} embeddings`,
+    ...scoringReport(batch),
     `  Batch ${batch.seq} processed: ${batch.stored} new entries stored, ${batch.skippedExisting + batch.duplicatesInBatch} duplicates skipped`,
   )
   return lines
+}
+
+/** The score stage's lines of the batch report, when scoring is on. */
+function scoringReport(batch: StoredBatch): string[] {
+  const s = batch.scoring
+  if (!s) return []
+  const unscored = s.unscored > 0 ? `, ${s.unscored} unscored (the store could not answer)` : ''
+  return [
+    `  Scored ${s.scored} new messages: ${s.anomalous} at or above ${s.threshold}, highest ${s.max.toFixed(2)} (${s.queried} shapes asked of the store, ${s.cached} known to the cache${unscored})`,
+    ...s.announced.map((shape) => `  New pattern: ${shape.length > 200 ? `${shape.slice(0, 200)}…` : shape}`),
+  ]
 }
 
 /**
@@ -121,6 +133,7 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
           duplicatesInBatch: batch.duplicatesInBatch,
           deadLettered: batch.deadLetters.length,
           stored: batch.stored,
+          ...(batch.scoring ? { scoring: { ...batch.scoring, announced: batch.scoring.announced.length } } : {}),
           timings: batch.stageTimings,
         },
         batchReport(batch).join('\n'),

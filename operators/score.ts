@@ -215,7 +215,7 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
         announced_at: new Date(at).toISOString(),
         job: opts.job,
       }
-      log.warn({ batch: batch.id, shape: pattern.shape, score: pattern.score, point: e.id, position: pattern.sourcePosition, count: message.count, announcement: pattern.announcements }, `New pattern (score ${pattern.score.toFixed(2)}): ${pattern.shape}`)
+      log.warn({ batch: batch.id, shape: pattern.shape.slice(0, 200), score: pattern.score, point: e.id, position: pattern.sourcePosition, count: message.count, announcement: pattern.announcements }, `New pattern (score ${pattern.score.toFixed(2)}): ${pattern.shape.length > 200 ? `${pattern.shape.slice(0, 200)}…` : pattern.shape}`)
       return { pattern, message: JSON.stringify(message) }
     })
     tracker.record(batch, at, decided.lines, announcements)

@@ -13,6 +13,7 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: Loader }
   checkpoint: { summary: 'Show or reset a job checkpoint (positions, batches, timings)', load: async () => (await import('./checkpoint.ts')).command },
   'serve-embeddings': { summary: 'Serve the built-in embedder over HTTP on the embedding service contract', load: async () => (await import('./serve-embeddings.ts')).command },
   dlq: { summary: 'List dead letters, or replay them after a fix', load: async () => (await import('./dlq.ts')).command },
+  anomalies: { summary: 'New patterns the job announced, with their counts', load: async () => (await import('./anomalies.ts')).command },
   'score-service': { summary: 'Score log lines against the stored history over HTTP (anomaly detection)', load: async () => (await import('./score-service.ts')).command },
   view: { summary: 'Page through stored entries', load: async () => (await import('./view.ts')).command },
   stats: { summary: 'Counts, duplicate ratio and vector distributions of the stored entries (--html for charts)', load: async () => (await import('./stats.ts')).command },

@@ -2,8 +2,9 @@
  * The status page at `/`: the counterpart of the Spark UI the replaced job had.
  * One self-contained HTML document (no external scripts, fonts or styles) that
  * fetches `/status.json` every few seconds and draws the job's configuration,
- * its partitions and lag, throughput and duplicate ratio over time, and the
- * recent batches with their counts and stage timings.
+ * its partitions and lag, throughput and duplicate ratio over time, the new
+ * patterns found at ingest (when anomaly scoring is on), and the recent
+ * batches with their counts and stage timings.
  */
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
@@ -37,6 +38,8 @@ export const STATUS_PAGE = `<!doctype html>
   .legend { color: var(--muted); font-size: 12px; }
   pre { margin: 0; max-height: 320px; overflow: auto; font-size: 12px; background: #f7f8fa; padding: 8px; border-radius: 6px; }
   .muted { color: var(--muted); }
+  #patterns td.example { text-align: left; white-space: normal; word-break: break-all; font-family: ui-monospace, monospace; font-size: 12px; }
+  #patterns td.level { text-align: left; }
 </style>
 </head>
 <body>
@@ -45,9 +48,10 @@ export const STATUS_PAGE = `<!doctype html>
   <section class="wide"><h2>Totals</h2><div class="tiles" id="tiles"></div></section>
   <section><h2>Throughput (messages/s per batch)</h2><svg id="throughput" role="img" aria-label="throughput chart"></svg><div class="legend" id="throughput-legend"></div></section>
   <section><h2>Duplicate ratio per batch</h2><svg id="duplicates" role="img" aria-label="duplicate ratio chart"></svg><div class="legend" id="duplicates-legend"></div></section>
+  <section class="wide" id="patterns-section"><h2>New patterns</h2><table id="patterns"><thead><tr><th>first seen</th><th>lines since</th><th>score</th><th>level</th><th>example line</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Partitions</h2><table id="partitions"><thead><tr><th>partition</th><th>next offset</th><th>lag</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Configuration</h2><pre id="config"></pre></section>
-  <section class="wide"><h2>Recent batches</h2><table id="batches"><thead><tr><th>batch</th><th>committed</th><th>received</th><th>stored</th><th>existing</th><th>in-batch dups</th><th>dead letters</th><th>dedup s</th><th>embed s</th><th>sink s</th><th>commit s</th></tr></thead><tbody></tbody></table></section>
+  <section class="wide"><h2>Recent batches</h2><table id="batches"><thead><tr><th>batch</th><th>committed</th><th>received</th><th>stored</th><th>existing</th><th>in-batch dups</th><th>dead letters</th><th>anomalous</th><th>dedup s</th><th>embed s</th><th>score s</th><th>sink s</th><th>commit s</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script>
 "use strict";
@@ -87,7 +91,9 @@ function render(s) {
   $("duplicates-legend").textContent = dup.length ? "last " + (dup[dup.length - 1][1] * 100).toFixed(1) + "% skipped" : "no batch yet";
   $("partitions").tBodies[0].innerHTML = s.partitions.map((p) => "<tr><td>" + esc(p.partition) + "</td><td>" + fmt(p.position) + "</td><td>" + fmt(p.lag) + "</td></tr>").join("") || '<tr><td colspan="3" class="muted">none yet</td></tr>';
   $("config").textContent = JSON.stringify(s.config, null, 2);
-  $("batches").tBodies[0].innerHTML = hist.slice(-25).reverse().map((b) => "<tr><td>" + b.seq + "</td><td>" + new Date(b.committedAt).toLocaleTimeString() + "</td><td>" + fmt(b.received) + "</td><td>" + fmt(b.stored) + "</td><td>" + fmt(b.skippedExisting) + "</td><td>" + fmt(b.duplicatesInBatch) + "</td><td>" + fmt(b.deadLettered) + "</td><td>" + secs(b.timings.dedup) + "</td><td>" + secs(b.timings.embed) + "</td><td>" + secs(b.timings.sink) + "</td><td>" + secs(b.timings.commit) + "</td></tr>").join("");
+  $("patterns-section").hidden = s.patterns === null;
+  if (s.patterns) $("patterns").tBodies[0].innerHTML = s.patterns.map((p) => '<tr data-shape="' + esc(p.shape) + '"><td title="announced ' + esc(new Date(p.announcedAt).toLocaleString()) + '">' + esc(new Date(p.firstSeenAt).toLocaleString()) + '</td><td class="lines">' + fmt(p.lines) + '</td><td>' + p.score.toFixed(2) + '</td><td class="level">' + esc(p.level) + '</td><td class="example">' + esc(p.example) + '</td></tr>').join("") || '<tr><td colspan="5" class="muted">none: every line so far is like the history</td></tr>';
+  $("batches").tBodies[0].innerHTML = hist.slice(-25).reverse().map((b) => "<tr><td>" + b.seq + "</td><td>" + new Date(b.committedAt).toLocaleTimeString() + "</td><td>" + fmt(b.received) + "</td><td>" + fmt(b.stored) + "</td><td>" + fmt(b.skippedExisting) + "</td><td>" + fmt(b.duplicatesInBatch) + "</td><td>" + fmt(b.deadLettered) + "</td><td>" + fmt(b.anomalous) + "</td><td>" + secs(b.timings.dedup) + "</td><td>" + secs(b.timings.embed) + "</td><td>" + secs(b.timings.score) + "</td><td>" + secs(b.timings.sink) + "</td><td>" + secs(b.timings.commit) + "</td></tr>").join("");
 }
 
 async function refresh() {

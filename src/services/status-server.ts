@@ -48,6 +48,9 @@ export async function readinessProblem(state: JobState, stallMs: number, now = D
   return null
 }
 
+/** New patterns the status page lists. */
+const PATTERNS_SHOWN = 25
+
 /** What the status page shows, as JSON. */
 export async function statusDocument(state: JobState, stallMs: number): Promise<Record<string, unknown>> {
   const m = state.metrics
@@ -74,6 +77,10 @@ export async function statusDocument(state: JobState, stallMs: number): Promise<
     },
     partitions: names.map((partition) => ({ partition, position: positions.get(partition) ?? null, lag: lags.get(partition) ?? null })),
     history: state.history,
+    // New patterns, most recently announced first; null when anomaly scoring is off.
+    patterns: state.anomalies
+      ? state.anomalies.recent(PATTERNS_SHOWN).map((p) => ({ shape: p.shape, firstSeenAt: p.firstSeenAt, announcedAt: p.announcedAt, lines: p.lines, score: p.score, level: p.level, example: p.example, pointId: p.pointId, sourcePosition: p.sourcePosition, announcements: p.announcements }))
+      : null,
   }
 }
 

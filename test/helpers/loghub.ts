@@ -4,6 +4,7 @@
  * every line's header fields and event template.
  */
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 /** The nine sets the acceptance tests run on. */
 export const LOGHUB_SETS = ['HDFS', 'BGL', 'Hadoop', 'Zookeeper', 'Spark', 'OpenStack', 'Linux', 'Apache', 'OpenSSH'] as const
@@ -61,4 +62,9 @@ export function loadLoghub(name: LoghubSet): LoghubSample {
   const rows = body.filter((r) => r.length > 1).map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])))
   if (rows.length !== lines.length) throw new Error(`${name}: ${lines.length} lines but ${rows.length} structured rows`)
   return { name, lines, rows }
+}
+
+/** The raw log file of a set. */
+export function logFileOf(name: LoghubSet): string {
+  return fileURLToPath(new URL(`${name}_2k.log`, dirOf(name)))
 }
