@@ -25,7 +25,7 @@ test('migrations apply in order, in WAL mode, and set the schema version', (t) =
   assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
-  assert.deepEqual(tables, ['batches', 'dead_letters', 'identity', 'positions', 'store_state'])
+  assert.deepEqual(tables, ['anomaly_batch_lines', 'anomaly_outbox', 'anomaly_patterns', 'batches', 'dead_letters', 'identity', 'positions', 'store_state'])
   db.close()
 })
 

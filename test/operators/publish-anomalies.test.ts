@@ -1,0 +1,94 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { firstValueFrom, of } from 'rxjs'
+import type { AnomalyMessage, AnomalySink, StoredBatch } from '../../operators/contracts.ts'
+import { publishAnomalies } from '../../operators/publish-anomalies.ts'
+import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+import type { PatternRecord } from '../../checkpoints/store.ts'
+import { LogstreamError } from '../../core/errors.ts'
+import { createTestContext, counterValue } from '../helpers/context.ts'
+import { batchOf, entry } from '../helpers/batches.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+
+const pattern = (shapeId: string, pointId: string): Omit<PatternRecord, 'lines'> => ({
+  shapeId,
+  shape: shapeId,
+  firstSeenAt: 1,
+  announcedAt: 1,
+  announcements: 1,
+  lastSeenAt: 1,
+  score: 1,
+  level: 'ERROR',
+  pointId,
+  example: 'x',
+  sourcePosition: 'logs/0@1',
+})
+const message = (pointId: string) => JSON.stringify({ point_id: pointId, shape: pointId } as Partial<AnomalyMessage>)
+
+function sinkOf(fail: () => Error | null = () => null): AnomalySink & { sent: string[] } {
+  const sent: string[] = []
+  return {
+    describe: 'test sink',
+    sent,
+    async publish(messages) {
+      const err = fail()
+      if (err) throw err
+      sent.push(...messages.map((m) => m.point_id))
+    },
+    async close() {},
+  }
+}
+
+function setup(t: { after(fn: () => unknown): void }) {
+  const checkpoints = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity: { job: 'j', source: 's', sink: 'k', dim: 2 } })
+  t.after(() => checkpoints.close())
+  const ledger = checkpoints.anomalies()
+  const stored = (seq: number, deadIds: string[] = []): StoredBatch => {
+    const b = batchOf([entry(`line ${seq}`, seq)], seq)
+    const deadLetters = deadIds.map((id) => ({ kind: 'dead-letter' as const, reason: 'store-rejected' as const, detail: 'refused', record: b.entries[0]!.record, id }))
+    return { ...b, deadLetters, fresh: b.entries, skippedExisting: 0, duplicatesInBatch: 0, vectors: [], stored: 1 }
+  }
+  return { ledger, stored }
+}
+
+test("after a batch is stored, its announcements and earlier ones still waiting are published and marked; later batches' wait", async (t) => {
+  const { ledger, stored } = setup(t)
+  ledger.record({ batchId: 'a', seq: 3, at: 1, lines: new Map(), announcements: [{ pattern: pattern('s1', 'p1'), message: message('p1') }] })
+  ledger.record({ batchId: 'b', seq: 4, at: 1, lines: new Map(), announcements: [{ pattern: pattern('s2', 'p2'), message: message('p2') }] })
+  const sink = sinkOf()
+  const ctx = createTestContext('publish')
+  await firstValueFrom(of(stored(3)).pipe(publishAnomalies(ctx, { ledger, sink })))
+  assert.deepEqual(sink.sent, ['p1'], 'batch 4 is not stored yet')
+  await firstValueFrom(of(stored(4)).pipe(publishAnomalies(ctx, { ledger, sink })))
+  assert.deepEqual(sink.sent, ['p1', 'p2'])
+  assert.deepEqual(ledger.pending(100), [])
+  assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'published' }), 2)
+})
+
+test('a sink that refuses is reported and the job goes on; the announcements are published after the next batch', async (t) => {
+  const { ledger, stored } = setup(t)
+  ledger.record({ batchId: 'a', seq: 0, at: 1, lines: new Map(), announcements: [{ pattern: pattern('s1', 'p1'), message: message('p1') }] })
+  let refusing = true
+  const sink = sinkOf(() => (refusing ? new LogstreamError('DELIVERY_FAILED', 'topic does not exist', { retryable: false }) : null))
+  const ctx = createTestContext('publish')
+  const out = await firstValueFrom(of(stored(0)).pipe(publishAnomalies(ctx, { ledger, sink })))
+  assert.equal(out.seq, 0, 'the batch goes on')
+  assert.equal(ledger.pending(0).length, 1, 'kept')
+  assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'failed' }), 1)
+  assert.ok(ctx.lines.some((l) => /could not be published to test sink; they are kept/.test(String(l.msg))))
+  refusing = false
+  await firstValueFrom(of(stored(1)).pipe(publishAnomalies(ctx, { ledger, sink })))
+  assert.deepEqual(sink.sent, ['p1'])
+  assert.equal(ledger.pending(5).length, 0)
+})
+
+test('an announcement whose line the store refused is dropped, not published', async (t) => {
+  const { ledger, stored } = setup(t)
+  ledger.record({ batchId: 'a', seq: 0, at: 1, lines: new Map(), announcements: [{ pattern: pattern('s1', 'p1'), message: message('p1') }, { pattern: pattern('s2', 'p2'), message: message('p2') }] })
+  const sink = sinkOf()
+  const ctx = createTestContext('publish')
+  await firstValueFrom(of(stored(0, ['p1'])).pipe(publishAnomalies(ctx, { ledger, sink })))
+  assert.deepEqual(sink.sent, ['p2'])
+  assert.equal(ledger.pending(5).length, 0)
+  assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'dropped' }), 1)
+})
