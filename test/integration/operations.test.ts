@@ -12,19 +12,7 @@ import { SAMPLE, startCli, eventually } from '../helpers/cli.ts'
 import { storedIds } from '../helpers/store.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
-
-/** Sum of a metric's samples in the Prometheus text format, for the labels given. */
-export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue
-    const m = /^([a-z_:]+)(\{[^}]*\})? ([0-9.e+-]+|NaN)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]))
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3])
-  }
-  return total
-}
+import { metricSum } from '../helpers/metrics.ts'
 
 /** A copy of the sample with malformed lines mixed in, followed, so the job (and its server) stays up. */
 function mixedInput(dir: string): { path: string; good: number; bad: number } {
