@@ -9,19 +9,24 @@
  * by the sink) is dropped, since it names a point that does not exist. A sink
  * that refuses (a topic that cannot be written, a full disk) is reported and
  * the job goes on; the announcements stay in the outbox and are tried again
- * after the next batch, and `logstream anomalies` lists them meanwhile.
+ * after a later batch, first a minute later, then less often (up to every 15
+ * minutes: a missing topic costs Kafka's 30 s of waiting for it to appear on
+ * every attempt), and `logstream anomalies` lists them meanwhile.
  */
 import type { AnomalyMessage, AnomalySink, StepContext, StoredBatch } from './contracts.ts'
 import type { AnomalyLedger } from '../checkpoints/store.ts'
 import { isFatal } from './isolate.ts'
 import { stage } from './stage.ts'
 
-/** A sink that keeps failing is reported at most this often. */
-const REPORT_EVERY_MS = 60_000
+/** After a failed publish, the next attempt waits this long, doubling up to the most. */
+const RETRY_AFTER_MS = 60_000
+const RETRY_AFTER_MAX_MS = 15 * 60_000
 
 export interface PublishOptions {
   readonly ledger: AnomalyLedger
   readonly sink: AnomalySink
+  /** Wall clock (ms); tests pin it. */
+  readonly now?: () => number
 }
 
 /**
@@ -29,7 +34,9 @@ export interface PublishOptions {
  * stored$.pipe(publishAnomalies(ctx, { ledger: checkpoints.anomalies(), sink }))
  */
 export function publishAnomalies(ctx: StepContext, opts: PublishOptions) {
-  let reportedAt = 0
+  const now = opts.now ?? Date.now
+  let failures = 0
+  let nextAttemptAt = 0
   return stage<StoredBatch, StoredBatch>(ctx, async (batch, log) => {
     const pending = opts.ledger.pending(batch.seq)
     if (pending.length === 0) return batch
@@ -41,18 +48,21 @@ export function publishAnomalies(ctx: StepContext, opts: PublishOptions) {
       log.warn({ batch: batch.id, points: dropped.map((p) => p.pointId) }, `${dropped.length} announcement(s) dropped: the store refused their lines (see logstream dlq list)`)
     }
     const due = pending.filter((p) => !refused.has(p.pointId))
-    if (due.length === 0) return batch
+    if (due.length === 0 || now() < nextAttemptAt) return batch
     try {
       await opts.sink.publish(due.map((p) => JSON.parse(p.message) as AnomalyMessage))
     } catch (err) {
       if (isFatal(err) || ctx.signal.aborted) throw err
       ctx.metrics.announcements.labels('failed').inc(due.length)
-      if (Date.now() - reportedAt >= REPORT_EVERY_MS) {
-        reportedAt = Date.now()
-        log.error({ batch: batch.id, err: { message: (err as Error).message, code: (err as { code?: string }).code }, waiting: due.length }, `${due.length} announcement(s) could not be published to ${opts.sink.describe}; they are kept and tried again after the next batch (logstream anomalies lists them)`)
-      }
+      const waitMs = Math.min(RETRY_AFTER_MAX_MS, RETRY_AFTER_MS * 2 ** failures++)
+      nextAttemptAt = now() + waitMs
+      log.error(
+        { batch: batch.id, err: { message: (err as Error).message, code: (err as { code?: string }).code }, waiting: due.length, retryInMs: waitMs },
+        `${due.length} announcement(s) could not be published to ${opts.sink.describe}; they are kept and tried again after a batch in ${Math.round(waitMs / 1000)} s (logstream anomalies lists them)`,
+      )
       return batch
     }
+    failures = 0
     opts.ledger.markPublished(due)
     ctx.metrics.announcements.labels('published').inc(due.length)
     log.debug({ batch: batch.id, published: due.length, to: opts.sink.describe }, 'announcements published')

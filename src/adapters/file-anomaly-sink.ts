@@ -2,10 +2,11 @@
  * New patterns of a file job are appended to a JSON-lines file (default
  * `<checkpointDir>/<job>.anomalies.jsonl`, beside the checkpoint it belongs
  * to): one `AnomalyMessage` a line, flushed to disk (fsync) before the publish
- * counts as done.
+ * counts as done. Written synchronously, as the embedded store and the
+ * checkpoint are: a few lines, rarely, and the commit that follows waits for
+ * them anyway.
  */
-import { mkdirSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { AnomalyMessage, AnomalySink } from '../../operators/contracts.ts'
 
@@ -23,12 +24,12 @@ export function createFileAnomalySink(opts: { path: string }): AnomalySink {
     async publish(messages: readonly AnomalyMessage[]) {
       if (messages.length === 0) return
       mkdirSync(dirname(opts.path), { recursive: true })
-      const file = await open(opts.path, 'a')
+      const fd = openSync(opts.path, 'a')
       try {
-        await file.appendFile(messages.map((m) => `${JSON.stringify(m)}\n`).join(''))
-        await file.sync()
+        writeSync(fd, messages.map((m) => `${JSON.stringify(m)}\n`).join(''))
+        fsyncSync(fd)
       } finally {
-        await file.close()
+        closeSync(fd)
       }
     },
     async close() {},

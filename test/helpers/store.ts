@@ -39,7 +39,11 @@ export function toFlags(words: readonly string[]): Record<string, string[]> {
   return out
 }
 
-/** Every point in the embedded store under `dir/data`, payloads without the ingest time (which differs between runs by design), by id. */
+/**
+ * Every point in the embedded store under `dir/data`, by id, payloads without what differs between runs by design:
+ * the ingest time, and the anomaly score (it depends on which lines were stored before, and lines of several
+ * partitions arrive in another order in every run).
+ */
 export async function storedPayloads(dir: string): Promise<Array<Record<string, unknown>>> {
   const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
   const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
@@ -48,7 +52,7 @@ export async function storedPayloads(dir: string): Promise<Array<Record<string, 
   try {
     for (;;) {
       const page = await store.scroll({ limit: 1000, after })
-      for (const p of page.points) out.push({ ...p.payload, id: p.id, ingested_at: undefined })
+      for (const p of page.points) out.push({ ...p.payload, id: p.id, ingested_at: undefined, anomaly_score: undefined })
       if (!page.next) break
       after = page.next
     }

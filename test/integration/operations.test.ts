@@ -111,3 +111,49 @@ test('SIGTERM while a batch is in flight: /readyz turns not-ready first, the bat
   assert.ok(committed.length >= 1, 'the batch in flight committed')
   assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
 })
+
+test('the status page lists new patterns in headless Chromium (first seen, lines since, score, level, example line), and their counts grow as lines arrive', async (t) => {
+  const dir = tempDir(t)
+  const input = mixedInput(dir)
+  // Lines of each shape the sample holds, as the panel counts them (every line of the sample is a distinct point).
+  const { maskVariables } = await import('../../operators/mask.ts')
+  const { parseHdfsLine } = await import('../../operators/hdfs-line.ts')
+  const perShape = new Map<string, number>()
+  for (const line of readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean)) {
+    const shape = maskVariables(parseHdfsLine(line)!.text)
+    perShape.set(shape, (perShape.get(shape) ?? 0) + 1)
+  }
+  const job = startCli(runArgs(dir, input.path))
+  t.after(() => job.child.kill('SIGKILL'))
+  const url = await serverUrl(job)
+  await eventually(async () => ((await (await fetch(`${url}/status.json`)).json()) as { totals: { received: number } }).totals.received === input.good + input.bad)
+  const browser = await launchBrowser(t)
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } })
+  const problems: string[] = []
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
+  page.on('pageerror', (e) => problems.push(e.message))
+  await page.goto(url)
+  await page.waitForSelector('#patterns tbody tr[data-shape]')
+  const rows = page.locator('#patterns tbody tr[data-shape]')
+  assert.equal(await rows.count(), perShape.size, 'every kind of line of the sample was new once')
+  const packet = 'PacketResponder <num> for block <blk> terminating'
+  const row = page.locator(`#patterns tbody tr[data-shape="${packet}"]`)
+  const cells = await row.locator('td').allTextContents()
+  assert.equal(cells[1], perShape.get(packet)!.toLocaleString('en-US'), 'lines since')
+  assert.equal(cells[2], '1.00', 'the first line scored 1')
+  assert.equal(cells[3], 'INFO')
+  assert.match(cells[4]!, /^081109 203615 148 INFO dfs\.DataNode\$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating$/, 'its first line, whole')
+  assert.ok(!Number.isNaN(Date.parse(new Date(cells[0]!).toISOString())), 'first seen')
+  // A new kind of line three times and two more of a known kind: a new row, and the counts grow without a reload.
+  const more = [0, 1, 2].map((i) => `081111 10000${i} 31 ERROR dfs.DataNode: Disk failure on /mnt/hadoop/dfs/data: volume sdb is read-only after an I/O error`)
+  appendFileSync(input.path, [...more, '081111 100010 31 INFO dfs.DataNode$PacketResponder: PacketResponder 2 for block blk_77 terminating', '081111 100011 31 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_78 terminating', ''].join('\n'))
+  const disk = 'Disk failure on <path>: volume sdb is read-only after an I/O error'
+  await page.waitForFunction(`document.querySelector('#patterns tr[data-shape="${disk}"] td.lines')?.textContent === '3'`, undefined, { timeout: 30_000 })
+  await page.waitForFunction(`document.querySelector('#patterns tr[data-shape="${packet}"] td.lines')?.textContent === '${(perShape.get(packet)! + 2).toLocaleString('en-US')}'`, undefined, { timeout: 30_000 })
+  assert.equal(await page.locator('#patterns tbody tr[data-shape]').first().getAttribute('data-shape'), disk, 'the newest first')
+  assert.equal(await page.locator(`#patterns tr[data-shape="${disk}"] td.level`).textContent(), 'ERROR')
+  await page.screenshot({ path: process.env.LOGSTREAM_PATTERNS_SCREENSHOT ?? join(dir, 'patterns.png'), fullPage: true })
+  assert.deepEqual(problems, [])
+  job.child.kill('SIGTERM')
+  assert.equal((await job.done).code, 0)
+})

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { firstValueFrom, of } from 'rxjs'
+import { Subject, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs'
 import type { AnomalyMessage, AnomalySink, StoredBatch } from '../../operators/contracts.ts'
 import { publishAnomalies } from '../../operators/publish-anomalies.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
@@ -65,21 +65,35 @@ test("after a batch is stored, its announcements and earlier ones still waiting 
   assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'published' }), 2)
 })
 
-test('a sink that refuses is reported and the job goes on; the announcements are published after the next batch', async (t) => {
+test('a sink that refuses is reported and the job goes on; the announcements are published after a later batch, a minute on', async (t) => {
   const { ledger, stored } = setup(t)
   ledger.record({ batchId: 'a', seq: 0, at: 1, lines: new Map(), announcements: [{ pattern: pattern('s1', 'p1'), message: message('p1') }] })
   let refusing = true
   const sink = sinkOf(() => (refusing ? new LogstreamError('DELIVERY_FAILED', 'topic does not exist', { retryable: false }) : null))
   const ctx = createTestContext('publish')
-  const out = await firstValueFrom(of(stored(0)).pipe(publishAnomalies(ctx, { ledger, sink })))
-  assert.equal(out.seq, 0, 'the batch goes on')
+  let clock = 0
+  const publish = publishAnomalies(ctx, { ledger, sink, now: () => clock })
+  const batches = new Subject<ReturnType<typeof stored>>()
+  const done = lastValueFrom(batches.pipe(publish, toArray()))
+  const publisher = { next: (seq: number) => batches.next(stored(seq)) }
+  const settle = () => new Promise((r) => setImmediate(r))
+  publisher.next(0)
+  await settle()
   assert.equal(ledger.pending(0).length, 1, 'kept')
   assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'failed' }), 1)
-  assert.ok(ctx.lines.some((l) => /could not be published to test sink; they are kept/.test(String(l.msg))))
+  assert.ok(ctx.lines.some((l) => /could not be published to test sink; they are kept and tried again after a batch in 60 s/.test(String(l.msg))))
   refusing = false
-  await firstValueFrom(of(stored(1)).pipe(publishAnomalies(ctx, { ledger, sink })))
+  clock = 30_000
+  publisher.next(1)
+  await settle()
+  assert.deepEqual(sink.sent, [], 'not tried again within the minute')
+  clock = 61_000
+  publisher.next(2)
+  await settle()
   assert.deepEqual(sink.sent, ['p1'])
   assert.equal(ledger.pending(5).length, 0)
+  batches.complete()
+  assert.deepEqual((await done).map((b) => b.seq), [0, 1, 2], 'every batch goes on')
 })
 
 test('an announcement whose line the store refused is dropped, not published', async (t) => {
