@@ -14,10 +14,12 @@
  *   6 latency  p50/p99 from Kafka timestamp to sink acknowledgement at a fixed offered rate
  *   7 memory   peak RSS while a backlog drains
  *   8, 9       reading text lines in process: parse with format detection, and masking (bench/formats.ts)
+ *   2s, 3o     rows 2 and 3 with anomaly scoring the other way (on for the no-op embedder, off for the built-in)
+ *   10, 11     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts)
  * then scaling figures (batch size, partitions, one or two instances).
  * Prints a table and writes bench-results/latest.json.
  *
- * Sizes: BENCH_MESSAGES (200000), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
+ * Sizes: BENCH_MESSAGES (200000), BENCH_NEW_SHAPES (20000, row 11), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
  * BENCH_RATE (5000 msg/s) for BENCH_RATE_SECONDS (20), BENCH_DUPLICATES (0.1); BENCH_QUICK=1 shrinks all.
  * BENCH_ROWS=4,4q runs those rows only (and the ceiling, which every ratio needs); `scaling` names the scaling figures.
  */
@@ -38,6 +40,7 @@ const num = (name: string, dflt: number, small: number) => Number(process.env[na
 const N = num('BENCH_MESSAGES', 200_000, 20_000)
 const BACKLOG = num('BENCH_BACKLOG', 1_000_000, 50_000)
 const HTTP_N = num('BENCH_HTTP_MESSAGES', 50_000, 5_000)
+const NEW_SHAPES = num('BENCH_NEW_SHAPES', 20_000, 5_000)
 const RATE = num('BENCH_RATE', 5000, 2000)
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
@@ -177,7 +180,10 @@ async function main(): Promise<void> {
 
     const engineDir = fresh('engine')
     if (want('2') || want('5')) rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) })) })
-    if (want('3')) rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })) })
+    if (want('3')) rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })), note: 'anomaly scoring on (its default here)' })
+    // Anomaly scoring the other way round: on for the engine row (its default is off there), off for row 3 (on by default).
+    if (want('2s')) rows.push({ name: '2s engine with anomaly scoring on', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('engine-scoring'), { 'anomaly-scoring': 'on' }) })) })
+    if (want('3o')) rows.push({ name: '3o built-in embedder, anomaly scoring off', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin-off'), { embedder: 'builtin', 'anomaly-scoring': 'off' }) })) })
 
     if (want('4') || want('4q')) await loadTopic(t('bench-http'), 3, HTTP_N, 2)
     const httpRow = async (key: string, name: string, qdrantUrl: string, note: string) => {
@@ -266,6 +272,13 @@ async function main(): Promise<void> {
     // Reading text lines: format detection, and the built-in embedder's masking, per message in process (bench/formats.ts).
     for (const [step, name] of [['parse', '8 parse with format detection'], ['mask', '9 masking (built-in embedder)']] as const) {
       rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 })), note: 'in process; 9 LogHub sets, lines mixed' })
+    }
+
+    // The score stage alone, in process (bench/scoring.ts): HDFS traffic, then every line a shape of its own.
+    for (const [row, traffic, count, name] of [['10', 'hdfs', N, '10 score stage, HDFS traffic'], ['11', 'new', NEW_SHAPES, '11 score stage, every line a new shape']] as const) {
+      if (!want(row)) continue
+      const r = (await runWorker({ kind: 'scoring', traffic, brokers, topic: '', partitions: 0, expected: count })) as Row & { queried: number; cached: number }
+      rows.push({ ...r, name, note: `in process, embedded store; ${r.queried} shapes asked of the store, ${r.cached} answered by the cache` })
     }
 
     // Scaling: batch size, partitions, instances (engine configuration).

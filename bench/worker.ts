@@ -10,10 +10,12 @@ import type { Embedder, VectorStore } from '../operators/contracts.ts'
 import { createEmbedder, createVectorStore } from '../src/adapters/factory.ts'
 
 export interface Task {
-  readonly kind: 'ceiling' | 'job' | 'formats'
+  readonly kind: 'ceiling' | 'job' | 'formats' | 'scoring'
   /** For `formats` (bench/formats.ts): the step measured, and passes over the lines. */
   readonly step?: 'parse' | 'mask'
   readonly rounds?: number
+  /** For `scoring` (bench/scoring.ts): the traffic scored, lines of it in `expected`. */
+  readonly traffic?: 'hdfs' | 'new'
   readonly brokers: string
   readonly topic: string
   readonly partitions: number
@@ -108,5 +110,12 @@ async function job(task: Task): Promise<RowResult> {
 }
 
 const task = JSON.parse(process.argv[2]!) as Task
-const result = task.kind === 'ceiling' ? await ceiling(task) : task.kind === 'formats' ? (await import('./formats.ts')).formatsRow(task.step ?? 'parse', task.rounds ?? 20) : await job(task)
+const result =
+  task.kind === 'ceiling'
+    ? await ceiling(task)
+    : task.kind === 'formats'
+      ? (await import('./formats.ts')).formatsRow(task.step ?? 'parse', task.rounds ?? 20)
+      : task.kind === 'scoring'
+        ? await (await import('./scoring.ts')).scoringRow(task.traffic ?? 'hdfs', task.expected)
+        : await job(task)
 process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -4,7 +4,11 @@
  *
  * Exactly once per batch: a batch's lines and announcements are written under
  * its id, and a replay of the batch (same id) adds nothing, so a crash never
- * counts a line twice nor announces a shape twice. Lines of a batch are kept
+ * counts a line twice nor announces a shape twice. Announcements are durable
+ * (fsync) before their batch is stored; a batch's lines alone are written
+ * without an fsync of their own, so a power cut (not a crash of the process)
+ * between them and the next durable write can leave a replayed batch's lines
+ * uncounted. Lines of a batch are kept
  * apart until it is no longer pending, then folded into its shape's count.
  * Announcements wait in the outbox until their batch is stored and published.
  */
@@ -103,7 +107,19 @@ export function createAnomalyLedger(db: Database.Database): AnomalyLedger {
       return rows.map(toPattern)
     },
     pattern,
-    record: (batch) => record(batch),
+    record(batch) {
+      if (batch.announcements.length > 0) return record(batch)
+      if (![...batch.lines.values()].some((n) => n > 0)) return []
+      // Lines alone are not worth an fsync of their own: the batch's checkpoint commit (or the next write) makes
+      // them durable with it, and a process that dies before keeps what it wrote (SQLite's WAL is in the OS cache).
+      const level = db.pragma('synchronous', { simple: true }) as number
+      db.pragma('synchronous = NORMAL')
+      try {
+        return record(batch)
+      } finally {
+        db.pragma(`synchronous = ${level}`)
+      }
+    },
     pending(uptoSeq) {
       const rows = sql('SELECT batch_id, shape_id, point_id, message FROM anomaly_outbox WHERE published_at IS NULL AND batch_seq <= ? ORDER BY batch_seq, created_at, shape_id').all(uptoSeq) as Array<{
         batch_id: string

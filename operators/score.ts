@@ -3,10 +3,11 @@
  * history before it (`rarity.ts`, the score `score-service` answers), keeps it
  * in the point's payload (`anomaly_score`), and announces new patterns.
  *
- * Cost: entries are grouped by masked shape; a shape the cache knows to score
- * 0 is not looked up, and the other shapes are asked of the store in one
- * batched request (`searchMany`); the batch's own earlier entries are compared
- * in memory (`ingest-scores.ts`).
+ * Cost: entries are grouped by masked shape; a shape seen recently is answered
+ * by the cache (`shape-cache.ts`, kept up to date from the batches scored
+ * here), and the other shapes are asked of the store in one batched request
+ * (`searchMany`), once the batch before has been stored; the batch's own
+ * earlier entries are compared in memory (`ingest-scores.ts`).
  *
  * No query stops the job or loses a line: a store that refuses a shape's
  * query is retried and the refused shapes found (`isolate.ts`); their lines
@@ -23,9 +24,10 @@ import { backoff, isFatal, runIsolated, type ItemOutcome } from './isolate.ts'
 import { isolationReporter } from './refusals.ts'
 import { stage } from './stage.ts'
 import { maskVariables } from './mask.ts'
-import { RARITY_NEIGHBOURS, RARITY_TOP_RADIUS } from './rarity.ts'
+import { RARITY_NEIGHBOURS } from './rarity.ts'
 import { ingestScores, type ShapeGroup } from './ingest-scores.ts'
-import type { ShapeCache } from './shape-cache.ts'
+import { saturated, type ShapeCache } from './shape-cache.ts'
+import type { StoredMark } from './stored-mark.ts'
 import { shapeIdOf, type AnomalyTracker, type TrackedLine } from './anomaly-tracker.ts'
 
 /** Nearest lines listed in an announcement. */
@@ -38,6 +40,8 @@ export interface ScoreOptions {
   readonly cache: ShapeCache
   /** Announces new patterns; without it lines are scored only. */
   readonly tracker?: AnomalyTracker | undefined
+  /** How far the sink has got: a batch's store queries wait for the batch before it to be stored. */
+  readonly stored?: StoredMark | undefined
   /** The job's name, in announcements. */
   readonly job: string
   /** Wall clock (ms) for quiet periods and the cache; tests pin it. */
@@ -81,7 +85,10 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     : (vectors: readonly Float32Array[]) => Promise.all(vectors.map(async (v) => (await store.search(v, { k: RARITY_NEIGHBOURS + 1 })).map((h) => ({ id: h.id, score: h.score }))))
   const probe = store.probe ? () => store.probe!().catch(() => false) : async () => true
 
+  let lastScored: number | undefined
   return stage<EmbeddedBatch, EmbeddedBatch>(ctx, async (batch, log) => {
+    const previous = lastScored
+    lastScored = batch.seq
     const at = now()
     const fresh = batch.fresh
     if (fresh.length === 0) return { ...batch, scoring: { scored: 0, unscored: 0, anomalous: 0, threshold: opts.threshold, max: 0, queried: 0, cached: 0, announced: [] } }
@@ -102,10 +109,12 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     let cached = 0
     const asked: Group[] = []
     for (const g of groups) {
-      if (opts.cache.has(g.shape, at)) {
-        g.stored = 'zero'
+      const known = opts.cache.get(g.shape, at)
+      if (known === undefined) asked.push(g)
+      else {
+        g.stored = known
         cached++
-      } else asked.push(g)
+      }
     }
     ctx.metrics.shapeLookups.labels('cache').inc(cached)
     ctx.metrics.shapeLookups.labels('store').inc(asked.length)
@@ -117,6 +126,8 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
       if (answers.length !== some.length) throw new RangeError(`the store answered ${answers.length} neighbour lists for ${some.length} vectors`)
       return answers.map((hits) => ({ ok: true, value: hits.filter((h) => !own.has(h.id)).slice(0, RARITY_NEIGHBOURS) }))
     }
+    // The history of a batch is every batch before it: wait for the sink to have stored the last one.
+    if (asked.length > 0 && previous !== undefined) await opts.stored?.until(previous, ctx.signal)
     const report = isolationReporter(ctx, log, store.name, batch.id)
     const outcomes = await runIsolated(asked, querySome, { attempts: opts.attempts ?? 3, delayMs, probe, isFatal, signal: ctx.signal, onEvent: report.onEvent })
     report.done()
@@ -128,14 +139,17 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
         return
       }
       g.hits = o.value
+      const sims = o.value.map((h) => h.score)
       // As many stored lines near-identical to it as the score looks at: 0 now, and as long as they stay stored.
-      if (o.value.length >= RARITY_NEIGHBOURS && o.value[RARITY_NEIGHBOURS - 1]!.score >= RARITY_TOP_RADIUS) {
-        g.stored = 'zero'
-        opts.cache.add(g.shape, at)
-      } else g.stored = o.value.map((h) => h.score)
+      g.stored = saturated(sims) ? 'zero' : sims
+      opts.cache.put(g.shape, g.vector, sims, at)
     })
 
     const scores = ingestScores(groups as readonly ShapeGroup[], groupOf)
+    // The batch is history to the next ones: the cache's entries take its lines.
+    const counts = new Array<number>(groups.length).fill(0)
+    for (const g of groupOf) counts[g]!++
+    opts.cache.merge(groups.map((g, i) => ({ shape: g.shape, vector: g.vector, count: counts[i]! })))
     const scoredFresh: ParsedEntry[] = fresh.map((e, i) => ({ ...e, entry: { ...e.entry, anomaly_score: scores[i] } }))
     let unscored = 0
     let anomalous = 0
@@ -161,7 +175,8 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
 
   /** Decides the batch's announcements, builds their messages and records them with the batch's lines. */
   async function announce(tracker: AnomalyTracker, batch: EmbeddedBatch, fresh: readonly ParsedEntry[], shapes: readonly string[], scores: ReadonlyArray<number | null>, groups: readonly Group[], groupOf: readonly number[], at: number): Promise<string[]> {
-    const lines: Array<TrackedLine<number>> = fresh.map((_, i) => ({ shape: shapes[i]!, shapeId: shapeIdOf(shapes[i]!), score: scores[i] ?? null, line: i }))
+    const ids = groups.map((g) => shapeIdOf(g.shape))
+    const lines: Array<TrackedLine<number>> = fresh.map((_, i) => ({ shape: shapes[i]!, shapeId: ids[groupOf[i]!]!, score: scores[i] ?? null, line: i }))
     const decided = tracker.decide(lines, at)
     if (decided.announce.length === 0) {
       tracker.record(batch, at, decided.lines, [])

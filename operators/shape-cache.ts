@@ -1,43 +1,128 @@
 /**
- * Shapes the store already holds plenty of: a masked shape whose neighbour
- * query found `RARITY_NEIGHBOURS` stored lines near-identical to it scores 0,
- * and a history that only grows keeps it at 0, so its lines are not queried
- * again. Only points leaving the store (retention, a cleanup) can make such a
- * score stale, so an entry is trusted for `ttlMs` after the query that found
- * it and then asked again. Bounded: the least recently used shape goes first.
+ * What the store holds near each recent shape, kept up to date from the lines
+ * the job stores, so a shape seen recently is not asked of the store again.
+ *
+ * An entry is a shape's vector with the similarities of its nearest stored
+ * lines (at most `RARITY_NEIGHBOURS`, nearest first), as one neighbour query
+ * answered them. Every batch the score stage scores is then merged into every
+ * entry (each of its lines at its similarity to the entry's shape), so an
+ * entry is what a query would answer once the batch is stored, without the
+ * query. A shape with `RARITY_NEIGHBOURS` stored lines near-identical to it
+ * scores 0 whatever comes after (the entry is *saturated* and needs no more
+ * merging). What the entries cannot see is points leaving the store
+ * (retention, a cleanup) and points other jobs write to a shared collection:
+ * an entry is trusted for `ttlMs` after its query, then asked again.
+ *
+ * Bounded: `capacity` entries in all, least recently used first out, of which
+ * at most `mergedMax` unsaturated ones (merging costs one comparison per entry
+ * and shape of each batch).
  */
+import { RARITY_NEIGHBOURS, RARITY_RADII, RARITY_TOP_RADIUS } from './rarity.ts'
 
-/** How long a shape's score of 0 is trusted before the store is asked again. */
+/** How long an entry is trusted after the query that made it. */
 export const SHAPE_CACHE_TTL_MS = 10 * 60 * 1000
+/** Unsaturated entries kept up to date at most. */
+export const MERGED_MAX = 500
+
+interface Entry {
+  readonly vector: ArrayLike<number>
+  readonly norm: number
+  /** Nearest first, at most RARITY_NEIGHBOURS; 'zero' once saturated. */
+  sims: number[] | 'zero'
+  readonly at: number
+}
+
+/** One shape of a scored batch: its vector and how many of its lines the batch stores. */
+export interface BatchShape {
+  readonly shape: string
+  readonly vector: ArrayLike<number>
+  readonly count: number
+}
+
+const norm = (v: ArrayLike<number>) => {
+  let s = 0
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!
+  return Math.sqrt(s)
+}
+
+/** True when the nearest `RARITY_NEIGHBOURS` similarities are all at the top radius: the score is 0 for good. */
+export function saturated(sims: readonly number[]): boolean {
+  return sims.length >= RARITY_NEIGHBOURS && sims[RARITY_NEIGHBOURS - 1]! >= RARITY_TOP_RADIUS
+}
 
 export class ShapeCache {
-  /** Shape → when the query that found it saturated ran; Map order is recency of use. */
-  readonly #found = new Map<string, number>()
+  /** Map order is recency of use. */
+  readonly #entries = new Map<string, Entry>()
+  #merged = 0
 
   constructor(
     readonly capacity: number,
     readonly ttlMs = SHAPE_CACHE_TTL_MS,
+    readonly mergedMax = MERGED_MAX,
   ) {}
 
-  /** True when the shape is known to score 0 (and was found so less than `ttlMs` ago). */
-  has(shape: string, now: number): boolean {
-    const at = this.#found.get(shape)
-    if (at === undefined) return false
-    this.#found.delete(shape)
-    if (now - at >= this.ttlMs) return false
-    this.#found.set(shape, at)
-    return true
+  /** The stored neighbours' similarities of a shape (nearest first), 'zero' when it scores 0, or undefined when the store must be asked. */
+  get(shape: string, now: number): readonly number[] | 'zero' | undefined {
+    const e = this.#entries.get(shape)
+    if (!e) return undefined
+    this.#drop(shape, e)
+    if (now - e.at >= this.ttlMs) return undefined
+    this.#entries.set(shape, e)
+    if (e.sims !== 'zero') this.#merged++
+    return e.sims
   }
 
-  /** Remembers that the store holds enough lines of the shape for it to score 0. */
-  add(shape: string, now: number): void {
+  /** Remembers what a query answered for a shape (before the batch that asked is merged). */
+  put(shape: string, vector: ArrayLike<number>, sims: readonly number[], now: number): void {
     if (this.capacity <= 0) return
-    this.#found.delete(shape)
-    this.#found.set(shape, now)
-    if (this.#found.size > this.capacity) this.#found.delete(this.#found.keys().next().value!)
+    const old = this.#entries.get(shape)
+    if (old) this.#drop(shape, old)
+    const e: Entry = { vector, norm: norm(vector), sims: saturated(sims) ? 'zero' : sims.slice(0, RARITY_NEIGHBOURS), at: now }
+    this.#entries.set(shape, e)
+    if (e.sims !== 'zero') this.#merged++
+    this.#bound()
+  }
+
+  /** Merges a scored batch into every unsaturated entry: its lines will be stored, and history to the batches after it. */
+  merge(batch: readonly BatchShape[]): void {
+    if (batch.length === 0) return
+    const norms = batch.map((b) => norm(b.vector))
+    for (const [shape, e] of this.#entries) {
+      if (e.sims === 'zero') continue
+      const added: number[] = []
+      batch.forEach((b, j) => {
+        const sim = b.shape === shape ? 1 : cosine(e.vector, b.vector, e.norm, norms[j]!)
+        if (sim < RARITY_RADII.from) return
+        for (let k = 0; k < Math.min(b.count, RARITY_NEIGHBOURS); k++) added.push(sim)
+      })
+      if (added.length === 0) continue
+      const sims = [...e.sims, ...added].sort((x, y) => y - x).slice(0, RARITY_NEIGHBOURS)
+      if (saturated(sims)) {
+        e.sims = 'zero'
+        this.#merged--
+      } else e.sims = sims
+    }
   }
 
   get size(): number {
-    return this.#found.size
+    return this.#entries.size
   }
+
+  #drop(shape: string, e: Entry): void {
+    this.#entries.delete(shape)
+    if (e.sims !== 'zero') this.#merged--
+  }
+
+  #bound(): void {
+    for (const [shape, e] of this.#entries) {
+      if (this.#entries.size <= this.capacity && this.#merged <= this.mergedMax) return
+      if (this.#entries.size > this.capacity || e.sims !== 'zero') this.#drop(shape, e)
+    }
+  }
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>, na: number, nb: number): number {
+  let s = 0
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!
+  return na === 0 || nb === 0 ? 0 : s / (na * nb)
 }

@@ -25,6 +25,7 @@ import { score } from '../operators/score.ts'
 import { publishAnomalies } from '../operators/publish-anomalies.ts'
 import { ShapeCache } from '../operators/shape-cache.ts'
 import { AnomalyTracker } from '../operators/anomaly-tracker.ts'
+import { StoredMark } from '../operators/stored-mark.ts'
 
 export interface GraphOptions {
   readonly maxBatchSize: number
@@ -93,6 +94,7 @@ export function buildGraph(
   const anomaly = opts.anomaly
   const tracker = anomaly ? new AnomalyTracker({ ledger: checkpoints.anomalies(), threshold: anomaly.threshold, quietMs: anomaly.quietMs }) : null
   if (tracker) runtime.metrics.newPatterns.source = (since) => tracker.firstSeenSince(since)
+  const stored = new StoredMark()
 
   // Three pipes: RxJS types a pipe of at most nine operators.
   const batches$ = source
@@ -120,11 +122,12 @@ export function buildGraph(
       at('after-dedup'),
       embed(ctx('embed'), { embedder, release }),
       at('after-embed'),
-      anomaly && tracker ? score(ctx('score'), { store, threshold: anomaly.threshold, cache: new ShapeCache(anomaly.cacheShapes), tracker, job: anomaly.job }) : identity,
+      anomaly && tracker ? score(ctx('score'), { store, threshold: anomaly.threshold, cache: new ShapeCache(anomaly.cacheShapes), tracker, stored, job: anomaly.job }) : identity,
       at('after-score'),
     )
     .pipe(
       sink(ctx('sink'), { store, deadLetterSink, release }),
+      tap<StoredBatch>((batch) => stored.mark(batch.seq)),
       at<StoredBatch>('after-sink'),
       tracker && anomalySink ? publishAnomalies(ctx('publish'), { ledger: checkpoints.anomalies(), sink: anomalySink }) : identity,
       at<StoredBatch>('after-publish'),

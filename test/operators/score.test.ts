@@ -93,21 +93,27 @@ test("each line's score is in its payload and is what the score service answers 
   assert.ok(first.scoring!.anomalous >= 16 && first.scoring!.anomalous <= 20, 'about the first nine of each new kind')
 })
 
-test('a shape the store holds 100 lines of is answered by the cache from then on: no neighbour query', async (t) => {
+test('a shape seen recently is answered by the cache, kept up to date from the batches scored: no neighbour query, the same score', async (t) => {
   const r = rig(t)
-  const first = await r.run(lines('Verification succeeded for blk_#', 120), 0)
-  assert.equal(first.scoring!.queried, 1, 'one shape, one query')
+  const first = await r.run([...lines('Verification succeeded for blk_#', 40), ...lines('Deleting block blk_# file /data/#', 2)], 0)
+  assert.equal(first.scoring!.queried, 2, 'two shapes, one batched query')
+  assert.equal(r.store.calls.searchMany, 1)
   const askedBefore = r.store.calls.vectorsSearched
-  const second = await r.run(lines('Verification succeeded for blk_#', 10), 1)
-  assert.equal(second.scoring!.queried, 1, 'asked once more: the store now holds 120')
-  assert.deepEqual(scoresOf(second), Array(10).fill(0))
-  const third = await r.run([...lines('Verification succeeded for blk_#', 50), ...lines('Deleting block blk_# file /data/#', 3)], 2)
-  assert.equal(third.scoring!.cached, 1)
-  assert.equal(third.scoring!.queried, 1, 'only the new shape is asked about')
-  assert.equal(r.store.calls.vectorsSearched - askedBefore, 2)
-  assert.deepEqual(scoresOf(third).slice(0, 50), Array(50).fill(0))
-  assert.equal(await counterValue(r.ctx.metrics, 'shapeLookups', { answer: 'cache' }), 1)
-  assert.match(batchReport({ ...third, stored: 53 }).join('\n'), /Scored 53 new messages: \d+ at or above 0.5, highest 1.00 \(1 shapes asked of the store, 1 known to the cache\)/)
+  // The cache's answer for a known shape is the store's: compare with a cold cache on the same store.
+  const next = [...lines('Deleting block blk_# file /data/#', 3), ...lines('Verification succeeded for blk_#', 70), ...lines('Served block blk_# to /10.0.0.#', 2)]
+  const cold = await firstValueFrom(of(await embedded(next, 1, r.checkpoints)).pipe(score(createTestContext('score'), { store: r.store, threshold: 0.5, cache: new ShapeCache(1000), job: 'j' })))
+  const warm = await r.run(next, 1)
+  assert.equal(warm.scoring!.cached, 2)
+  assert.equal(warm.scoring!.queried, 1, 'only the new shape is asked about')
+  assert.equal(r.store.calls.vectorsSearched - askedBefore, 3 + 1, 'three by the cold cache, one by the warm one')
+  const warmScores = scoresOf(warm) as number[]
+  ;(scoresOf(cold) as number[]).forEach((s, i) => assert.ok(Math.abs(s - warmScores[i]!) < 1e-9, `line ${i}: ${warmScores[i]} from the cache, ${s} from the store`))
+  // 110 lines of the shape stored: it scores 0 from now on, asked of nobody.
+  const third = await r.run(lines('Verification succeeded for blk_#', 20), 2)
+  assert.deepEqual(scoresOf(third), Array(20).fill(0))
+  assert.deepEqual([third.scoring!.queried, third.scoring!.cached], [0, 1])
+  assert.equal(await counterValue(r.ctx.metrics, 'shapeLookups', { answer: 'cache' }), 3)
+  assert.match(batchReport({ ...warm, stored: 75 }).join('\n'), /Scored 75 new messages: \d+ at or above 0.5, highest 1.00 \(1 shapes asked of the store, 2 known to the cache\)/)
 })
 
 test('a shape whose neighbour query the store refuses is stored unscored, counted and logged; the rest of the batch is scored', async (t) => {
@@ -187,11 +193,12 @@ test('a batch scored again after a crash (same id) counts its lines once', async
   await firstValueFrom(of(batch).pipe(score(r.ctx, opts)))
   // The process died before the sink: the batch is rebuilt with the same id and scored again by a new process.
   const tracker = new AnomalyTracker({ ledger: r.checkpoints.anomalies(), threshold: 0.5, quietMs: 3_600_000 })
-  const replayed = await firstValueFrom(of(batch).pipe(score(createTestContext('score'), { ...opts, tracker })))
+  const restarted = () => ({ ...opts, tracker, cache: new ShapeCache(1000) })
+  const replayed = await firstValueFrom(of(batch).pipe(score(createTestContext('score'), restarted())))
   assert.deepEqual(replayed.scoring!.announced, [], 'announced by the first run, quiet now')
   assert.equal(r.checkpoints.anomalies().patterns()[0]!.lines, 10)
   assert.equal(r.checkpoints.anomalies().pending(0).length, 1, 'the first run\'s announcement is still to be published')
-  assert.deepEqual(scoresOf(replayed), scoresOf(await firstValueFrom(of(batch).pipe(score(createTestContext('score'), { ...opts, tracker })))), 'the same scores')
+  assert.deepEqual(scoresOf(replayed), scoresOf(await firstValueFrom(of(batch).pipe(score(createTestContext('score'), restarted())))), 'the same scores')
 })
 
 test('no fresh entries: nothing is asked', async (t) => {
