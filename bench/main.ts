@@ -19,7 +19,7 @@
  * then scaling figures (batch size, partitions, one or two instances).
  * Prints a table and writes bench-results/latest.json.
  *
- * Sizes: BENCH_MESSAGES (200000), BENCH_NEW_SHAPES (20000, row 11), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
+ * Sizes: BENCH_MESSAGES (200000), BENCH_NEW_SHAPES (10000, row 11), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
  * BENCH_RATE (5000 msg/s) for BENCH_RATE_SECONDS (20), BENCH_DUPLICATES (0.1); BENCH_QUICK=1 shrinks all.
  * BENCH_ROWS=4,4q runs those rows only (and the ceiling, which every ratio needs); `scaling` names the scaling figures.
  */
@@ -40,7 +40,7 @@ const num = (name: string, dflt: number, small: number) => Number(process.env[na
 const N = num('BENCH_MESSAGES', 200_000, 20_000)
 const BACKLOG = num('BENCH_BACKLOG', 1_000_000, 50_000)
 const HTTP_N = num('BENCH_HTTP_MESSAGES', 50_000, 5_000)
-const NEW_SHAPES = num('BENCH_NEW_SHAPES', 20_000, 5_000)
+const NEW_SHAPES = num('BENCH_NEW_SHAPES', 10_000, 3_000)
 const RATE = num('BENCH_RATE', 5000, 2000)
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
