@@ -12,7 +12,7 @@
  *   (the embedded store's exact search scans the collection, so the cost per
  *   line grows with the store) plus the comparison with its batch.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { firstValueFrom, of } from 'rxjs'
@@ -52,7 +52,9 @@ export async function scoringRow(traffic: 'hdfs' | 'new', count: number): Promis
     const stage = score(ctx, { store, threshold: 0.5, cache: new ShapeCache(10_000), tracker: new AnomalyTracker({ ledger: checkpoints.anomalies(), threshold: 0.5, quietMs: 3_600_000 }), job: 'bench' })
     const entries: ParsedEntry[] = []
     let offset = 0
-    for (const line of hdfsTraffic({ count, seed: 9 })) {
+    // The sample from the working directory: the compiled build runs from dist/, which holds no data.
+    const sample = readFileSync(join(process.cwd(), 'data/hdfs/HDFS_2k.log'), 'utf8').split('\n').filter(Boolean)
+    for (const line of hdfsTraffic({ count, seed: 9, sample })) {
       const record = { partition: 'bench/0', offset, nextOffset: offset + 1, key: null, value: Buffer.from(line) }
       const out = parseRecord(record, { maxMessageBytes: 1 << 20 })
       offset++

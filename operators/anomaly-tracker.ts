@@ -26,20 +26,19 @@ export function shapeIdOf(shape: string): string {
   return hash('sha256', shape, 'hex').slice(0, 16)
 }
 
-/** One scored line of a batch, as the tracker needs it. */
-export interface TrackedLine<L> {
+/** One shape of a batch, as the tracker needs it: its lines, and its first line at or above the threshold. */
+export interface BatchShapeLines<L> {
   readonly shape: string
   readonly shapeId: string
-  readonly score: number | null
-  readonly line: L
+  readonly lines: number
+  /** The first anomalous line and its score, or null when none of its lines is. */
+  readonly first: { readonly line: L; readonly score: number } | null
 }
 
-/** A shape to announce: its first line at or above the threshold, and what was known of it before. */
+/** A shape to announce, and what was known of it before. */
 export interface Announcement<L> {
-  readonly first: TrackedLine<L>
+  readonly shape: BatchShapeLines<L> & { readonly first: { readonly line: L; readonly score: number } }
   readonly previous: PatternRecord | null
-  /** Lines of the shape in this batch. */
-  readonly linesInBatch: number
 }
 
 export interface AnomalyTrackerOptions {
@@ -63,38 +62,37 @@ export class AnomalyTracker {
   }
 
   /**
-   * The shapes a batch announces and the lines it adds to shapes already announced, from its lines in
-   * batch order. Nothing is written: `record` does, once the announcements' messages are built.
+   * The shapes a batch announces and the lines it adds to shapes already announced. Nothing is written:
+   * `record` does, once the announcements' messages are built.
    */
-  decide<L>(lines: ReadonlyArray<TrackedLine<L>>, now: number): { lines: Map<string, number>; announce: Array<Announcement<L>> } {
-    const perShape = new Map<string, number>()
-    const firstAnomalous = new Map<string, TrackedLine<L>>()
-    for (const l of lines) {
-      perShape.set(l.shapeId, (perShape.get(l.shapeId) ?? 0) + 1)
-      if (l.score !== null && l.score >= this.opts.threshold && !firstAnomalous.has(l.shapeId)) firstAnomalous.set(l.shapeId, l)
-    }
+  decide<L>(shapes: ReadonlyArray<BatchShapeLines<L>>, now: number): { lines: Map<string, number>; announce: Array<Announcement<L>> } {
+    const lines = new Map<string, number>()
     const announce: Array<Announcement<L>> = []
-    for (const [shapeId, first] of firstAnomalous) {
-      // A shape the memory has let go of may still be quiet: the ledger knows.
-      const previous = this.#known.get(shapeId) ?? this.#ledger.pattern(shapeId)
-      if (previous && now - previous.announcedAt < this.opts.quietMs) continue
-      announce.push({ first, previous, linesInBatch: perShape.get(shapeId)! })
+    for (const s of shapes) {
+      let announced = false
+      if (s.first) {
+        // A shape the memory has let go of may still be quiet: the ledger knows.
+        const previous = this.#known.get(s.shapeId) ?? this.#ledger.pattern(s.shapeId)
+        if (!previous || now - previous.announcedAt >= this.opts.quietMs) {
+          announce.push({ shape: s as Announcement<L>['shape'], previous })
+          announced = true
+        }
+      }
+      if (announced || this.#known.has(s.shapeId)) lines.set(s.shapeId, (lines.get(s.shapeId) ?? 0) + s.lines)
     }
-    const announced = new Set(announce.map((a) => a.first.shapeId))
-    const counted = new Map([...perShape].filter(([id]) => announced.has(id) || this.#known.has(id)))
-    return { lines: counted, announce }
+    return { lines, announce }
   }
 
   /** The new state of an announced shape. */
   patternOf<L>(a: Announcement<L>, now: number, example: { readonly level: string; readonly pointId: string; readonly line: string; readonly sourcePosition: string }): Omit<PatternRecord, 'lines'> {
     return {
-      shapeId: a.first.shapeId,
-      shape: a.first.shape.slice(0, SHAPE_CHARS),
+      shapeId: a.shape.shapeId,
+      shape: a.shape.shape.slice(0, SHAPE_CHARS),
       firstSeenAt: a.previous?.firstSeenAt ?? now,
       announcedAt: now,
       announcements: (a.previous?.announcements ?? 0) + 1,
       lastSeenAt: now,
-      score: a.first.score ?? 1,
+      score: a.shape.first.score,
       level: example.level,
       pointId: example.pointId,
       example: example.line.slice(0, EXAMPLE_CHARS),

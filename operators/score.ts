@@ -19,16 +19,16 @@
  * outbox here, before the batch is stored, and published after it is
  * (`publish-anomalies.ts`).
  */
-import type { AnomalyMessage, EmbeddedBatch, Neighbour, ParsedEntry, StepContext, VectorStore } from './contracts.ts'
+import type { AnomalyMessage, EmbeddedBatch, Neighbour, StepContext, VectorStore } from './contracts.ts'
 import { backoff, isFatal, runIsolated, type ItemOutcome } from './isolate.ts'
 import { isolationReporter } from './refusals.ts'
 import { stage } from './stage.ts'
-import { maskVariables } from './mask.ts'
+import { shapeOf } from './mask.ts'
 import { RARITY_NEIGHBOURS } from './rarity.ts'
 import { ingestScores, type ShapeGroup } from './ingest-scores.ts'
 import { saturated, type ShapeCache } from './shape-cache.ts'
 import type { StoredMark } from './stored-mark.ts'
-import { shapeIdOf, type AnomalyTracker, type TrackedLine } from './anomaly-tracker.ts'
+import { shapeIdOf, type AnomalyTracker, type BatchShapeLines } from './anomaly-tracker.ts'
 
 /** Nearest lines listed in an announcement. */
 const NEIGHBOURS_SHOWN = 5
@@ -54,8 +54,6 @@ export interface ScoreOptions {
 interface Group {
   readonly shape: string
   readonly vector: Float32Array
-  /** Index in `fresh` of its first entry. */
-  readonly first: number
   stored: readonly number[] | 'zero' | null
   hits: readonly Neighbour[]
 }
@@ -86,6 +84,17 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
   const probe = store.probe ? () => store.probe!().catch(() => false) : async () => true
 
   let lastScored: number | undefined
+  // Shape ids of recent shapes: hashing each shape once, not once a batch.
+  const shapeIds = new Map<string, string>()
+  const shapeIdMemo = (shape: string) => {
+    let id = shapeIds.get(shape)
+    if (id === undefined) {
+      id = shapeIdOf(shape)
+      shapeIds.set(shape, id)
+      if (shapeIds.size > 10_000) shapeIds.delete(shapeIds.keys().next().value!)
+    }
+    return id
+  }
   return stage<EmbeddedBatch, EmbeddedBatch>(ctx, async (batch, log) => {
     const previous = lastScored
     lastScored = batch.seq
@@ -94,7 +103,7 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     if (fresh.length === 0) return { ...batch, scoring: { scored: 0, unscored: 0, anomalous: 0, threshold: opts.threshold, max: 0, queried: 0, cached: 0, announced: [] } }
 
     // One group per shape, in order of first appearance.
-    const shapes = fresh.map((e) => maskVariables(e.entry.text))
+    const shapes = fresh.map((e) => shapeOf(e.entry.text))
     const byShape = new Map<string, number>()
     const groups: Group[] = []
     const groupOf = shapes.map((shape, i) => {
@@ -102,7 +111,7 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
       if (g === undefined) {
         g = groups.length
         byShape.set(shape, g)
-        groups.push({ shape, vector: batch.vectors[i]!, first: i, stored: null, hits: [] })
+        groups.push({ shape, vector: batch.vectors[i]!, stored: null, hits: [] })
       }
       return g
     })
@@ -120,7 +129,7 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     ctx.metrics.shapeLookups.labels('store').inc(asked.length)
 
     // One batched neighbour query for the shapes the cache does not answer; the batch's own lines are not history.
-    const own = new Set(fresh.map((e) => e.id))
+    const own = asked.length > 0 ? new Set(fresh.map((e) => e.id)) : new Set<string>()
     const querySome = async (some: readonly Group[]): Promise<Array<ItemOutcome<readonly Neighbour[]>>> => {
       const answers = await searchMany(some.map((g) => g.vector))
       if (answers.length !== some.length) throw new RangeError(`the store answered ${answers.length} neighbour lists for ${some.length} vectors`)
@@ -150,7 +159,8 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     const counts = new Array<number>(groups.length).fill(0)
     for (const g of groupOf) counts[g]!++
     opts.cache.merge(groups.map((g, i) => ({ shape: g.shape, vector: g.vector, count: counts[i]! })))
-    const scoredFresh: ParsedEntry[] = fresh.map((e, i) => ({ ...e, entry: { ...e.entry, anomaly_score: scores[i] } }))
+    // The score joins the entry's fields, from which the sink builds the point's payload (the entry is this batch's own).
+    fresh.forEach((e, i) => (e.entry.anomaly_score = scores[i]))
     let unscored = 0
     let anomalous = 0
     let max = 0
@@ -168,23 +178,27 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
       log.warn({ batch: batch.id, unscored, err: { message: err?.message, code: err?.code } }, `${store.name} could not answer the neighbour query of ${unscored} lines; they are stored without an anomaly score`)
     }
 
-    const announced = opts.tracker ? await announce(opts.tracker, batch, scoredFresh, shapes, scores, groups, groupOf, at) : []
+    const announced = opts.tracker ? await announce(opts.tracker, batch, counts, scores, groups, groupOf, at) : []
     log.debug({ batch: batch.id, scored: fresh.length - unscored, unscored, anomalous, queried: asked.length, cached, announced: announced.length }, 'scored')
-    return { ...batch, fresh: scoredFresh, scoring: { scored: fresh.length - unscored, unscored, anomalous, threshold: opts.threshold, max, queried: asked.length, cached, announced } }
+    return { ...batch, scoring: { scored: fresh.length - unscored, unscored, anomalous, threshold: opts.threshold, max, queried: asked.length, cached, announced } }
   })
 
   /** Decides the batch's announcements, builds their messages and records them with the batch's lines. */
-  async function announce(tracker: AnomalyTracker, batch: EmbeddedBatch, fresh: readonly ParsedEntry[], shapes: readonly string[], scores: ReadonlyArray<number | null>, groups: readonly Group[], groupOf: readonly number[], at: number): Promise<string[]> {
-    const ids = groups.map((g) => shapeIdOf(g.shape))
-    const lines: Array<TrackedLine<number>> = fresh.map((_, i) => ({ shape: shapes[i]!, shapeId: ids[groupOf[i]!]!, score: scores[i] ?? null, line: i }))
-    const decided = tracker.decide(lines, at)
+  async function announce(tracker: AnomalyTracker, batch: EmbeddedBatch, counts: readonly number[], scores: ReadonlyArray<number | null>, groups: readonly Group[], groupOf: readonly number[], at: number): Promise<string[]> {
+    const fresh = batch.fresh
+    const firsts = new Array<{ line: number; score: number } | null>(groups.length).fill(null)
+    scores.forEach((s, i) => {
+      if (s !== null && s >= opts.threshold && firsts[groupOf[i]!] === null) firsts[groupOf[i]!] = { line: i, score: s }
+    })
+    const shapes: Array<BatchShapeLines<number>> = groups.map((g, k) => ({ shape: g.shape, shapeId: shapeIdMemo(g.shape), lines: counts[k]!, first: firsts[k]! }))
+    const decided = tracker.decide(shapes, at)
     if (decided.announce.length === 0) {
       tracker.record(batch, at, decided.lines, [])
       return []
     }
     // The nearest lines of each announced line's history: stored ones (texts fetched once for all) and its batch's earlier ones.
-    const nearest = decided.announce.map(({ first }) => {
-      const i = first.line
+    const nearest = decided.announce.map(({ shape }) => {
+      const i = shape.first.line
       const g = groups[groupOf[i]!]!
       const candidates: Array<{ id: string; similarity: number; text?: string }> = g.hits.map((h) => ({ id: h.id, similarity: h.score }))
       const sims = new Map<number, number>()
@@ -207,7 +221,7 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     }
     const log = ctx.logger.child({ step: ctx.step })
     const announcements = decided.announce.map((a, k) => {
-      const e = fresh[a.first.line]!
+      const e = fresh[a.shape.first.line]!
       const pattern = tracker.patternOf(a, at, { level: e.entry.log_level, pointId: e.id, line: e.entry.original_text, sourcePosition: `${e.record.partition}@${e.record.offset}` })
       const message: AnomalyMessage = {
         point_id: e.id,
@@ -224,7 +238,7 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
         partition: e.record.partition,
         offset: e.record.offset,
         neighbours: nearest[k]!.map((n) => ({ id: n.id, text: n.text ?? texts.get(n.id) ?? '', similarity: n.similarity })),
-        count: (a.previous?.lines ?? 0) + a.linesInBatch,
+        count: (a.previous?.lines ?? 0) + a.shape.lines,
         announcement: pattern.announcements,
         first_seen: new Date(pattern.firstSeenAt).toISOString(),
         announced_at: new Date(at).toISOString(),

@@ -9,6 +9,7 @@ import { configMarkdownTable } from '../src/config-docs.ts'
 import { parseDuration } from '../src/options.ts'
 import { maskSecrets } from '../core/secrets.ts'
 import { tempDir } from './helpers/temp-dir.ts'
+import { anomalyScoringOn } from '../src/adapters/factory.ts'
 
 test('defaults are those of the replaced job', () => {
   const c = loadConfig()
@@ -113,4 +114,21 @@ test('the README configuration table is the generated one', async () => {
   const { withConfigTable } = await import('../scripts/readme-config.ts')
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
   assert.equal(readme, withConfigTable(readme), 'run: node --import tsx scripts/readme-config.ts')
+})
+
+test('anomaly scoring: on by default with the built-in embedder only; its threshold and quiet period are checked at the edge', () => {
+  const c = loadConfig()
+  assert.deepEqual([c.anomaly.scoring, c.anomaly.threshold, c.anomaly.quiet, c.anomaly.cacheShapes], ['auto', 0.5, 3_600_000, 10_000])
+  assert.equal(anomalyScoringOn(c), true)
+  assert.equal(anomalyScoringOn(loadConfig({ flags: new Map([['embedder', ['http']]]) })), false)
+  assert.equal(anomalyScoringOn(loadConfig({ flags: new Map([['embedder', ['none']], ['anomaly-scoring', ['on']]]) })), true)
+  assert.equal(loadConfig({ env: { LOGSTREAM_ANOMALY_QUIET: '10m', LOGSTREAM_ANOMALY_THRESHOLD: '0.7' } }).anomaly.quiet, 600_000)
+  assert.throws(
+    () => loadConfig({ flags: new Map([['anomaly-threshold', ['1.5']], ['anomaly-quiet', ['soon']], ['anomaly-scoring', ['maybe']]]) }),
+    (err: ConfigError) => {
+      assert.deepEqual(err.issues.map((i) => i.field).sort(), ['anomaly.quiet', 'anomaly.scoring', 'anomaly.threshold'])
+      assert.equal(err.exitCode, 2)
+      return true
+    },
+  )
 })

@@ -1,0 +1,80 @@
+/**
+ * `logstream anomalies` after a file job: the announced shapes from the job's
+ * checkpoint, as a table or JSON, filtered by --since; the JSON-lines file of
+ * announcements beside the checkpoint; and what the command refuses.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { appendFileSync, copyFileSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AnomalyMessage } from '../../operators/contracts.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+import { SAMPLE, runCli, summaryOf } from '../helpers/cli.ts'
+import { storedIds } from '../helpers/store.ts'
+import { pino } from 'pino'
+import { loadConfig } from '../../src/config.ts'
+import { createVectorStore } from '../../src/adapters/factory.ts'
+
+const NEW_LINE = (n: number) => `081111 10000${n} 31 ERROR dfs.DataNode: Disk failure on /mnt/hadoop/dfs/data: volume sdb is read-only after an I/O error`
+const NEW_SHAPE = 'Disk failure on <path>: volume sdb is read-only after an I/O error'
+
+test('a file job announces each new kind of line once in a JSON-lines file; logstream anomalies lists them with their counts, as a table or JSON, since a time', async (t) => {
+  const dir = tempDir(t)
+  const input = join(dir, 'in.log')
+  copyFileSync(SAMPLE, input)
+  const args = ['--source', `file:${input}`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
+  const first = await runCli(['run', ...args, '--no-http'])
+  assert.equal(first.code, 0, first.stderr)
+  assert.ok(first.logs.some((l) => /^Scoring new lines against the stored history; new patterns \(score ≥ 0.5\) go to file .*logs\.anomalies\.jsonl$/.test(String(l.msg))))
+  const file = join(dir, 'checkpoints', 'logs.anomalies.jsonl')
+  const firstRun = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AnomalyMessage)
+  assert.equal(new Set(firstRun.map((m) => m.shape)).size, firstRun.length, 'each shape once')
+  const ids = new Set(await storedIds(dir))
+  assert.ok(firstRun.every((m) => ids.has(m.point_id) && m.source_position === `file:${input}@${m.offset}`))
+  const before = new Date().toISOString()
+  await new Promise((r) => setTimeout(r, 20))
+
+  // Three lines of a new kind: one announcement with a count of 3, only it listed since `before`.
+  appendFileSync(input, [0, 1, 2].map(NEW_LINE).join('\n') + '\n')
+  const second = await runCli(['run', ...args, '--no-http'])
+  assert.equal(second.code, 0, second.stderr)
+  assert.equal(summaryOf(second).received, 3)
+  const added = readFileSync(file, 'utf8').trim().split('\n').slice(firstRun.length).map((l) => JSON.parse(l) as AnomalyMessage)
+  assert.deepEqual(added.map((m) => [m.shape, m.count, m.score, m.log_level]), [[NEW_SHAPE, 3, 1, 'ERROR']])
+
+  const json = await runCli(['anomalies', '--json', '--since', before, ...args])
+  assert.equal(json.code, 0, json.stderr)
+  const listed = JSON.parse(json.stdout) as Array<{ shape: string; lines: number; score: number; example: string; point_id: string; first_seen: string }>
+  assert.deepEqual(listed.map((p) => [p.shape, p.lines, p.score, p.example, p.point_id]), [[NEW_SHAPE, 3, 1, NEW_LINE(0), added[0]!.point_id]])
+  assert.ok(listed[0]!.first_seen > before)
+  const all = JSON.parse((await runCli(['anomalies', '--json', ...args])).stdout) as unknown[]
+  assert.equal(all.length, firstRun.length + 1)
+  const table = await runCli(['anomalies', '--limit', '1', ...args])
+  assert.equal(table.code, 0)
+  assert.match(table.stdout, /^1 new pattern\(s\) of job logs\n/)
+  assert.match(table.stdout, /\s3 lines {2}score 1\.00 {2}ERROR {2}Disk failure on <path>/)
+  assert.ok(table.stdout.includes(`first line: ${NEW_LINE(0)}`))
+
+  // Refused: a bad --since (exit 2), a job without a checkpoint (exit 2).
+  assert.equal((await runCli(['anomalies', '--since', 'yesterday', ...args])).code, 2)
+  const none = await runCli(['anomalies', '--checkpoint-dir', join(dir, 'nowhere')])
+  assert.equal(none.code, 2)
+  assert.match(none.stderr, /has no checkpoint/)
+})
+
+test('--anomaly-scoring off: no score in the payloads, no announcements; --embedder none leaves it off by default', async (t) => {
+  const dir = tempDir(t)
+  const run = await runCli(['run', '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--anomaly-scoring', 'off'])
+  assert.equal(run.code, 0, run.stderr)
+  assert.ok(!run.logs.some((l) => /^Scoring new lines/.test(String(l.msg))))
+  const listed = await runCli(['anomalies', '--json', '--checkpoint-dir', join(dir, 'checkpoints')])
+  assert.deepEqual(JSON.parse(listed.stdout), [])
+  const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
+  const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
+  t.after(() => store.close())
+  const page = await store.scroll({ limit: 50 })
+  assert.ok(page.points.length === 50 && page.points.every((p) => !('anomaly_score' in p.payload)))
+  const none = await runCli(['run', '--data-dir', join(dir, 'data2'), '--checkpoint-dir', join(dir, 'checkpoints2'), '--no-http', '--embedder', 'none'])
+  assert.equal(none.code, 0, none.stderr)
+  assert.ok(!none.logs.some((l) => /^Scoring new lines/.test(String(l.msg))))
+})
