@@ -15,7 +15,7 @@
  *   7 memory   peak RSS while a backlog drains
  *   8, 9       reading text lines in process: parse with format detection, and masking (bench/formats.ts)
  *   2s, 3o     rows 2 and 3 with anomaly scoring the other way (on for the no-op embedder, off for the built-in)
- *   10, 11     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts)
+ *   10, 11     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts); 10q, 11q with a real Qdrant
  * then scaling figures (batch size, partitions, one or two instances).
  * Prints a table and writes bench-results/latest.json.
  *
@@ -275,10 +275,20 @@ async function main(): Promise<void> {
     }
 
     // The score stage alone, in process (bench/scoring.ts): HDFS traffic, then every line a shape of its own.
-    for (const [row, traffic, count, name] of [['10', 'hdfs', N, '10 score stage, HDFS traffic'], ['11', 'new', NEW_SHAPES, '11 score stage, every line a new shape']] as const) {
+    for (const [row, traffic, count, sink, name] of [
+      ['10', 'hdfs', N, 'embedded', '10 score stage, HDFS traffic'],
+      ['11', 'new', NEW_SHAPES, 'embedded', '11 score stage, every line a new shape'],
+      ['10q', 'hdfs', N, 'qdrant', '10q the same against Qdrant'],
+      ['11q', 'new', NEW_SHAPES, 'qdrant', '11q the same against Qdrant'],
+    ] as const) {
       if (!want(row)) continue
-      const r = (await runWorker({ kind: 'scoring', traffic, brokers, topic: '', partitions: 0, expected: count })) as Row & { queried: number; cached: number }
-      rows.push({ ...r, name, note: `in process, embedded store; ${r.queried} shapes asked of the store, ${r.cached} answered by the cache` })
+      try {
+        const r = (await runWorker({ kind: 'scoring', traffic, sink, brokers, topic: '', partitions: 0, expected: count })) as Row & { queried: number; cached: number; storeCpuSeconds?: number }
+        const qdrantCpu = r.storeCpuSeconds === undefined ? '' : `; Qdrant's own CPU ${((r.storeCpuSeconds / r.messages) * 1e6).toFixed(0)} µs/line`
+        rows.push({ ...r, name, note: `in process, ${sink === 'qdrant' ? 'a real Qdrant node' : 'embedded store'}; ${r.queried} shapes asked of the store, ${r.cached} answered by the cache${qdrantCpu}` })
+      } catch (err) {
+        log(`row ${row} left out: ${(err as Error).message.split('\n')[0]}`)
+      }
     }
 
     // Scaling: batch size, partitions, instances (engine configuration).

@@ -11,7 +11,11 @@
  *   line, so every line is a shape of its own: each is one neighbour query
  *   (the embedded store's exact search scans the collection, so the cost per
  *   line grows with the store) plus the comparison with its batch.
+ *
+ * `qdrant` runs the same against a real Qdrant node (`scripts/qdrant.sh`, on
+ * the same cores; its own CPU time is not in the row's, and is given apart).
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +34,8 @@ import { batchIdFor } from '../operators/batch-id.ts'
 import { checkpointPath, openCheckpointStore } from '../checkpoints/sqlite-store.ts'
 import { createBuiltinEmbedder } from '../src/adapters/builtin-embedder.ts'
 import { createSqliteVectorStore } from '../src/adapters/sqlite-vector-store.ts'
+import { createQdrantStore } from '../src/adapters/qdrant-store.ts'
+import type { VectorStore } from '../operators/contracts.ts'
 import type { RowResult } from './worker.ts'
 
 const DIM = 384
@@ -40,10 +46,26 @@ function word(random: () => number): string {
   return Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('')
 }
 
-export async function scoringRow(traffic: 'hdfs' | 'new', count: number): Promise<RowResult & { queried: number; cached: number }> {
+/** A real Qdrant node of the row's own, from scripts/qdrant.sh: its URL, its CPU seconds so far, and a stop. */
+function startQdrant(dir: string): { url: string; cpuSeconds: () => number; stop: () => void } {
+  const script = join(process.cwd(), 'scripts/qdrant.sh')
+  const env = { ...process.env, LOGSTREAM_QDRANT_RUN: join(dir, 'qdrant') }
+  execFileSync('bash', [script, 'fetch'], { stdio: 'ignore' })
+  const url = execFileSync('bash', [script, 'start'], { env, encoding: 'utf8' }).trim().split('\n').at(-1)!
+  const pid = readFileSync(join(dir, 'qdrant', 'pid'), 'utf8').trim()
+  // User and system time in clock ticks (100 a second), fields 14 and 15 of /proc/PID/stat.
+  const cpuSeconds = () => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  }
+  return { url, cpuSeconds, stop: () => execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' }) }
+}
+
+export async function scoringRow(traffic: 'hdfs' | 'new', count: number, sink: 'embedded' | 'qdrant' = 'embedded'): Promise<RowResult & { queried: number; cached: number; storeCpuSeconds?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'logstream-bench-scoring-'))
   const random = prng(5)
-  const store = createSqliteVectorStore({ path: join(dir, 'vectors.sqlite'), collection: 'bench', dim: DIM, distance: 'Cosine' })
+  const qdrant = sink === 'qdrant' ? startQdrant(dir) : null
+  const store: VectorStore = qdrant ? createQdrantStore({ url: qdrant.url, collection: 'bench', dim: DIM }) : createSqliteVectorStore({ path: join(dir, 'vectors.sqlite'), collection: 'bench', dim: DIM, distance: 'Cosine' })
   const checkpoints = openCheckpointStore({ path: checkpointPath(dir, 'bench'), identity: { job: 'bench', source: 'bench', sink: 'bench', dim: DIM } })
   try {
     await store.ensureCollection()
@@ -63,6 +85,7 @@ export async function scoringRow(traffic: 'hdfs' | 'new', count: number): Promis
     }
     let seconds = 0
     let cpuSeconds = 0
+    let storeCpuSeconds = 0
     let queried = 0
     let cached = 0
     for (let i = 0; i < entries.length; i += BATCH) {
@@ -72,20 +95,23 @@ export async function scoringRow(traffic: 'hdfs' | 'new', count: number): Promis
       const batch: EmbeddedBatch = { id: batchIdFor(ranges), seq, ranges, entries: fresh, deadLetters: [], openedAt: performance.now(), stageTimings: {}, fresh, skippedExisting: 0, duplicatesInBatch: 0, vectors: await embedder.embed(fresh.map((e) => e.entry.text)) }
       checkpoints.plan({ id: batch.id, seq, ranges })
       const cpu0 = process.cpuUsage()
+      const store0 = qdrant?.cpuSeconds() ?? 0
       const t0 = performance.now()
       const out = await firstValueFrom(of(batch).pipe(stage))
       seconds += (performance.now() - t0) / 1000
       const cpu = process.cpuUsage(cpu0)
+      storeCpuSeconds += (qdrant?.cpuSeconds() ?? 0) - store0
       cpuSeconds += (cpu.user + cpu.system) / 1e6
       queried += out.scoring!.queried
       cached += out.scoring!.cached
       await store.upsert(pointsOf(out, new Date().toISOString()))
       checkpoints.commit({ batchId: batch.id, positions: new Map([[ranges[0]!.partition, ranges[0]!.to]]), counts: { received: fresh.length, skippedExisting: 0, duplicatesInBatch: 0, stored: fresh.length, deadLettered: 0 }, timings: {}, deadLetters: [] })
     }
-    return { messages: entries.length, seconds, cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024, queried, cached }
+    return { messages: entries.length, seconds, cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024, queried, cached, ...(qdrant ? { storeCpuSeconds } : {}) }
   } finally {
     checkpoints.close()
     await store.close()
+    qdrant?.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }

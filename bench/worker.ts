@@ -14,8 +14,9 @@ export interface Task {
   /** For `formats` (bench/formats.ts): the step measured, and passes over the lines. */
   readonly step?: 'parse' | 'mask'
   readonly rounds?: number
-  /** For `scoring` (bench/scoring.ts): the traffic scored, lines of it in `expected`. */
+  /** For `scoring` (bench/scoring.ts): the traffic scored (lines of it in `expected`) and the store. */
   readonly traffic?: 'hdfs' | 'new'
+  readonly sink?: 'embedded' | 'qdrant'
   readonly brokers: string
   readonly topic: string
   readonly partitions: number
@@ -116,6 +117,6 @@ const result =
     : task.kind === 'formats'
       ? (await import('./formats.ts')).formatsRow(task.step ?? 'parse', task.rounds ?? 20)
       : task.kind === 'scoring'
-        ? await (await import('./scoring.ts')).scoringRow(task.traffic ?? 'hdfs', task.expected)
+        ? await (await import('./scoring.ts')).scoringRow(task.traffic ?? 'hdfs', task.expected, task.sink)
         : await job(task)
 process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -43,16 +43,21 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>, na: number, nb: numb
  */
 export function ingestScores(groups: readonly ShapeGroup[], groupOf: readonly number[]): Array<number | null> {
   const norms = groups.map((g) => norm(g.vector))
-  // For each group scored here, the groups of the batch near enough to count at some radius, nearest first.
-  const near = groups.map((g, u) => {
-    if (!Array.isArray(g.stored)) return []
-    const out: Array<{ h: number; sim: number }> = []
-    for (let h = 0; h < groups.length; h++) {
-      const sim = h === u ? 1 : cosine(g.vector, groups[h]!.vector, norms[u]!, norms[h]!)
-      if (sim >= RARITY_RADII.from) out.push({ h, sim })
+  // For each group scored here, the groups of the batch near enough to count at some radius, nearest first;
+  // each pair is compared once (cosine is symmetric).
+  const scored = groups.map((g) => Array.isArray(g.stored))
+  const near = groups.map((): Array<{ h: number; sim: number }> => [])
+  for (let u = 0; u < groups.length; u++) {
+    if (scored[u]) near[u]!.push({ h: u, sim: 1 })
+    for (let h = u + 1; h < groups.length; h++) {
+      if (!scored[u] && !scored[h]) continue
+      const sim = cosine(groups[u]!.vector, groups[h]!.vector, norms[u]!, norms[h]!)
+      if (sim < RARITY_RADII.from) continue
+      if (scored[u]) near[u]!.push({ h, sim })
+      if (scored[h]) near[h]!.push({ h: u, sim })
     }
-    return out.sort((a, b) => b.sim - a.sim)
-  })
+  }
+  for (const list of near) list.sort((a, b) => b.sim - a.sim)
   const seen = new Array<number>(groups.length).fill(0)
   return groupOf.map((g) => {
     const group = groups[g]!

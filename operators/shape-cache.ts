@@ -22,7 +22,7 @@ import { RARITY_NEIGHBOURS, RARITY_RADII, RARITY_TOP_RADIUS } from './rarity.ts'
 /** How long an entry is trusted after the query that made it. */
 export const SHAPE_CACHE_TTL_MS = 10 * 60 * 1000
 /** Unsaturated entries kept up to date at most. */
-export const MERGED_MAX = 500
+export const MERGED_MAX = 200
 
 interface Entry {
   readonly vector: ArrayLike<number>
