@@ -78,3 +78,36 @@ test('--anomaly-scoring off: no score in the payloads, no announcements; --embed
   assert.equal(none.code, 0, none.stderr)
   assert.ok(!none.logs.some((l) => /^Scoring new lines/.test(String(l.msg))))
 })
+
+test('against Qdrant: a job scores with the batch query and announces; the ingest scores match the embedded store\'s', async (t) => {
+  const { suiteQdrant, dropCollection } = await import('../helpers/qdrant.ts')
+  const qdrant = await suiteQdrant(t)
+  const collection = `anomalies_${Date.now().toString(36)}`
+  t.after(() => dropCollection(qdrant.url, collection))
+  const dir = tempDir(t)
+  const run = (sink: string[], sub: string) => runCli(['run', '--data-dir', join(dir, sub, 'data'), '--checkpoint-dir', join(dir, sub, 'checkpoints'), '--no-http', '--batch-size', '500', ...sink])
+  const viaQdrant = await run(['--sink', 'qdrant', '--qdrant-url', qdrant.url, '--collection', collection], 'q')
+  assert.equal(viaQdrant.code, 0, viaQdrant.stderr)
+  const embedded = await run([], 'e')
+  assert.equal(embedded.code, 0, embedded.stderr)
+  const { createQdrantStore } = await import('../../src/adapters/qdrant-store.ts')
+  const q = createQdrantStore({ url: qdrant.url, collection, dim: 384 })
+  const e = await createVectorStore(loadConfig({ flags: new Map([['data-dir', [join(dir, 'e', 'data')]]]) }), { logger: pino({ level: 'silent' }) })
+  t.after(() => e.close())
+  const scores = async (store: typeof e) => {
+    const out = new Map<string, unknown>()
+    for (let after: string | undefined; ; ) {
+      const page = await store.scroll({ limit: 500, after })
+      for (const p of page.points) out.set(p.id, p.payload.anomaly_score)
+      if (!page.next) return out
+      after = page.next
+    }
+  }
+  const [fromQdrant, fromEmbedded] = [await scores(q), await scores(e)]
+  assert.equal(fromQdrant.size, 2000)
+  let differ = 0
+  for (const [id, s] of fromEmbedded) if (Math.abs((fromQdrant.get(id) as number) - (s as number)) > 1e-4) differ++
+  assert.equal(differ, 0, 'the same score for every line, whichever store answered')
+  const announced = (dir2: string) => readFileSync(join(dir, dir2, 'checkpoints', 'logs.anomalies.jsonl'), 'utf8').trim().split('\n').length
+  assert.equal(announced('q'), announced('e'))
+})
