@@ -110,11 +110,11 @@ function show(store: CheckpointStore, limit: number, json: boolean): void {
   if (Object.keys(positions).length === 0) out.push('  (none yet)')
   out.push('', `Pending batches (replayed on the next start): ${pending.length === 0 ? 'none' : ''}`)
   for (const b of pending) out.push(`  #${b.seq} ${b.id} planned ${new Date(b.plannedAt).toISOString()} ${b.ranges.map((r) => `${r.partition}[${r.from},${r.to})`).join(' ')}`)
-  out.push('', 'Recent batches:', '  seq     id                state      committed at               received  stored  skipped  dead   seconds (dedup/embed/sink/commit)')
+  out.push('', 'Recent batches:', '  seq     id                state      committed at               received  stored  skipped  dead   seconds (dedup/embed/score/sink/commit)')
   for (const b of recent) {
     const c = b.counts
     const t = b.timings ?? {}
-    const secs = ['dedup', 'embed', 'sink', 'commit'].map((k) => (t[k] ?? 0).toFixed(3)).join('/')
+    const secs = ['dedup', 'embed', 'score', 'sink', 'commit'].map((k) => (t[k] ?? 0).toFixed(3)).join('/')
     out.push(
       `  ${String(b.seq).padEnd(7)} ${b.id} ${b.state.padEnd(10)} ${b.committedAt ? new Date(b.committedAt).toISOString() : '-'.padEnd(24)} ${String(c?.received ?? '-').padStart(8)} ${String(c?.stored ?? '-').padStart(7)} ${String(c ? c.skippedExisting + c.duplicatesInBatch : '-').padStart(8)} ${String(c?.deadLettered ?? '-').padStart(5)}   ${secs}`,
     )
