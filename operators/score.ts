@@ -200,14 +200,21 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     const nearest = decided.announce.map(({ shape }) => {
       const i = shape.first.line
       const g = groups[groupOf[i]!]!
-      const candidates: Array<{ id: string; similarity: number; text?: string }> = g.hits.map((h) => ({ id: h.id, similarity: h.score }))
+      // The nearest few, kept in order as candidates come (a batch may hold a thousand lines before it).
+      const best: Array<{ id: string; similarity: number; text?: string }> = []
+      const offer = (c: { id: string; similarity: number; text?: string }) => {
+        if (best.length === NEIGHBOURS_SHOWN && c.similarity <= best.at(-1)!.similarity) return
+        best.splice(best.findIndex((b) => b.similarity < c.similarity) >>> 0, 0, c)
+        if (best.length > NEIGHBOURS_SHOWN) best.pop()
+      }
+      for (const h of g.hits) offer({ id: h.id, similarity: h.score })
       const sims = new Map<number, number>()
       for (let j = 0; j < i; j++) {
         const h = groupOf[j]!
         if (!sims.has(h)) sims.set(h, cosine(g.vector, groups[h]!.vector))
-        candidates.push({ id: fresh[j]!.id, similarity: sims.get(h)!, text: fresh[j]!.entry.text })
+        offer({ id: fresh[j]!.id, similarity: sims.get(h)!, text: fresh[j]!.entry.text })
       }
-      return candidates.sort((a, b) => b.similarity - a.similarity).slice(0, NEIGHBOURS_SHOWN)
+      return best
     })
     const texts = new Map<string, string>()
     const wanted = [...new Set(nearest.flat().filter((n) => n.text === undefined).map((n) => n.id))]
