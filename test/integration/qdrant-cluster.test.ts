@@ -36,13 +36,13 @@ async function rest<T>(url: string, path: string, body?: unknown): Promise<T> {
   return ((await res.json()) as { result: T }).result
 }
 
-/** Every point, payloads without the ingest time, read with `consistency=all` (every replica answers). */
+/** Every point, payloads without the ingest time and the anomaly score (which differ between runs by design, see helpers/store.ts), read with `consistency=all` (every replica answers). */
 async function clusterPayloads(url: string, collection: string): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
   let offset: unknown
   for (;;) {
     const page = await rest<{ points: Array<{ id: string; payload: Record<string, unknown> }>; next_page_offset: unknown }>(url, `/collections/${collection}/points/scroll?consistency=all`, { limit: 1000, offset, with_payload: true })
-    for (const p of page.points) out.push({ ...p.payload, id: p.id, ingested_at: undefined })
+    for (const p of page.points) out.push({ ...p.payload, id: p.id, ingested_at: undefined, anomaly_score: undefined })
     if (page.next_page_offset === null || page.next_page_offset === undefined) return out
     offset = page.next_page_offset
   }
