@@ -153,8 +153,12 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
     'enable.partition.eof': false,
     'statistics.interval.ms': 5000,
     'socket.keepalive.enable': true,
-    // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
-    'queued.max.messages.kbytes': 16384,
+    // Prefetched messages are memory outside the flow control: bound them (a partition's queue; librdkafka's default is 64 MiB).
+    // A pause drops them anyway, and the flow control holds batches enough to hide the fetch after a resume.
+    'queued.max.messages.kbytes': 4096,
+    // A full prefetch queue postpones the partition's next fetch by this long, and the postponement outlives a
+    // pause: at librdkafka's 1 s, every resume after the pipeline filled cost up to a second of reading.
+    'fetch.queue.backoff.ms': 10,
     // A message larger than the client can receive would stall its partition for ever; received, it is dead-lettered as oversized.
     'receive.message.max.bytes': 1_000_000_000,
   }

@@ -69,6 +69,12 @@ const fields = {
     batchSize: field(int(1, 100_000), 256, { flag: 'embedding-batch-size', env: ['EMBEDDING_BATCH_SIZE'], description: 'Texts per embedding request' }),
     concurrency: field(int(1, 64), 2, { flag: 'embedding-concurrency', env: ['EMBEDDING_CONCURRENCY'], description: 'Embedding requests in flight at most' }),
     timeout: field(duration(1), 30_000, { flag: 'embedding-timeout', env: ['EMBEDDING_TIMEOUT'], description: 'Timeout of one embedding request' }),
+    encoding: field(oneOf('base64', 'float'), 'base64', {
+      flag: 'embedding-encoding',
+      env: ['EMBEDDING_ENCODING'],
+      description:
+        "Vector encoding asked of 'logstream' and 'openai' services: 'base64' (float32 bytes, as OpenAI's encoding_format: a fifth of the bytes and no numbers to parse; an answer in JSON numbers is read too) or 'float' (for a service that refuses the field)",
+    }),
   }),
 
   sink: section({

@@ -18,8 +18,11 @@ import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
+import { vectorFromBase64 } from './vector-base64.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
+/** How vectors are asked to come back: float32 bytes in base64, or JSON numbers. */
+export type VectorEncoding = 'base64' | 'float'
 
 export interface HttpEmbedderOptions {
   readonly url: string
@@ -33,21 +36,27 @@ export interface HttpEmbedderOptions {
   readonly concurrency: number
   /** Timeout of one request, ms. */
   readonly timeout: number
+  /** Asked of the 'logstream' and 'openai' APIs (default base64); answers in either encoding are read. */
+  readonly encoding?: VectorEncoding
   readonly logger?: Logger | undefined
   readonly metrics?: PipelineMetrics | undefined
   /** Backoff settings; tests shorten them. */
   readonly retry?: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'maxAttempts'>
 }
 
-/** The request body each API expects for some texts. */
-export function requestBody(api: EmbeddingApi, texts: readonly string[], model?: string): unknown {
+/**
+ * The request body each API expects for some texts. The replaced job's
+ * contract takes `encoding_format` as an extension: a service that does not
+ * know it answers numbers, which are read as well.
+ */
+export function requestBody(api: EmbeddingApi, texts: readonly string[], model?: string, encoding: VectorEncoding = 'base64'): unknown {
   switch (api) {
     case 'logstream':
-      return { texts }
+      return encoding === 'base64' ? { texts, encoding_format: 'base64' } : { texts }
     case 'tei':
       return { inputs: texts, truncate: true }
     case 'openai':
-      return { model: model || 'default', input: texts, encoding_format: 'float' }
+      return { model: model || 'default', input: texts, encoding_format: encoding }
     case 'ollama':
       return { model: model || 'nomic-embed-text', input: texts }
   }
@@ -55,14 +64,14 @@ export function requestBody(api: EmbeddingApi, texts: readonly string[], model?:
 
 /**
  * The vectors of an answer, in the order of the texts; throws if the answer
- * has another shape. A single item that is not a list (a null vector) becomes
- * an empty vector, so the embed stage pins it on its text instead of refusing
- * the whole answer.
+ * has another shape. A vector in base64 is decoded; a single item that is
+ * neither a list nor base64 (a null vector) becomes an empty vector, so the
+ * embed stage pins it on its text instead of refusing the whole answer.
  */
-export function vectorsOf(api: EmbeddingApi, body: unknown): unknown[][] {
+export function vectorsOf(api: EmbeddingApi, body: unknown): Array<ArrayLike<unknown>> {
   const bad = (what: string) => new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${what}`)
-  const row = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-  const matrix = (v: unknown, where: string): unknown[][] => {
+  const row = (v: unknown): ArrayLike<unknown> => (Array.isArray(v) ? v : typeof v === 'string' ? vectorFromBase64(v) : [])
+  const matrix = (v: unknown, where: string): Array<ArrayLike<unknown>> => {
     if (!Array.isArray(v)) throw bad(`no list of vectors in ${where}`)
     return v.map(row)
   }
@@ -82,6 +91,17 @@ export function vectorsOf(api: EmbeddingApi, body: unknown): unknown[][] {
         .map((d) => row(d?.embedding))
     }
   }
+}
+
+/** One answered vector as float32; a non-number becomes NaN, for the embed stage to refuse. */
+function toFloat32(v: ArrayLike<unknown>): Float32Array {
+  if (v instanceof Float32Array) return v
+  const out = new Float32Array(v.length)
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]
+    out[i] = typeof x === 'number' ? x : Number.NaN
+  }
+  return out
 }
 
 /** Seconds or an HTTP date in Retry-After, or a rate-limit reset header, as milliseconds from now. */
@@ -119,7 +139,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
       res = await fetch(url, {
         method: 'POST',
         headers,
-        body: JSON.stringify(requestBody(opts.api, texts, opts.model)),
+        body: JSON.stringify(requestBody(opts.api, texts, opts.model, opts.encoding)),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       })
     } catch (err) {
@@ -154,7 +174,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     const vectors = vectorsOf(opts.api, body)
     // A wrong count cannot be pinned on a text; a wrong vector can, and the embed stage checks each.
     if (vectors.length !== texts.length) throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${vectors.length} vectors for ${texts.length} texts`)
-    return vectors.map((v) => Float32Array.from(v, (x) => (typeof x === 'number' ? x : Number.NaN)))
+    return vectors.map(toFloat32)
   }
 
   const chunk = (texts: readonly string[], signal?: AbortSignal) =>
