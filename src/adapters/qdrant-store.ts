@@ -7,7 +7,7 @@
  * fields the search filters use; an existing one is checked for size and
  * distance. Dedup asks which ids exist in chunked retrieves without payload or
  * vector; upserts go in chunks by count and by body size (Qdrant's limit is 32
- * MiB a request), a few in parallel, with `wait=true` so an acknowledged batch
+ * MiB a request; bodies are written by points-json.ts), a few in parallel, with `wait=true` so an acknowledged batch
  * is durable before offsets move. A Qdrant that is down, slow or answering 5xx
  * is retried with backoff for as long as it takes; the job waits and goes on
  * when it is back. A 4xx fails with a clear error.
@@ -21,6 +21,7 @@ import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { splitCredentials } from './url-credentials.ts'
+import { upsertBody } from './points-json.ts'
 
 export interface QdrantStoreOptions {
   /** Full URL; otherwise host, port and https. */
@@ -167,14 +168,29 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     return { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0, marker: typeof marker === 'string' ? marker : undefined }
   }
 
-  const upsertChunk = (points: readonly Point[]) =>
-    call('upsert', () =>
-      client.upsert(c, {
-        wait: true,
-        ordering: opts.writeOrdering ?? 'weak',
-        points: points.map((p) => ({ id: p.id, vector: Array.from(p.vector), payload: p.payload as Record<string, unknown> })),
-      }),
-    )
+  // Upserts skip the client's JSON.stringify: the body is written straight into bytes (points-json.ts), the
+  // job's largest cost a point on the production path. The request is the client's: PUT with wait=true.
+  const base = (split?.url ?? `${opts.https ? 'https' : 'http'}://${opts.host ?? 'localhost'}:${opts.port ?? 6333}`).replace(/\/+$/, '')
+  const upsertUrl = `${base}/collections/${encodeURIComponent(c)}/points?wait=true&ordering=${opts.writeOrdering ?? 'weak'}`
+  const upsertHeaders: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+  if (opts.apiKey) upsertHeaders['api-key'] = opts.apiKey
+  if (split?.authorization) upsertHeaders.authorization = split.authorization
+  const put = (body: Buffer) =>
+    call('upsert', async () => {
+      const timeout = AbortSignal.timeout(common.timeout)
+      const res = await fetch(upsertUrl, { method: 'PUT', headers: upsertHeaders, body, signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout })
+      const text = await res.text()
+      // Shaped like the client's errors, for `classify`.
+      if (!res.ok) throw Object.assign(new Error(text || res.statusText), { status: res.status })
+    })
+  /** One chunk of points, halved until each body is under the request limit (a single point goes as it is). */
+  const upsertChunk = async (points: readonly Point[]): Promise<void> => {
+    const body = upsertBody(points)
+    if (body.length <= maxBytes || points.length === 1) return put(body)
+    const mid = Math.ceil(points.length / 2)
+    await upsertChunk(points.slice(0, mid))
+    await upsertChunk(points.slice(mid))
+  }
 
   return {
     name: 'qdrant',
@@ -235,21 +251,9 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       for (const p of points) {
         if (p.vector.length !== opts.dim) throw new LogstreamError('STORE_REJECTED', `vector of ${p.vector.length} numbers for a collection of dimension ${opts.dim}`)
       }
-      // Chunks by count and by an estimate of their JSON size.
+      // Chunks by count; a chunk whose body is too large is halved when it is written.
       const chunks: Point[][] = []
-      let current: Point[] = []
-      let bytes = 0
-      for (const p of points) {
-        const size = p.vector.length * 12 + JSON.stringify(p.payload).length + 64
-        if (current.length > 0 && (current.length >= batchSize || bytes + size > maxBytes)) {
-          chunks.push(current)
-          current = []
-          bytes = 0
-        }
-        current.push(p)
-        bytes += size
-      }
-      if (current.length > 0) chunks.push(current)
+      for (let i = 0; i < points.length; i += batchSize) chunks.push(points.slice(i, i + batchSize))
       let next = 0
       const worker = async () => {
         while (next < chunks.length) await upsertChunk(chunks[next++]!)
