@@ -5,7 +5,7 @@
  * advances the positions (with its dead letters) in one transaction, then lets
  * the source commit its own offsets, then frees the batch's flow credit.
  */
-import { pipe, tap, type OperatorFunction } from 'rxjs'
+import { concatMap, pipe, tap, type OperatorFunction } from 'rxjs'
 import type { CheckpointStore } from '../checkpoints/store.ts'
 import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
 import type { FlowControl } from './flow-control.ts'
@@ -14,12 +14,17 @@ import { stage } from './stage.ts'
 /** Ids of the points a batch stored that its checkpoint row keeps, so a start can tell a store that lost recent points. */
 export const STORED_ID_SAMPLE = 16
 
-/** Records each batch as planned; synchronous, so nothing downstream starts before it is durable. */
+/**
+ * Records each batch as planned; nothing downstream starts before the plan is
+ * durable (the fsync runs off the main thread while earlier batches go on).
+ */
 export function planBatch<T extends Batch>(ctx: StepContext, opts: { checkpoints: CheckpointStore }): OperatorFunction<T, T> {
   const log = ctx.logger.child({ step: ctx.step })
-  return tap((batch) => {
+  return concatMap(async (batch) => {
     opts.checkpoints.plan({ id: batch.id, seq: batch.seq, ranges: batch.ranges })
+    await opts.checkpoints.flush()
     log.debug({ batch: batch.id, seq: batch.seq, ranges: batch.ranges }, 'planned')
+    return batch
   })
 }
 
@@ -89,6 +94,8 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         headers: d.record.headers ?? null,
       })),
     })
+    // Offsets move only once the commit is durable.
+    await opts.checkpoints.flush()
     const committedAt = Date.now()
     opts.afterCheckpoint?.(batch)
     try {

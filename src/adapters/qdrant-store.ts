@@ -59,7 +59,8 @@ export const PAYLOAD_INDEXES: ReadonlyArray<readonly [string, 'keyword' | 'datet
   ['timestamp', 'datetime'],
 ]
 
-const RETRIEVE_CHUNK = 1000
+// A retrieve of 1,000 ids took 7 ms of a local node, of 5,000 ids 12 ms: fewer, larger look-ups (dedup merges those of batches in flight).
+const RETRIEVE_CHUNK = 5000
 
 /** The collection metadata key of the marker written when logstream creates a collection. */
 export const MARKER_KEY = 'logstream_marker'
