@@ -222,8 +222,23 @@ class SqliteCheckpointStore implements CheckpointStore {
     })()
   }
 
-  async flush(): Promise<void> {
-    if (this.deferSync) await syncWalAsync(this.path)
+  #syncing: Promise<void> | null = null
+  #nextSync: Promise<void> | null = null
+
+  flush(): Promise<void> {
+    if (!this.deferSync) return Promise.resolve()
+    if (!this.#syncing) {
+      this.#syncing = syncWalAsync(this.path).finally(() => (this.#syncing = null))
+      return this.#syncing
+    }
+    // The fsync in flight may have begun before this call's writes: they wait for the next one, shared by every call made meanwhile.
+    this.#nextSync ??= this.#syncing
+      .catch(() => {})
+      .then(() => {
+        this.#nextSync = null
+        return this.flush()
+      })
+    return this.#nextSync
   }
 
   /** Writes other than plans and commits are rare: durable as they return, whatever the mode. */
