@@ -19,6 +19,7 @@ import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
 import { vectorFromBase64 } from './vector-base64.ts'
+import { headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
 /** How vectors are asked to come back: float32 bytes in base64, or JSON numbers. */
@@ -130,44 +131,37 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
   if (authorization) headers.authorization = authorization
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
 
+  const target = new URL(url)
   const once = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
     const wait = pausedUntil - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    const timeout = AbortSignal.timeout(opts.timeout)
-    let res: Response
+    let res: HttpAnswer
     try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(requestBody(opts.api, texts, opts.model, opts.encoding)),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      })
+      res = await httpRequest(target, { method: 'POST', headers, body: JSON.stringify(requestBody(opts.api, texts, opts.model, opts.encoding)), timeoutMs: opts.timeout, signal })
     } catch (err) {
       if (signal?.aborted) throw err
-      const timedOut = timeout.aborted
-      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeout} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
+      const timedOut = (err as Error).name === 'TimeoutError'
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeout} ms` : `embedding service unreachable: ${(err as Error).message}`, {
         retryable: true,
         cause: err,
       })
     }
+    const text = () => res.body.toString('utf8')
     if (res.status === 429) {
-      const after = retryAfterMs(res.headers) ?? 1000
+      const after = retryAfterMs(headersOf(res)) ?? 1000
       // Every request of this embedder waits, so the whole pipeline slows down instead of hammering the service.
       pausedUntil = Math.max(pausedUntil, Date.now() + after)
-      await res.body?.cancel()
       throw Object.assign(new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service is rate-limiting (429); waiting ${after} ms`, { retryable: true }), { retryAfterMs: after })
     }
     if (res.status >= 500 || res.status === 408) {
-      const text = await res.text().catch(() => '')
-      throw new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service answered ${res.status}: ${text.slice(0, 200)}`, { retryable: true, details: { status: res.status } })
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service answered ${res.status}: ${text().slice(0, 200)}`, { retryable: true, details: { status: res.status } })
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '')
-      throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text.slice(0, 300)}`, { details: { status: res.status } })
+    if (res.status < 200 || res.status >= 300) {
+      throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text().slice(0, 300)}`, { details: { status: res.status } })
     }
     let body: unknown
     try {
-      body = await res.json()
+      body = JSON.parse(text())
     } catch (err) {
       throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered something that is not JSON: ${(err as Error).message}`)
     }

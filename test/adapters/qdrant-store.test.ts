@@ -71,6 +71,8 @@ test('stand-in (requests inspected): dedup look-ups and upserts are chunked; ups
   const lookups = q.requests.filter((r) => r.method === 'POST' && r.path === '/collections/c/points')
   assert.equal(lookups.length, 3, '12,000 ids in chunks of 5,000')
   assert.deepEqual(Object.keys(lookups[0]!.body as object).sort(), ['ids', 'with_payload', 'with_vector'])
+  // Compressing id lists and acknowledgements cost both sides CPU for nothing on a local network.
+  assert.deepEqual([...new Set(q.requests.map((r) => r.acceptEncoding))], ['identity'])
   assert.deepEqual(q.responseProblems, [])
 })
 

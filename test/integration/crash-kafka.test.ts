@@ -100,7 +100,7 @@ test('SIGKILL at every stage boundary, then a restart, ends with the store of on
 })
 
 test('20 SIGKILLs at random moments, each followed by a restart, end with the store of one uninterrupted run; no restart waits on the replay timeout', async (t) => {
-  const { topic, messages, args, referencePoints } = await setup(t, 6000, 11)
+  const { topic, messages, args, referencePoints } = await setup(t, 20_000, 11)
   const dir = tempDir(t)
   let random = 12345
   const next = () => ((random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
@@ -111,13 +111,20 @@ test('20 SIGKILLs at random moments, each followed by a restart, end with the st
     const started = Date.now()
     const job = startCli(args(dir))
     const delay = 700 + Math.floor(next() * 1500)
+    // A kill lands at a random time after the start, or a random moment after a random number of commits, whichever
+    // comes first: a fast job would otherwise read the whole input before the first kill, leaving nothing to interrupt.
+    const commits = 1 + Math.floor(next() * 12)
+    const after = Math.floor(next() * 100)
+    let seen = 0
+    const killNow = () => job.child.kill('SIGKILL')
+    void job.waitFor((l) => /^Processing batch/.test(String(l.msg)) && ++seen >= commits, 120_000).then(() => setTimeout(killNow, after), () => {})
     // Every other restart runs until its first commit (the replayed batch, if any) before its random kill, so its time to that commit is measured.
     const measured = kill % 2 === 1
     if (measured) {
       const committed = await Promise.race([job.waitFor((l) => /^Processing batch/.test(String(l.msg)), 120_000).then(() => true), job.done.then(() => false)])
       if (committed) firstCommits.push(Date.now() - started)
     }
-    const timer = setTimeout(() => job.child.kill('SIGKILL'), delay)
+    const timer = setTimeout(killNow, delay)
     const result = await job.done
     clearTimeout(timer)
     for (const l of result.logs) if (/could not be rebuilt|records of a replayed batch are not coming/.test(String(l.msg))) stalls.push(String(l.msg))
