@@ -187,12 +187,16 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         /** True when every owned partition's next offset is at its log end. */
         const readToEnd = async (): Promise<boolean> => {
           for (const name of owned) {
-            const { low, high } = await queryWatermarks(c, splitPartitionName(name))
-            const next = expected.get(name) ?? ctx.resumeFrom(name) ?? (opts.startingOffsets === 'latest' ? high : low)
+            const tp = splitPartitionName(name)
+            const { low, high } = await queryWatermarks(c, tp)
+            // A partition this instance has read nothing of starts where the checkpoint, else the group, else the starting offset says.
+            const next = expected.get(name) ?? ctx.resumeFrom(name) ?? (await groupOffset(tp)) ?? (opts.startingOffsets === 'latest' ? high : low)
             if (next < high) return false
           }
           return true
         }
+        const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
+          new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
 
         const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
 
