@@ -34,7 +34,7 @@ const fields = {
     description: `How the source's text lines are read: 'auto' (each line by the first format that reads it, else plain text), a format's name (${FORMATS.map((format) => format.name).join(', ')}), 'json' (every record a JSON message), or a LogPAI header template like '<Date> <Time> <Level> <Component>: <Content>'`,
   }),
   follow: field(bool(), false, { flag: 'follow', env: ['LOGSTREAM_FOLLOW'], description: 'With a file source: keep reading as the file grows' }),
-  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing to read and nothing in flight; 0 runs for ever' }),
+  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing read and nothing in flight, once every partition is read to its end (a file: at its end unless followed); 0 runs for ever' }),
 
   kafka: section({
     brokers: field(text(), 'localhost:9092', { flag: 'brokers', env: ['KAFKA_SERVERS', 'KAFKA_BROKERS'], description: 'Kafka bootstrap servers, comma-separated' }),
