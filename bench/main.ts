@@ -17,6 +17,7 @@
  *              serve-embeddings and a real Qdrant, each service in a process of its own
  *              (their CPU time is reported beside the job's), in the set-up of issue 15:
  *              100,000 messages, 3 partitions, 1 s trigger
+ *   10, 11     reading text lines in process: parse with format detection, and masking (bench/formats.ts)
  * then scaling figures (batch size, partitions, one or two instances).
  * Prints a table and writes bench-results/latest.json.
  *
@@ -315,6 +316,11 @@ async function main(): Promise<void> {
     if (want('7')) {
       await loadTopic(t('bench-backlog'), 6, BACKLOG, 4)
       rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) }, 'backlog')) })
+    }
+
+    // Reading text lines: format detection, and the built-in embedder's masking, per message in process (bench/formats.ts).
+    for (const [row, step, name] of [['10', 'parse', '10 parse with format detection'], ['11', 'mask', '11 masking (built-in embedder)']] as const) {
+      if (want(row)) rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 })), note: 'in process; 9 LogHub sets, lines mixed' })
     }
 
     // Scaling: batch size, partitions, instances (engine configuration).

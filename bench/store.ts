@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSqliteVectorStore } from '../src/adapters/sqlite-vector-store.ts'
 import { parseRecord } from '../operators/parse.ts'
-import { pointId } from '../operators/point-id.ts'
 import { pointsOf } from '../operators/sink.ts'
 import type { ParsedEntry, Point } from '../operators/contracts.ts'
 import { hdfsTraffic, prng } from './hdfs-traffic.ts'
@@ -32,7 +31,7 @@ function makePoints(): Point[] {
     const record = { partition: 'bench/0', offset, nextOffset: offset + 1, key: null, value: Buffer.from(line) }
     offset++
     const parsed = parseRecord(record, { maxMessageBytes: 1 << 20 })
-    if ('entry' in parsed) fresh.push({ kind: 'entry', id: pointId(parsed.entry.text, parsed.entry.timestamp), entry: parsed.entry, record })
+    if ('entry' in parsed) fresh.push({ kind: 'entry', id: parsed.id, entry: parsed.entry, record })
   }
   const vectors = fresh.map(() => Float32Array.from({ length: DIM }, () => random() - 0.5))
   return pointsOf({ fresh, vectors }, new Date().toISOString())

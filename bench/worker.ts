@@ -10,7 +10,10 @@ import type { Embedder, VectorStore } from '../operators/contracts.ts'
 import { createEmbedder, createVectorStore } from '../src/adapters/factory.ts'
 
 export interface Task {
-  readonly kind: 'ceiling' | 'job'
+  readonly kind: 'ceiling' | 'job' | 'formats'
+  /** For `formats` (bench/formats.ts): the step measured, and passes over the lines. */
+  readonly step?: 'parse' | 'mask'
+  readonly rounds?: number
   readonly brokers: string
   readonly topic: string
   readonly partitions: number
@@ -118,5 +121,5 @@ async function job(task: Task): Promise<RowResult> {
 }
 
 const task = JSON.parse(process.argv[2]!) as Task
-const result = task.kind === 'ceiling' ? await ceiling(task) : await job(task)
+const result = task.kind === 'ceiling' ? await ceiling(task) : task.kind === 'formats' ? (await import('./formats.ts')).formatsRow(task.step ?? 'parse', task.rounds ?? 20) : await job(task)
 process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -46,6 +46,12 @@ export interface LogEntry {
   block_id: string | null
   /** Logger or class that wrote the line, when known (`dfs.DataNode$PacketResponder`). */
   component: string | null
+  /** Host or node that wrote the line, where its format names one. */
+  host?: string
+  /** Process id, where the line's format has one (kept as written). */
+  pid?: string
+  /** Further header fields of the line's format (thread, request id, client…). */
+  fields?: Record<string, string>
 }
 
 /** A source record that parsed into an entry, with its deterministic point id. */

@@ -3,6 +3,9 @@
  * into the message format.
  */
 import type { LogEntry } from './contracts.ts'
+import { normaliseLevel } from './formats/levels.ts'
+
+export { normaliseLevel } from './formats/levels.ts'
 
 const HDFS_LINE = /^(\d{6}) (\d{6}) (\d+) ([A-Z]+) ([\w.$]+): ?(.*)$/s
 const BLOCK_ID = /blk_-?\d+/
@@ -14,12 +17,6 @@ const NODE_TYPES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^dfs\.(SecondaryNameNode)\b/, 'secondarynamenode'],
   [/^dfs\.DFSClient\b/, 'client'],
 ]
-
-/** Levels as the message format names them; HDFS's FATAL is kept, WARNING folded into WARN. */
-export function normaliseLevel(level: string): string {
-  const upper = level.toUpperCase()
-  return upper === 'WARNING' ? 'WARN' : upper
-}
 
 /** The node type of a component, or `unknown`. */
 export function nodeTypeOf(component: string): string {
@@ -38,13 +35,13 @@ export function blockIdOf(text: string): string | null {
  *
  * @example
  * parseHdfsLine('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating')
- * // → { text: 'PacketResponder 1 …', timestamp: '2008-11-09T20:36:15.000', log_level: 'INFO', node_type: 'datanode', … }
+ * // → { text: 'PacketResponder 1 …', timestamp: '2008-11-09T20:36:15.000', log_level: 'INFO', node_type: 'datanode', pid: '148', … }
  */
 export function parseHdfsLine(line: string): LogEntry | null {
   const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line
   const m = HDFS_LINE.exec(trimmed)
   if (!m) return null
-  const [, date, time, , level, component, content] = m as unknown as [string, string, string, string, string, string, string]
+  const [, date, time, pid, level, component, content] = m as unknown as [string, string, string, string, string, string, string]
   const month = Number(date.slice(2, 4))
   const day = Number(date.slice(4, 6))
   const hour = Number(time.slice(0, 2))
@@ -64,5 +61,6 @@ export function parseHdfsLine(line: string): LogEntry | null {
     label: null,
     block_id: blockIdOf(text),
     component,
+    pid,
   }
 }

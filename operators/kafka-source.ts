@@ -202,6 +202,20 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         // Next offset expected per partition: a record elsewhere means records were skipped or the log was replaced.
         const expected = new Map<string, number>()
         const gapCheckedAt = new Map<string, number>()
+        let checkingIdle = false
+        /** True when every owned partition's next offset is at its log end. */
+        const readToEnd = async (): Promise<boolean> => {
+          for (const name of owned) {
+            const tp = splitPartitionName(name)
+            const { low, high } = await queryWatermarks(c, tp)
+            // A partition this instance has read nothing of starts where the checkpoint, else the group, else the starting offset says.
+            const next = expected.get(name) ?? ctx.resumeFrom(name) ?? (await groupOffset(tp)) ?? (opts.startingOffsets === 'latest' ? high : low)
+            if (next < high) return false
+          }
+          return true
+        }
+        const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
+          new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
 
         const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
 
@@ -399,9 +413,22 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                 ctx.flow.admit(records.length)
                 subscriber.next(records)
               }
-            } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs) {
-              log.info({ idleMs: opts.stopWhenIdleMs }, 'nothing to read and nothing in flight: stopping')
-              return finish()
+            } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs && !checkingIdle) {
+              // Quiet is not the end: on a busy machine fetches can pause for longer than the idle time. Stop only when every partition is read to its end.
+              checkingIdle = true
+              readToEnd().then(
+                (done) => {
+                  checkingIdle = false
+                  if (!done) return void (lastMessageAt = Date.now())
+                  log.info({ idleMs: opts.stopWhenIdleMs }, 'every partition read to its end and nothing in flight: stopping')
+                  finish()
+                },
+                (err: unknown) => {
+                  checkingIdle = false
+                  lastMessageAt = Date.now()
+                  log.warn({ err }, 'could not check whether every partition is read to its end; reading on')
+                },
+              )
             }
             // A replayed batch whose records stopped coming (deleted, or read by another member) no longer holds the others back.
             if (demand.active && Date.now() - demandProgressAt > REPLAY_WAIT_MS) {

@@ -2,15 +2,28 @@
  * Parse: source records → log entries with their point ids, or dead letters.
  *
  * Takes chunks of records, emits chunks of the same length and order (one item
- * per record), so every position is accounted for. Accepts the message format
- * of the replaced job as JSON, raw HDFS lines, and other plain text lines.
- * Never throws for bad input: a record that cannot be an entry becomes a dead
- * letter with a reason, is counted, and is logged once.
+ * per record), so every position is accounted for. A thin dispatcher: JSON
+ * messages go to `formats/json-message.ts`, text lines to the log formats of
+ * `formats/` (detected line by line, or the one `--log-format` names); a text
+ * line no format reads is stored as plain text. Never throws for bad input: a
+ * record that cannot be an entry becomes a dead letter with a reason, is
+ * counted, and is logged once.
+ *
+ * Which records are JSON, the same rule for every source:
+ * - a record that starts with `{` claims to be a JSON message: it must parse as
+ *   a JSON object (else `bad-json`) with a message field (else `missing-text`);
+ * - a record that is, whole, any other JSON value — `null`, `true`, `42`,
+ *   `"just a string"`, `[1,2,3]` — is `not-an-object`, whatever its kind;
+ * - with `--log-format json` every record must be a JSON message: any other
+ *   line is `bad-json`;
+ * - everything else is a text line, and no text line is dead-lettered for its shape.
  */
 import { map, type OperatorFunction } from 'rxjs'
 import type { DeadLetter, DeadLetterReason, LogEntry, ParsedItem, SourceRecord, StepContext } from './contracts.ts'
-import { blockIdOf, normaliseLevel, parseHdfsLine } from './hdfs-line.ts'
-import { pointId } from './point-id.ts'
+import { entryOfParsed, plainEntry, timeContextOf } from './formats/entry-of.ts'
+import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
+import { entryOfJsonObject } from './formats/json-message.ts'
+import { originOf, pointId } from './point-id.ts'
 import { payloadProblem } from './payload-guard.ts'
 
 export interface ParseOptions {
@@ -18,20 +31,23 @@ export interface ParseOptions {
   readonly maxMessageBytes: number
   /** Dead letters logged per chunk before the rest are only counted in one line. */
   readonly logLimitPerChunk?: number
+  /** How the source's text lines are read (`resolveLineFormat`); detected line by line by default. */
+  readonly format?: LineFormatSpec | undefined
 }
 
-const STRING_FIELDS = ['original_text', 'log_level', 'source', 'timestamp', 'node_type', 'block_id', 'component'] as const
-const LEVEL_WORD = /\b(FATAL|ERROR|WARN(?:ING)?|INFO|DEBUG|TRACE)\b/
 // C0 controls other than tab, and DEL: a line holding them is binary, not text.
 const BINARY = /[\u0000-\u0008\u000b-\u001f\u007f]/
+const JSON_LITERAL = /^(?:null|true|false|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/
 
-type Outcome = { entry: LogEntry } | { reason: DeadLetterReason; detail: string }
+/** An entry with its point id, or why the record is a dead letter. */
+export type ParseOutcome = { entry: LogEntry; id: string } | { reason: DeadLetterReason; detail: string }
+type Outcome = ParseOutcome
 
 /**
  * Parses one record; pure, so it is tested on its own.
  *
  * @example
- * parseRecord(record, { maxMessageBytes: 1 << 20 })  // → { entry } or { reason, detail }
+ * parseRecord(record, { maxMessageBytes: 1 << 20 })  // → { entry, id } or { reason, detail }
  */
 export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = new TextDecoder('utf-8', { fatal: true })): Outcome {
   const bytes = record.value
@@ -47,9 +63,21 @@ export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = 
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   const trimmed = text.trim()
   if (trimmed === '') return { reason: 'empty', detail: 'empty message' }
-  if (trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed.startsWith('"')) return parseJsonMessage(trimmed, record)
+  if (trimmed.startsWith('{')) return parseJsonMessage(trimmed, record)
+  const other = otherJsonValue(trimmed)
+  if (other !== null) return { reason: 'not-an-object', detail: `a JSON ${other}, not an object` }
+  const format = opts.format ?? AUTO
+  if (format.kind === 'json') return { reason: 'bad-json', detail: 'not a JSON message (the source is read as JSON: --log-format json)' }
   if (BINARY.test(trimmed)) return { reason: 'binary', detail: 'control characters in a text line' }
-  return { entry: parseHdfsLine(trimmed) ?? plainLine(trimmed, record) }
+  const read = readTextLine(trimmed, format, timeContextOf(record))
+  if (!read) return keyed(plainEntry(trimmed, record))
+  // HDFS lines keep the replaced job's key; other formats add who wrote the line.
+  const origin = read.format === 'hdfs' ? undefined : originOf(read.parsed.host, read.parsed.pid, read.parsed.fields?.thread)
+  return keyed(entryOfParsed(trimmed, read.parsed, read.format, record), origin)
+}
+
+function keyed(entry: LogEntry, origin?: string): ParseOutcome {
+  return { entry, id: pointId(entry.text, entry.timestamp, origin) }
 }
 
 function parseJsonMessage(text: string, record: SourceRecord): Outcome {
@@ -62,76 +90,24 @@ function parseJsonMessage(text: string, record: SourceRecord): Outcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { reason: 'not-an-object', detail: `a JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object` }
   }
-  const msg = value as Record<string, unknown>
-  const problem = payloadProblem(msg)
+  const problem = payloadProblem(value)
   if (problem) return problem
-  if (msg.text === undefined || msg.text === null) return { reason: 'missing-text', detail: 'no "text" field' }
-  if (typeof msg.text !== 'string') return { reason: 'wrong-type', detail: `"text" is a ${typeof msg.text}, not a string` }
-  if (msg.text.trim() === '') return { reason: 'missing-text', detail: '"text" is empty' }
-  for (const field of STRING_FIELDS) {
-    const v = msg[field]
-    if (v !== undefined && v !== null && typeof v !== 'string') {
-      return { reason: 'wrong-type', detail: `"${field}" is a ${typeof v}, not a string` }
-    }
-  }
-  const label = msg.label
-  if (label !== undefined && label !== null && typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean') {
-    return { reason: 'wrong-type', detail: `"label" is a ${typeof label}, not a string, number or null` }
-  }
-  const str = (field: (typeof STRING_FIELDS)[number]): string | undefined => {
-    const v = msg[field]
-    return typeof v === 'string' && v !== '' ? v : undefined
-  }
-  const nodeType = str('node_type') ?? 'unknown'
-  return {
-    entry: {
-      ...passThroughFields(msg),
-      text: msg.text,
-      original_text: str('original_text') ?? msg.text,
-      log_level: normaliseLevel(str('log_level') ?? 'INFO'),
-      source: str('source') ?? (nodeType === 'unknown' ? 'unknown' : `hdfs_${nodeType}`),
-      timestamp: str('timestamp') ?? defaultTimestamp(record),
-      node_type: nodeType,
-      label: label === undefined || label === null ? null : String(label),
-      block_id: str('block_id') ?? blockIdOf(msg.text),
-      component: str('component') ?? null,
-    },
-  }
+  const out = entryOfJsonObject(value as Record<string, unknown>, text, record)
+  return 'entry' in out ? keyed(out.entry, out.origin) : out
 }
 
-/** Extra fields of a message travel on into the payload, as the replaced job stored them. */
-function passThroughFields(msg: Record<string, unknown>): Record<string, unknown> {
-  const extra: Record<string, unknown> = {}
-  // Defined, not assigned: a field named __proto__ stays a field instead of becoming the object's prototype.
-  for (const [k, v] of Object.entries(msg)) if (!Object.hasOwn(KNOWN_FIELDS, k)) Object.defineProperty(extra, k, { value: v, enumerable: true, writable: true, configurable: true })
-  return extra
-}
-const KNOWN_FIELDS: Record<string, true> = Object.fromEntries(
-  ['text', 'original_text', 'log_level', 'source', 'timestamp', 'node_type', 'label', 'block_id', 'component', 'source_position', 'ingested_at'].map((k) => [k, true]),
-)
-
-/**
- * A missing timestamp falls back to the source's own (Kafka's record time, the
- * same on every replay of that record), else to the empty string, so the id of
- * an entry never depends on when it was processed.
- */
-function defaultTimestamp(record: SourceRecord): string {
-  return record.timestampMs === undefined ? '' : new Date(record.timestampMs).toISOString().slice(0, 23)
-}
-
-function plainLine(line: string, record: SourceRecord): LogEntry {
-  const level = LEVEL_WORD.exec(line)?.[1]
-  return {
-    text: line,
-    original_text: line,
-    log_level: normaliseLevel(level ?? 'INFO'),
-    source: 'unknown',
-    timestamp: defaultTimestamp(record),
-    node_type: 'unknown',
-    label: null,
-    block_id: blockIdOf(line),
-    component: null,
+/** The kind of JSON value a whole record is when it is one but not an object (`null`, `boolean`, `number`, `string`, `array`), else null. */
+function otherJsonValue(text: string): string | null {
+  const first = text[0]!
+  const last = text[text.length - 1]!
+  if (JSON_LITERAL.test(text)) return text === 'null' ? 'null' : text === 'true' || text === 'false' ? 'boolean' : 'number'
+  if (!((first === '[' && last === ']') || (first === '"' && last === '"'))) return null
+  try {
+    JSON.parse(text)
+  } catch {
+    return null
   }
+  return first === '[' ? 'array' : 'string'
 }
 
 /**
@@ -153,7 +129,7 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
       const record = records[i]!
       const outcome = parseRecord(record, opts, decoder)
       if ('entry' in outcome) {
-        items[i] = { kind: 'entry', id: pointId(outcome.entry.text, outcome.entry.timestamp), entry: outcome.entry, record }
+        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record }
         continue
       }
       const dead: DeadLetter = { kind: 'dead-letter', reason: outcome.reason, detail: outcome.detail, record }

@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, type ConfigIssue } from '../core/errors.ts'
 import { isSecret } from '../core/secrets.ts'
+import { FORMATS, resolveLineFormat } from '../operators/formats/index.ts'
 import { FIELDS, bool, duration, field, int, list, map, metaOf, oneOf, optionalField, partitions, source, text, url, type FieldMeta } from './options.ts'
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
@@ -26,9 +27,14 @@ export const IN_FLIGHT_BATCHES = 5
 
 const fields = {
   job: field(text({ pattern: NAME, patternMessage: "must be letters, digits, '.', '_' or '-'" }), 'logs', { flag: 'job', env: ['LOGSTREAM_JOB'], description: 'Job name: names the checkpoint file, so each job resumes its own progress' }),
-  source: field(source(), 'file:data/hdfs/HDFS_2k.log', { flag: 'source', env: ['LOGSTREAM_SOURCE'], description: "Where records come from: 'kafka', or 'file:PATH' (raw HDFS lines or JSON lines)" }),
+  source: field(source(), 'file:data/hdfs/HDFS_2k.log', { flag: 'source', env: ['LOGSTREAM_SOURCE'], description: "Where records come from: 'kafka', or 'file:PATH' (log lines in any format --log-format reads, or JSON lines)" }),
+  lineFormat: field(text(), 'auto', {
+    flag: 'log-format',
+    env: ['LOGSTREAM_LOG_FORMAT'],
+    description: `How the source's text lines are read: 'auto' (each line by the first format that reads it, else plain text), a format's name (${FORMATS.map((format) => format.name).join(', ')}), 'json' (every record a JSON message), or a LogPAI header template like '<Date> <Time> <Level> <Component>: <Content>'`,
+  }),
   follow: field(bool(), false, { flag: 'follow', env: ['LOGSTREAM_FOLLOW'], description: 'With a file source: keep reading as the file grows' }),
-  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing to read and nothing in flight; 0 runs for ever' }),
+  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing read and nothing in flight, once every partition is read to its end (a file: at its end unless followed); 0 runs for ever' }),
 
   kafka: section({
     brokers: field(text(), 'localhost:9092', { flag: 'brokers', env: ['KAFKA_SERVERS', 'KAFKA_BROKERS'], description: 'Kafka bootstrap servers, comma-separated' }),
@@ -115,7 +121,7 @@ const fields = {
   shutdownTimeout: field(duration(), 30_000, { flag: 'shutdown-timeout', env: ['LOGSTREAM_SHUTDOWN_TIMEOUT'], description: 'On SIGTERM: how long the batch in flight may take to finish before exit' }),
   log: section({
     level: field(oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info', { flag: 'log-level', env: ['LOG_LEVEL'], description: 'Log level' }),
-    format: field(oneOf('auto', 'json', 'pretty'), 'auto', { flag: 'log-format', env: ['LOG_FORMAT'], description: "Log format: 'auto' is readable on a terminal and JSON lines otherwise" }),
+    format: field(oneOf('auto', 'json', 'pretty'), 'auto', { flag: 'log-output', env: ['LOG_FORMAT'], description: "Format of logstream's own log: 'auto' is readable on a terminal and JSON lines otherwise (the flag was --log-format, which now names the format of the lines read)" }),
   }),
 }
 
@@ -123,6 +129,11 @@ const fields = {
 export const CONFIG_SCHEMA = z
   .object(fields)
   .superRefine((c, ctx) => {
+    try {
+      resolveLineFormat(c.lineFormat)
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['lineFormat'], message: (err as Error).message })
+    }
     if (c.maxInFlight !== undefined && c.maxInFlight < c.batch.maxSize) {
       ctx.addIssue({
         code: 'custom',

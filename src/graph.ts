@@ -12,6 +12,7 @@ import type { Batch, CommittedBatch, PipelineServices, PositionOutOfRange, StepC
 import { FlowControl } from '../operators/flow-control.ts'
 import type { PipelineMetrics } from '../operators/metrics.ts'
 import { parse } from '../operators/parse.ts'
+import type { LineFormatSpec } from '../operators/formats/index.ts'
 import { microBatch } from '../operators/micro-batch.ts'
 import { dedup } from '../operators/dedup.ts'
 import { embed } from '../operators/embed.ts'
@@ -25,6 +26,8 @@ export interface GraphOptions {
   readonly maxInFlight: number
   readonly maxMessageBytes: number
   readonly recentIds: number
+  /** How the source's text lines are read (default: detected line by line). */
+  readonly lineFormat?: LineFormatSpec | undefined
 }
 
 /** Stage boundaries at which crash tests may stop the process. */
@@ -73,7 +76,7 @@ export function buildGraph(
   const batches$ = source
     .open({ logger: runtime.logger, flow, signal: runtime.stopSignal, resumeFrom: (p) => positions.get(p), replay, positionLost: runtime.positionLost })
     .pipe(
-      parse(ctx('parse'), { maxMessageBytes: opts.maxMessageBytes }),
+      parse(ctx('parse'), { maxMessageBytes: opts.maxMessageBytes, format: opts.lineFormat }),
       microBatch(ctx('batch'), {
         maxSize: opts.maxBatchSize,
         triggerMs: opts.triggerMs,

@@ -13,6 +13,7 @@ import type { Config } from './config.ts'
 import { checkStore } from './store-check.ts'
 import { lockCheckpoint } from '../checkpoints/lock.ts'
 import { buildGraph, type GraphHooks } from './graph.ts'
+import { resolveLineFormat } from '../operators/formats/index.ts'
 import { createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
 import { LogstreamError } from '../core/errors.ts'
@@ -112,6 +113,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
         maxInFlight: config.maxInFlight,
         maxMessageBytes: config.maxMessageBytes,
         recentIds: config.recentIds,
+        lineFormat: resolveLineFormat(config.lineFormat),
       },
       { logger: log, metrics, signal: abort, stopSignal: stop, hooks: opts.hooks, positionLost: (problem) => positionLost(problem, 'running') },
     )

@@ -93,6 +93,21 @@ test('invalid configuration exits the CLI with code 2 and names the field', () =
   assert.match(unknown.stderr, /unknown option --no-such-flag/)
 })
 
+test('--log-format takes auto, json, a format, or a header template; anything else exits 2 naming lineFormat', () => {
+  assert.equal(loadConfig().lineFormat, 'auto')
+  assert.equal(loadConfig({ flags: new Map([['log-format', ['syslog']]]) }).lineFormat, 'syslog')
+  assert.equal(loadConfig({ env: { LOGSTREAM_LOG_FORMAT: '<Date> <Time> <Level> <Component>: <Content>' } }).lineFormat, '<Date> <Time> <Level> <Component>: <Content>')
+  for (const bad of ['klingon', '<Date> <Time> <Level>']) {
+    assert.throws(() => loadConfig({ flags: new Map([['log-format', [bad]]]) }), (err: ConfigError) => err.issues.length === 1 && err.issues[0]!.field === 'lineFormat')
+  }
+  const r = spawnSync(process.execPath, ['bin/logstream.js', 'run', '--log-format', '<Date> <Level>'], { encoding: 'utf8' })
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /lineFormat: a header template needs a <Content> field/)
+  // logstream's own log format moved to --log-output (LOG_FORMAT as before).
+  assert.equal(loadConfig({ flags: new Map([['log-output', ['json']]]) }).log.format, 'json')
+  assert.equal(loadConfig({ env: { LOG_FORMAT: 'pretty' } }).log.format, 'pretty')
+})
+
 test('the README configuration table is the generated one', async () => {
   const { readFileSync } = await import('node:fs')
   const { withConfigTable } = await import('../scripts/readme-config.ts')

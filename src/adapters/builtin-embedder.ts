@@ -1,16 +1,20 @@
 /**
- * The built-in embedder: deterministic and model-free. A text becomes the
- * signed, hashed counts of its words, word pairs and character trigrams,
- * L2-normalised, in `dim` dimensions. Digit runs are folded to one symbol
- * first, so lines from the same template (which differ in block ids, addresses
- * and sizes) land near each other while lines that share few words stay apart.
+ * The built-in embedder: deterministic and model-free. A message is first
+ * reduced to its shape (`maskVariables`: numbers, hex and UUID ids, addresses,
+ * host names, paths, block ids, user names and times become placeholders, as
+ * log parsers pre-process lines), then becomes the signed, hashed counts of its
+ * words, word pairs and character trigrams, L2-normalised, in `dim`
+ * dimensions. Two lines a logging statement wrote get nearly the same vector
+ * whatever ids they carried, while lines that share few words stay apart.
  */
 import type { Embedder } from '../../operators/contracts.ts'
+import { maskVariables } from '../../operators/mask.ts'
 
 export interface BuiltinEmbedderOptions {
   readonly dim: number
 }
 
+// Placeholders (`<ip>`) read as the word `ip`: a variable still counts as a word of the line, whatever its value.
 const WORD = /[a-z_$#]+/g
 const WORD_WEIGHT = 1
 const PAIR_WEIGHT = 0.7
@@ -26,18 +30,13 @@ function fnv1a(s: string, seed = 0x811c9dc5): number {
   return h >>> 0
 }
 
-function addFeature(v: Float32Array, feature: string, weight: number): void {
-  const h = fnv1a(feature)
-  // One bit of the hash picks the sign, so collisions cancel out on average instead of piling up.
-  v[h % v.length]! += h & 0x80000000 ? -weight : weight
-}
-
-/** Features with their weights; a feature seen n times weighs 1 + ln n, so repeated tokens do not drown the rest. */
-function features(text: string): Map<string, number> {
+/** Features of a shape with their summed weights. */
+function features(shape: string): Map<string, number> {
   const out = new Map<string, number>()
   const count = (f: string, w: number) => out.set(f, (out.get(f) ?? 0) + w)
-  const folded = text.toLowerCase().replace(/-?\d+/g, '#')
-  // Tokens that are only folded numbers (addresses, ports, sizes) say nothing about the kind of line.
+  // Digits left after masking (inside words the rules do not reach) fold to one symbol.
+  const folded = shape.toLowerCase().replace(/\d+/g, '#')
+  // Tokens that are only folded digits say nothing about the kind of line.
   const words = (folded.match(WORD) ?? []).filter((w) => /[a-z]/.test(w))
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!
@@ -49,13 +48,19 @@ function features(text: string): Map<string, number> {
   return out
 }
 
-/** The vector of one text; exported for tests and the scoring service. */
+/**
+ * The vector of one message; exported for tests and the scoring service.
+ *
+ * @example
+ * embedText('Received block blk_-1608999687919862906 of size 91178 from /10.250.10.6', 384)
+ */
 export function embedText(text: string, dim: number): Float32Array {
   const v = new Float32Array(dim)
-  for (const [feature, total] of features(text)) {
-    const weight = feature.startsWith('w:') ? WORD_WEIGHT : feature.startsWith('p:') ? PAIR_WEIGHT : TRIGRAM_WEIGHT
-    const n = total / weight
-    addFeature(v, feature, weight * (1 + Math.log(n)))
+  for (const [feature, weight] of features(maskVariables(text))) {
+    const h = fnv1a(feature)
+    // A feature seen again adds less each time (log1p of its summed weight), so repeated tokens do not drown the rest;
+    // one bit of the hash picks the sign, so collisions cancel out on average instead of piling up.
+    v[h % dim]! += (h & 0x80000000 ? -1 : 1) * Math.log1p(weight)
   }
   let norm = 0
   for (let i = 0; i < dim; i++) norm += v[i]! * v[i]!

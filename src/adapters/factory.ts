@@ -11,7 +11,7 @@ import { createFileSource } from '../../operators/file-source.ts'
 import type { JobIdentity } from '../../checkpoints/store.ts'
 import { checkpointPath } from '../../checkpoints/sqlite-store.ts'
 import { existsSync } from 'node:fs'
-import { LogstreamError } from '../../core/errors.ts'
+import { ConfigError, LogstreamError } from '../../core/errors.ts'
 import type { Config } from '../config.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { createBuiltinEmbedder, createNoopEmbedder } from './builtin-embedder.ts'
@@ -68,11 +68,33 @@ export function embeddedStorePath(config: Config): string {
   return join(resolve(config.dataDir), 'vectors.sqlite')
 }
 
-export async function createVectorStore(config: Config, ctx: AdapterContext): Promise<VectorStore & CollectionAdmin> {
+export interface VectorStoreOptions {
+  /**
+   * The read commands' guard: refuse (exit 2, naming the field) a data directory without a store or a
+   * collection that does not exist, instead of creating an empty one that answers every question with nothing.
+   */
+  readonly mustExist?: boolean
+}
+
+export async function createVectorStore(config: Config, ctx: AdapterContext, opts: VectorStoreOptions = {}): Promise<VectorStore & CollectionAdmin> {
+  const store = await openVectorStore(config, ctx, opts)
+  if (opts.mustExist && !(await store.collectionInfo(config.collection))) {
+    const where = config.sink.kind === 'embedded' ? `the embedded store ${embeddedStorePath(config)}` : 'Qdrant'
+    await store.close()
+    throw new ConfigError([{ field: 'collection', message: `collection ${config.collection} does not exist in ${where}; run a job into it first, or name another with --collection` }])
+  }
+  return store
+}
+
+async function openVectorStore(config: Config, ctx: AdapterContext, opts: VectorStoreOptions): Promise<VectorStore & CollectionAdmin> {
   switch (config.sink.kind) {
     case 'embedded': {
+      const path = embeddedStorePath(config)
+      if (opts.mustExist && !existsSync(path)) {
+        throw new ConfigError([{ field: 'dataDir', message: `no vector store at ${path}: ${resolve(config.dataDir)} holds none; run a job first, or give the right --data-dir` }])
+      }
       const { createSqliteVectorStore } = await import('./sqlite-vector-store.ts')
-      return createSqliteVectorStore({ path: embeddedStorePath(config), collection: config.collection, dim: config.dim, distance: 'Cosine', cacheMb: config.embeddedCacheMb })
+      return createSqliteVectorStore({ path, collection: config.collection, dim: config.dim, distance: 'Cosine', cacheMb: config.embeddedCacheMb })
     }
     case 'qdrant': {
       const { createQdrantStore } = await import('./qdrant-store.ts')

@@ -14,6 +14,7 @@ import { splitPartitionName } from '../../operators/kafka-partitions.ts'
 import { bool, field, int, optionalField, text } from '../options.ts'
 import { defineCommand } from './command.ts'
 import { jsonOption } from './common-options.ts'
+import { resolveLineFormat } from '../../operators/formats/index.ts'
 
 const DESCRIPTION = `list    dead letters of the job: position, reason, detail and the start of the message
         (--all includes those already replayed)
@@ -58,7 +59,7 @@ export const command = defineCommand({
       if (action !== 'replay') throw new LogstreamError('USAGE', `unknown action ${JSON.stringify(action)}: list or replay`)
       if (config.source.kind !== 'kafka' && !toFile) throw new LogstreamError('USAGE', 'a file job replays its dead letters into a file: --to-file F (then run a job on it)')
       const letters = store.deadLetters({ limit })
-      const fixed = letters.filter((d) => 'entry' in parseRecord({ partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value }, { maxMessageBytes: config.maxMessageBytes }))
+      const fixed = letters.filter((d) => 'entry' in parseRecord({ partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value }, { maxMessageBytes: config.maxMessageBytes, format: resolveLineFormat(config.lineFormat) }))
       if (fixed.length > 0) {
         if (toFile) appendFileSync(toFile, Buffer.concat(fixed.flatMap((d) => [d.value, Buffer.from('\n')])))
         else {

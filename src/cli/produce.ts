@@ -1,8 +1,9 @@
 /**
- * `logstream produce PATH...`: the HDFS log processor that feeds the job. Reads
- * raw HDFS log files (files, folders, or one file followed as it grows), turns
- * each line into the message format and publishes it keyed by its HDFS block
- * id, so one block's lines stay in order in one partition. Exits non-zero if
+ * `logstream produce PATH...`: the log processor that feeds the job. Reads log
+ * files (files, folders, or one file followed as it grows), turns each line
+ * into the message format as the job would read it (`--log-format`) and
+ * publishes it keyed by its HDFS block id where it names one, so one block's
+ * lines stay in order in one partition. Exits non-zero if
  * any message was not delivered.
  */
 import { readdirSync, statSync } from 'node:fs'
@@ -17,6 +18,7 @@ import { parseRecord } from '../../operators/parse.ts'
 import { connectProducer } from '../../operators/kafka-clients.ts'
 import { bool, field, optionalField, text } from '../options.ts'
 import { defineCommand } from './command.ts'
+import { resolveLineFormat } from '../../operators/formats/index.ts'
 
 /** The files a path names: itself, or the regular files of a folder in name order. */
 export function filesOf(path: string): string[] {
@@ -56,9 +58,9 @@ class Progress {
 
 export const command = defineCommand({
   name: 'produce',
-  summary: 'Publish raw HDFS log files to Kafka in the message format',
+  summary: 'Publish log files to Kafka in the message format',
   usage: ['produce PATH... [--follow] [--topic T] [options]'],
-  description: 'Publishes raw HDFS log lines (files, or every file of a folder) to Kafka in the\nmessage format, keyed by HDFS block id. --follow keeps reading one growing file.',
+  description: 'Publishes log lines (files, or every file of a folder; read as --log-format says,\ndetected line by line by default) to Kafka in the message format, keyed by HDFS\nblock id where a line names one. --follow keeps reading one growing file.',
   positionals: { name: 'at least one file or folder', min: 1, max: Number.POSITIVE_INFINITY },
   options: {
     topic: optionalField(text(), { flag: 'topic', description: 'Topic to publish to (default: the first of the configured topics)' }),
@@ -66,6 +68,7 @@ export const command = defineCommand({
   },
   async run(args) {
     const config = args.config()
+    const lineFormat = resolveLineFormat(config.lineFormat)
     const logger = createLogger({ level: config.log.level, format: config.log.format })
     const topic = args.options.topic ?? config.kafka.topics[0]!
     let files: string[]
@@ -123,7 +126,7 @@ export const command = defineCommand({
           source.open({ logger, flow, signal: stop.signal, resumeFrom: () => undefined }).pipe(
             concatMap(async (records) => {
               for (const record of records) {
-                const outcome = parseRecord(record, { maxMessageBytes: config.maxMessageBytes })
+                const outcome = parseRecord(record, { maxMessageBytes: config.maxMessageBytes, format: lineFormat })
                 if (!('entry' in outcome)) {
                   skipped++
                   if (outcome.reason !== 'empty') logger.warn({ file, offset: record.offset, reason: outcome.reason }, 'line skipped')

@@ -9,12 +9,13 @@ import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
 import { field, int } from '../options.ts'
 import { jsonOption } from './common-options.ts'
 import { filterFrom, filterOptions } from './filter-options.ts'
+import { messageOf, resolveLineFormat } from '../../operators/formats/index.ts'
 
 export const command = defineCommand({
   name: 'search',
   summary: 'Nearest stored log lines to a text',
   usage: ['search "TEXT" [-k N] [--level ERROR] [--node-type datanode] [--since ISO] [--until ISO] [--json] [options]'],
-  description: 'Embeds TEXT with the configured embedder and prints the k nearest stored log lines,\nagainst the embedded store or Qdrant (filters are pushed down as payload filters).',
+  description: 'Embeds TEXT with the configured embedder and prints the k nearest stored log lines,\nagainst the embedded store or Qdrant (filters are pushed down as payload filters).\nA whole log line as TEXT is searched by its message (its header is left out).',
   positionals: { name: 'a TEXT to look for', min: 1, max: Number.POSITIVE_INFINITY },
   options: {
     limit: field(int(1, 1000), 5, { flag: 'limit', short: 'k', description: 'How many lines' }),
@@ -28,10 +29,10 @@ export const command = defineCommand({
     const filter = filterFrom(o)
     const config = args.config()
     const logger = createLogger({ level: 'warn', format: config.log.format })
-    const store = await createVectorStore(config, { logger })
+    const store = await createVectorStore(config, { logger }, { mustExist: true })
     const embedder = await createEmbedder(config, { logger })
     try {
-      const [vector] = await embedder.embed([query])
+      const [vector] = await embedder.embed([messageOf(query, resolveLineFormat(config.lineFormat))])
       const hits = await store.search(vector!, { k: o.limit, filter })
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ query, results: hits.map((h) => ({ id: h.id, score: h.score, ...h.payload })) }, null, 2)}\n`)

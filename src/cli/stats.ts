@@ -1,11 +1,13 @@
 /**
  * `logstream stats [--html FILE]`: what the store holds — counts by level, node
- * type, source and HDFS event template; the duplicate ratio from the
+ * type, source and message shape (the message with its variables masked, as
+ * the built-in embedder sees it: for LogHub's sets, close to their event
+ * templates); the duplicate ratio from the
  * checkpoint history; the distributions of vector norms and of the distance
  * of each line to its nearest other line. `--html` writes a self-contained page
  * with the same figures as charts (inline SVG, no external resources).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { defineCommand } from './command.ts'
 import type { Config } from '../config.ts'
 import { field, int, optionalField, text } from '../options.ts'
@@ -14,6 +16,7 @@ import { createLogger } from '../runtime/logger.ts'
 import { createVectorStore, jobIdentity } from '../adapters/factory.ts'
 import type { ScoredPoint, VectorStore } from '../../operators/contracts.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
+import { maskVariables } from '../../operators/mask.ts'
 
 export interface Stats {
   collection: string
@@ -21,7 +24,8 @@ export interface Stats {
   byLevel: Record<string, number>
   byNodeType: Record<string, number>
   bySource: Record<string, number>
-  byTemplate: Record<string, number>
+  /** Points by message shape (`maskVariables`). */
+  byShape: Record<string, number>
   duplicates: { received: number; skipped: number; ratio: number | null; batches: number } | null
   norms: Histogram
   nearestDistance: Histogram & { sampled: number }
@@ -32,29 +36,6 @@ export interface Histogram {
   max: number
   mean: number
   buckets: Array<{ from: number; to: number; count: number }>
-}
-
-/** HDFS event templates (`<*>` is any text), most specific first, from the bundled LogHub files. */
-export function loadTemplates(): Array<{ id: string; pattern: RegExp; template: string }> {
-  const out: Array<{ id: string; pattern: RegExp; template: string }> = []
-  for (const file of ['HDFS_2k.log_templates.csv', 'HDFS_templates.csv']) {
-    const url = new URL(`../../data/hdfs/${file}`, import.meta.url)
-    if (!existsSync(url)) continue
-    for (const row of readFileSync(url, 'utf8').split(/\r?\n/).slice(1).filter(Boolean)) {
-      const comma = row.indexOf(',')
-      const id = row.slice(0, comma)
-      const template = row.slice(comma + 1).replace(/^"|"$/g, '')
-      if (out.some((t) => t.template === template)) continue
-      const source = template.split('<*>').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+')).join('.*?')
-      out.push({ id: file.startsWith('HDFS_2k') ? id : `${id}*`, pattern: new RegExp(`^${source}$`, 's'), template })
-    }
-  }
-  return out.sort((a, b) => b.template.replace(/<\*>/g, '').length - a.template.replace(/<\*>/g, '').length)
-}
-
-export function templateOf(text: string, templates: ReturnType<typeof loadTemplates>): string {
-  const t = templates.find((x) => x.pattern.test(text))
-  return t ? `${t.id} ${t.template}` : 'other'
 }
 
 export function histogram(values: readonly number[], buckets = 20): Histogram {
@@ -70,8 +51,7 @@ export function histogram(values: readonly number[], buckets = 20): Histogram {
 const tally = (map: Record<string, number>, key: string) => void (map[key] = (map[key] ?? 0) + 1)
 
 export async function collectStats(store: VectorStore, config: Config, opts: { sample: number }): Promise<Stats> {
-  const templates = loadTemplates()
-  const stats: Omit<Stats, 'norms' | 'nearestDistance' | 'duplicates'> = { collection: config.collection, points: 0, byLevel: {}, byNodeType: {}, bySource: {}, byTemplate: {} }
+  const stats: Omit<Stats, 'norms' | 'nearestDistance' | 'duplicates'> = { collection: config.collection, points: 0, byLevel: {}, byNodeType: {}, bySource: {}, byShape: {} }
   const norms: number[] = []
   const sample: ScoredPoint[] = []
   let after: string | undefined
@@ -82,7 +62,7 @@ export async function collectStats(store: VectorStore, config: Config, opts: { s
       tally(stats.byLevel, p.payload.log_level ?? 'unknown')
       tally(stats.byNodeType, p.payload.node_type ?? 'unknown')
       tally(stats.bySource, p.payload.source ?? 'unknown')
-      tally(stats.byTemplate, templateOf(p.payload.text ?? '', templates))
+      tally(stats.byShape, maskVariables(p.payload.text ?? ''))
       if (p.vector) norms.push(Math.sqrt(p.vector.reduce((s, x) => s + x * x, 0)))
       // An evenly spread sample for the nearest-neighbour distances (reservoir sampling, seeded by position).
       if (sample.length < opts.sample) sample.push(p)
@@ -151,16 +131,20 @@ h1{font-size:20px}h2{font-size:13px;text-transform:uppercase;color:#667085;lette
 ${barChart('by-level', 'By level', sorted(s.byLevel))}
 ${barChart('by-node-type', 'By node type', sorted(s.byNodeType))}
 ${barChart('by-source', 'By source', sorted(s.bySource))}
-${barChart('by-template', 'By HDFS event template', sorted(s.byTemplate))}
+${barChart('by-shape', `By message shape (the ${Math.min(SHAPES_SHOWN, Object.keys(s.byShape).length)} most common of ${Object.keys(s.byShape).length})`, sorted(s.byShape).slice(0, SHAPES_SHOWN))}
 ${histogramChart('norms', 'Vector norms', s.norms, '')}
 ${histogramChart('nearest', `Cosine distance to the nearest other line (${s.nearestDistance.sampled} sampled)`, s.nearestDistance, '')}
 </body></html>
 `
 }
 
-function printTable(title: string, m: Record<string, number>): string {
+/** Shapes listed in the table and the chart; `--json` has them all. */
+const SHAPES_SHOWN = 50
+
+function printTable(title: string, m: Record<string, number>, limit = Infinity): string {
   const rows = Object.entries(m).sort((a, b) => b[1] - a[1])
-  return [`${title}:`, ...rows.map(([k, v]) => `  ${String(v).padStart(9)}  ${k}`)].join('\n')
+  const more = rows.length > limit ? [`  … and ${rows.length - limit} more`] : []
+  return [`${title}:`, ...rows.slice(0, limit).map(([k, v]) => `  ${String(v).padStart(9)}  ${k}`), ...more].join('\n')
 }
 
 export const command = defineCommand({
@@ -175,7 +159,7 @@ export const command = defineCommand({
   async run(args) {
     const { html, json, sample } = args.options
     const config = args.config()
-    const store: VectorStore = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) })
+    const store: VectorStore = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
     try {
       const s = await collectStats(store, config, { sample })
       if (html) writeFileSync(html, statsHtml(s))
@@ -189,7 +173,7 @@ export const command = defineCommand({
             printTable('by level', s.byLevel),
             printTable('by node type', s.byNodeType),
             printTable('by source', s.bySource),
-            printTable('by HDFS event template', s.byTemplate),
+            printTable('by message shape', s.byShape, SHAPES_SHOWN),
             `vector norms: min ${s.norms.min.toFixed(4)}, mean ${s.norms.mean.toFixed(4)}, max ${s.norms.max.toFixed(4)}`,
             `nearest-neighbour cosine distance (${s.nearestDistance.sampled} sampled): min ${s.nearestDistance.min.toFixed(4)}, mean ${s.nearestDistance.mean.toFixed(4)}, max ${s.nearestDistance.max.toFixed(4)}`,
             html ? `charts written to ${html}` : '',

@@ -20,7 +20,7 @@ export const command = defineCommand({
     const o = args.options
     const filter = filterFrom(o)
     const config = args.config()
-    const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) })
+    const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
     try {
       const page = await store.scroll({ limit: o.limit, after: o.after, filter })
       if (o.json) {

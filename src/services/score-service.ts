@@ -1,7 +1,9 @@
 /**
  * The score service: scores log lines against the stored history over HTTP.
- *   POST /score    {"lines": ["081109 203615 148 INFO dfs…", {"text": "…"}], "k"?: 25, "threshold"?: 0.5}
- *                  → {"results": [{"id", "text", "score", "anomalous", "neighbours": [...]}]}
+ *   POST /score    {"lines": ["081109 203615 148 INFO dfs…", {"text": "…"}], "neighbours"?: 5, "threshold"?: 0.5}
+ *                  → {"results": [{"id", "text", "score", "anomalous", "alike", "neighbours": [...]}]}
+ *                  (lines are read as the job reads them, in the configured --log-format; the score is
+ *                  `src/scoring/anomaly.ts`'s rarity estimate, whatever number of neighbours is listed)
  *   POST /similar  {"text": "…", "k"?: 5, "level"?, "node_type"?, "since"?, "until"?} → {"results": [...]}
  *   GET  /metrics, /healthz
  * Requests are bounded in size and length; bad input gets a 4xx with a code and a message.
@@ -10,6 +12,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { HttpError } from '../../core/errors.ts'
 import type { Embedder, LogEntry, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import { parseRecord } from '../../operators/parse.ts'
+import { messageOf, type LineFormatSpec } from '../../operators/formats/index.ts'
 import { scoreEntries } from '../scoring/anomaly.ts'
 import { createRouter, listen, readJsonObject, type Listening } from '../runtime/http.ts'
 
@@ -18,8 +21,11 @@ export interface ScoreServiceOptions {
   readonly port: number
   readonly store: VectorStore
   readonly embedder: Embedder
-  readonly k: number
+  /** Neighbours listed with each score (1–100). */
+  readonly neighbours: number
   readonly threshold: number
+  /** How text lines are read (default: detected line by line). */
+  readonly format?: LineFormatSpec | undefined
   readonly maxBytes?: number
   readonly maxLines?: number
 }
@@ -31,16 +37,16 @@ const intIn = (v: unknown, name: string, min: number, max: number, fallback: num
 }
 
 /** Lines of a /score request as entries: raw lines or message-format objects, parsed like the job parses them. */
-function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: number): LogEntry[] {
+function entriesOf(body: Record<string, unknown>, maxLines: number, maxBytes: number, format: LineFormatSpec | undefined): Array<{ id: string; entry: LogEntry }> {
   const lines = body.lines ?? (body.line !== undefined ? [body.line] : undefined)
   if (!Array.isArray(lines) || lines.length === 0) throw new HttpError('BAD_REQUEST', 'expected {"lines": [...]} with at least one line')
   if (lines.length > maxLines) throw new HttpError('TOO_MANY_LINES', `at most ${maxLines} lines a request, got ${lines.length}`)
   return lines.map((line, i) => {
     const value = typeof line === 'string' ? line : line && typeof line === 'object' ? JSON.stringify(line) : null
     if (value === null) throw new HttpError('BAD_LINE', `line ${i} must be a string or a message object`)
-    const out = parseRecord({ partition: 'request', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(value) }, { maxMessageBytes: maxBytes })
+    const out = parseRecord({ partition: 'request', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(value) }, { maxMessageBytes: maxBytes, format })
     if (!('entry' in out)) throw new HttpError('BAD_LINE', `line ${i} is malformed (${out.reason}): ${out.detail}`)
-    return out.entry
+    return { id: out.id, entry: out.entry }
   })
 }
 
@@ -61,12 +67,13 @@ export async function startScoreService(opts: ScoreServiceOptions): Promise<List
       '/score': {
         POST: async (req) => {
           const body = await readJsonObject(req, maxBytes, { requireJsonType: true })
-          const k = intIn(body.k, 'k', 1, 100, opts.k)
+          // "k" is the older name of "neighbours"; neither changes the score.
+          const neighbours = intIn(body.neighbours ?? body.k, body.neighbours === undefined && body.k !== undefined ? 'k' : 'neighbours', 1, 100, opts.neighbours)
           const threshold = body.threshold === undefined ? opts.threshold : Number(body.threshold)
           if (!(threshold >= 0 && threshold <= 1)) throw new HttpError('BAD_REQUEST', '"threshold" must be a number from 0 to 1')
-          const results = await scoreEntries(entriesOf(body, maxLines, maxBytes), opts, { k, threshold })
+          const results = await scoreEntries(entriesOf(body, maxLines, maxBytes, opts.format), opts, { neighbours, threshold })
           flagged.inc(results.filter((r) => r.anomalous).length)
-          return { json: { k, threshold, results } }
+          return { json: { threshold, results } }
         },
       },
       '/similar': {
@@ -75,7 +82,7 @@ export async function startScoreService(opts: ScoreServiceOptions): Promise<List
           if (typeof body.text !== 'string' || body.text.trim() === '') throw new HttpError('BAD_REQUEST', 'expected {"text": "..."}')
           const k = intIn(body.k, 'k', 1, 100, 5)
           const filter: SearchFilter = { logLevel: body.level as string | undefined, nodeType: body.node_type as string | undefined, since: body.since as string | undefined, until: body.until as string | undefined }
-          const [vector] = await opts.embedder.embed([body.text])
+          const [vector] = await opts.embedder.embed([messageOf(body.text, opts.format)])
           const hits = await opts.store.search(vector!, { k, filter })
           return { json: { results: hits.map((h) => ({ id: h.id, score: h.score, ...h.payload })) } }
         },

@@ -26,6 +26,21 @@ test('lines of the same template are nearer than lines of other templates', () =
   assert.ok(cos(d, embedText('Got exception while serving block', dim)) > cos(d, c))
 })
 
+test('identifiers do not move a line: UUIDs, hex ids, addresses, hosts, user names and times are masked first', () => {
+  const dim = 384
+  const pairs: Array<[string, string]> = [
+    ['[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] Instance destroyed on the hypervisor.', '[instance: 3edec1e4-9678-4a3a-a21b-a145a4ee5e61] Instance destroyed on the hypervisor.'],
+    ['Expiring session 0x14ede63a5a70000, timeout of 10000ms exceeded', 'Expiring session 0x24ed93119420016, timeout of 4000ms exceeded'],
+    ['Invalid user webmaster from 173.234.31.186', 'Invalid user oracle from 52.80.34.196'],
+    ['connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005', 'connection from 82.252.162.81 (lns-vlq-45-tou-82-252-162-81.adsl.proxad.net) at Sat Jun 18 02:08:10 2005'],
+  ]
+  for (const [a, b] of pairs) assert.ok(cos(embedText(a, dim), embedText(b, dim)) > 0.999, `${a} ~ ${b}`)
+  // Lines of one instance but of other templates stay apart.
+  const destroyed = embedText('[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] Instance destroyed on the hypervisor.', dim)
+  const spawned = embedText('[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] Instance spawned successfully.', dim)
+  assert.ok(cos(destroyed, spawned) < 0.6)
+})
+
 test('a positive dimension is required', () => {
   assert.throws(() => createBuiltinEmbedder({ dim: 0 }), RangeError)
 })

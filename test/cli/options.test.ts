@@ -23,9 +23,11 @@ function sample(meta: FieldMeta, key: string): { text: string; value: unknown } 
   const d = meta.default
   switch (meta.kind) {
     case 'string':
+      if (key === 'lineFormat') return { text: 'hdfs', value: 'hdfs' }
       return key === 'since' || key === 'until' ? { text: '2008-11-09', value: '2008-11-09' } : { text: 'sample-value', value: 'sample-value' }
     case 'int':
-      return key === 'maxInFlight' ? { text: '5001', value: 5001 } : { text: String(Number(d) + 1), value: Number(d) + 1 }
+      if (d === undefined) return key === 'maxInFlight' ? { text: '5001', value: 5001 } : { text: '7', value: 7 }
+      return { text: String(Number(d) + 1), value: Number(d) + 1 }
     case 'number':
       return { text: '0.25', value: 0.25 }
     case 'bool':

@@ -36,16 +36,16 @@ async function storedSample(t: { after(fn: () => unknown): void }, kind: StoreKi
   return { dir, store, where, collection }
 }
 
-test('stats counts by level, node type and template, reports the duplicate ratio, and --html draws its charts in Chromium', async (t) => {
+test('stats counts by level, node type and message shape, reports the duplicate ratio, and --html draws its charts in Chromium', async (t) => {
   const { dir, store } = await storedSample(t)
   const html = join(dir, 'stats.html')
   const res = await runCli(['stats', '--json', '--html', html, '--sample', '200', ...store])
   assert.equal(res.code, 0, res.stderr)
-  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byTemplate: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
+  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byShape: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
   assert.equal(s.points, 2000)
   assert.deepEqual(s.byLevel, { INFO: 1920, WARN: 80 })
-  assert.equal(s.byTemplate['E10 PacketResponder <*> for block blk_<*> terminating'], 311, 'the same count as the LogHub structured CSV')
-  assert.equal(s.byTemplate.other, undefined, 'every sample line matches a template')
+  assert.equal(s.byShape['PacketResponder <num> for block <blk> terminating'], 311, "the count of LogHub's template E10 in the structured CSV")
+  assert.equal(Object.keys(s.byShape).length, 16, "LogHub's 14 templates; two of E4's lines name more blocks")
   assert.equal(s.duplicates.ratio, 0)
   assert.ok(Math.abs(s.norms.mean - 1) < 1e-3)
   assert.equal(s.nearestDistance.sampled, 200)
@@ -56,7 +56,7 @@ test('stats counts by level, node type and template, reports the duplicate ratio
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
   page.on('pageerror', (e) => errors.push(e.message))
   await page.goto(pathToFileURL(html).href)
-  for (const id of ['by-level', 'by-node-type', 'by-template', 'norms', 'nearest']) {
+  for (const id of ['by-level', 'by-node-type', 'by-shape', 'norms', 'nearest']) {
     const bars = await page.locator(`svg#${id} rect`).count()
     assert.ok(bars > 0, `chart ${id} has bars`)
     const box = await page.locator(`svg#${id}`).boundingBox()
@@ -66,14 +66,14 @@ test('stats counts by level, node type and template, reports the duplicate ratio
   assert.deepEqual(errors, [])
 })
 
-test(`${STORES[1]![1]}: stats counts by level, node type and template`, async (t) => {
+test(`${STORES[1]![1]}: stats counts by level, node type and message shape`, async (t) => {
   const { store } = await storedSample(t, 'qdrant')
   const res = await runCli(['stats', '--json', '--sample', '200', ...store])
   assert.equal(res.code, 0, res.stderr)
-  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byTemplate: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
+  const s = JSON.parse(res.stdout) as { points: number; byLevel: Record<string, number>; byShape: Record<string, number>; duplicates: { ratio: number }; norms: { mean: number }; nearestDistance: { sampled: number } }
   assert.equal(s.points, 2000)
   assert.deepEqual(s.byLevel, { INFO: 1920, WARN: 80 })
-  assert.equal(s.byTemplate['E10 PacketResponder <*> for block blk_<*> terminating'], 311)
+  assert.equal(s.byShape['PacketResponder <num> for block <blk> terminating'], 311)
   assert.equal(s.duplicates.ratio, 0)
   assert.ok(Math.abs(s.norms.mean - 1) < 1e-3)
   assert.equal(s.nearestDistance.sampled, 200)
@@ -96,14 +96,18 @@ for (const [kind, name] of STORES) {
     assert.ok(hits.every((h) => h.log_level === 'INFO' && h.timestamp >= '2008-11-10' && /^Verification succeeded for blk_/.test(h.text)), JSON.stringify(hits))
 
     // A shared Qdrant may hold other tests' collections: this test's is the one it looks at.
-    const mine = (list: Array<{ name: string }>) => list.filter((c) => c.name === collection)
-    const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number }>
-    assert.deepEqual(mine(list), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000 }])
+    const mine = <C extends { name: string }>(list: C[]) => list.filter((c) => c.name === collection)
+    const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number; marker?: string }>
+    assert.match(mine(list)[0]?.marker ?? '', /^[0-9a-f-]{36}$/, 'the marker written when the collection was created')
+    assert.deepEqual(mine(list).map(({ marker: _, ...c }) => c), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000 }])
     assert.equal((await runCli(['collections', 'count', '--node-type', 'namenode', ...store])).stdout.trim(), '659')
     const refused = await runCli(['collections', 'delete', ...store])
     assert.equal(refused.code, 2, 'no terminal and no --yes')
     assert.equal(JSON.parse((await runCli(['collections', 'info', '--json', ...store])).stdout).points, 2000)
     assert.equal((await runCli(['collections', 'delete', '--yes', ...store])).code, 0)
     assert.deepEqual(mine(JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string }>), [])
+    const again = await runCli(['search', 'Verification succeeded', '--json', ...where])
+    assert.equal(again.code, 2, 'the deleted collection is not created again by a search')
+    assert.match(again.stderr, new RegExp(`collection: collection ${collection} does not exist`))
   })
 }

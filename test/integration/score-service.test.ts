@@ -37,7 +37,7 @@ async function service(t: { after(fn: () => unknown): void }, kind: StoreKind = 
   const entries = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean).map((l) => parseHdfsLine(l)!)
   const vectors = await embedder.embed(entries.map((e) => e.text))
   await store.upsert(entries.map((e, i) => ({ id: pointId(e.text, e.timestamp), vector: vectors[i]!, payload: { ...e, source_position: '', ingested_at: '' } })))
-  const s = await startScoreService({ host: '127.0.0.1', port: 0, store, embedder, k: 25, threshold: 0.5, maxBytes: 20_000, maxLines: 10 })
+  const s = await startScoreService({ host: '127.0.0.1', port: 0, store, embedder, neighbours: 5, threshold: 0.5, maxBytes: 20_000, maxLines: 10 })
   t.after(() => s.close())
   return s.url
 }

@@ -15,6 +15,7 @@ test('a raw HDFS line becomes the message format', () => {
     label: null,
     block_id: 'blk_38865049064139660',
     component: 'dfs.DataNode$PacketResponder',
+    pid: '148',
   })
 })
 

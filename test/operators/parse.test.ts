@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { lastValueFrom, of, toArray } from 'rxjs'
 import { parse, parseRecord } from '../../operators/parse.ts'
 import { pointId } from '../../operators/point-id.ts'
+import { resolveLineFormat } from '../../operators/formats/index.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
 
 const opts = { maxMessageBytes: 1000 }
@@ -39,9 +40,81 @@ test('raw HDFS lines and other text lines become entries', () => {
   assert.equal(plain.entry.log_level, 'ERROR')
 })
 
+test('a line no format reads is stored whole as plain text, as before formats were detected (so its id is unchanged)', () => {
+  const out = parseRecord(record('something ERROR happened blk_-12', 0, 'logs/0', { timestampMs: Date.UTC(2025, 8, 27, 10, 30, 45, 123) }), opts)
+  assert.ok('entry' in out)
+  assert.deepEqual(out.entry, {
+    text: 'something ERROR happened blk_-12',
+    original_text: 'something ERROR happened blk_-12',
+    log_level: 'ERROR',
+    source: 'unknown',
+    timestamp: '2025-09-27T10:30:45.123',
+    node_type: 'unknown',
+    label: null,
+    block_id: 'blk_-12',
+    component: null,
+  })
+})
+
+test('a text line in a known format is stored as its message, with its header in fields; the whole line stays in original_text', () => {
+  const line = 'Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186'
+  // A Kafka record produced on 3 January 2026: the December line is from 2025.
+  const out = parseRecord(record(line, 0, 'logs/0', { timestampMs: Date.UTC(2026, 0, 3) }), opts)
+  assert.ok('entry' in out)
+  assert.deepEqual(out.entry, {
+    text: 'Invalid user webmaster from 173.234.31.186',
+    original_text: line,
+    log_level: 'INFO',
+    source: 'syslog',
+    timestamp: '2025-12-10T06:55:46.000',
+    node_type: 'unknown',
+    label: null,
+    block_id: null,
+    component: 'sshd',
+    host: 'LabSZ',
+    pid: '24200',
+  })
+})
+
+test('lines that start like JSON but are not are text lines, never dead-lettered for their shape', () => {
+  for (const line of ['[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties', '[INFO] building module [core]', '"GET / HTTP/1.1" 200 12', '[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy']) {
+    const out = parseRecord(record(line, 0), opts)
+    assert.ok('entry' in out, `${line} is stored`)
+  }
+})
+
+test('every JSON value that is not an object is not-an-object, whatever its kind and the format', () => {
+  const values = ['null', 'true', 'false', '42', '-1.5e3', '"just a string"', '[1,2,3]', '[]', '[{"text":"x"}]']
+  for (const format of [undefined, resolveLineFormat('syslog'), resolveLineFormat('json')]) {
+    for (const value of values) {
+      const out = parseRecord(record(value, 0), { ...opts, format })
+      assert.ok('reason' in out && out.reason === 'not-an-object', `${value} (${format?.kind ?? 'auto'}) → not-an-object`)
+    }
+  }
+})
+
+test('with --log-format json every record must be a JSON message; with a named format, text lines are read by it alone', () => {
+  const json = { ...opts, format: resolveLineFormat('json') }
+  const text = parseRecord(record('081109 203615 148 INFO dfs.X: a text line', 0), json)
+  assert.ok('reason' in text && text.reason === 'bad-json')
+  assert.ok('entry' in parseRecord(record('{"msg":"a JSON log line"}', 0), json))
+  const syslog = { ...opts, format: resolveLineFormat('syslog') }
+  const hdfs = parseRecord(record('081109 203615 148 INFO dfs.X: an HDFS line', 0), syslog)
+  assert.ok('entry' in hdfs && hdfs.entry.source === 'unknown', 'not syslog: plain text')
+  const template = { ...opts, format: resolveLineFormat('<Date> <Time> [<Level>] <Content>') }
+  const mine = parseRecord(record('2024-01-15 10:00:00 [warn] disk almost full', 0), template)
+  assert.ok('entry' in mine)
+  assert.equal(mine.entry.text, 'disk almost full')
+  assert.equal(mine.entry.log_level, 'WARN')
+  assert.equal(mine.entry.timestamp, '2024-01-15T10:00:00.000')
+  assert.equal(mine.entry.source, 'template')
+})
+
 const bad: Array<[string, string | Buffer, string]> = [
   ['bad JSON', '{"text": "unterminated', 'bad-json'],
   ['a JSON array', '[1,2]', 'not-an-object'],
+  ['a JSON number', '42', 'not-an-object'],
+  ['a JSON object that is cut off', '{"text": "a", "timestamp": "t"', 'bad-json'],
   ['no text', '{"log_level":"INFO"}', 'missing-text'],
   ['empty text', '{"text":"  "}', 'missing-text'],
   ['text of the wrong type', '{"text": 5}', 'wrong-type'],

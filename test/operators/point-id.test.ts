@@ -1,7 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { pointId, pointKey } from '../../operators/point-id.ts'
+import { parseRecord } from '../../operators/parse.ts'
 
 test('the id of a known text and timestamp is the documented test vector', () => {
   // Computed independently with Python's hashlib and uuid (see README, "Point ids").
@@ -31,4 +33,15 @@ test('the same entry gets the same id; another text or timestamp another', () =>
 test('non-ASCII text is hashed as UTF-8', () => {
   const digest = createHash('sha256').update(Buffer.from('Grüße_t', 'utf8')).digest('hex')
   assert.equal(pointId('Grüße', 't').slice(0, 8), digest.slice(0, 8))
+})
+
+test('every line of the HDFS sample keeps the id it had before log formats were detected', () => {
+  const lines = readFileSync(new URL('../../data/hdfs/HDFS_2k.log', import.meta.url), 'utf8').split('\n').filter(Boolean)
+  const ids = lines.map((line, i) => {
+    const out = parseRecord({ partition: 'p', offset: i, nextOffset: i + 1, key: null, value: Buffer.from(line) }, { maxMessageBytes: 1 << 20 })
+    assert.ok('entry' in out)
+    return pointId(out.entry.text, out.entry.timestamp)
+  })
+  // SHA-256 over the 2,000 ids, one a line, as computed with the parser before formats were detected.
+  assert.equal(createHash('sha256').update(ids.join('\n')).digest('hex'), '3a22ab862d365a7880ca5c6ced0c8cf0462ddc4d9d6c6b116cbe07cc09d7b869')
 })

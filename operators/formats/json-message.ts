@@ -1,0 +1,152 @@
+/**
+ * JSON messages, once parsed into an object: the replaced job's message format
+ * (`{"text": …}`, read field by field as it always was), or a JSON log line with
+ * the usual field names of pino, bunyan, Logstash/ECS, GELF, journald, Docker,
+ * zap, logrus, slog, Serilog and Cloud Logging (`message`/`msg`, `@timestamp`/
+ * `time`/`ts`, `level`/`severity`, numeric levels too).
+ */
+import type { DeadLetterReason, LogEntry, SourceRecord } from '../contracts.ts'
+import { blockIdOf } from '../hdfs-line.ts'
+import { defaultTimestamp, timeContextOf } from './entry-of.ts'
+import { levelOfNumber, levelOfSeverity, normaliseLevel } from './levels.ts'
+import { isoOfEpoch, parseTimestamp } from './time.ts'
+import { originOf } from '../point-id.ts'
+
+/** An entry, with who wrote its line when the line says so (see `pointKey`), or why there is none. */
+export type JsonOutcome = { entry: LogEntry; origin?: string | undefined } | { reason: DeadLetterReason; detail: string }
+
+const STRING_FIELDS = ['original_text', 'log_level', 'source', 'timestamp', 'node_type', 'block_id', 'component'] as const
+const KNOWN_FIELDS: Record<string, true> = Object.fromEntries(
+  ['text', 'original_text', 'log_level', 'source', 'timestamp', 'node_type', 'label', 'block_id', 'component', 'source_position', 'ingested_at'].map((k) => [k, true]),
+)
+
+/** An object parsed from a JSON message → an entry, or the reason it cannot be one. */
+export function entryOfJsonObject(msg: Record<string, unknown>, line: string, record: SourceRecord): JsonOutcome {
+  return msg.text === undefined ? jsonLogLine(msg, line, record) : messageFormat(msg, record)
+}
+
+/** The replaced job's message format: `text` required, the other fields optional strings. */
+function messageFormat(msg: Record<string, unknown>, record: SourceRecord): JsonOutcome {
+  if (msg.text === null) return { reason: 'missing-text', detail: 'no "text" field' }
+  if (typeof msg.text !== 'string') return { reason: 'wrong-type', detail: `"text" is a ${typeof msg.text}, not a string` }
+  if (msg.text.trim() === '') return { reason: 'missing-text', detail: '"text" is empty' }
+  for (const field of STRING_FIELDS) {
+    const v = msg[field]
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      return { reason: 'wrong-type', detail: `"${field}" is a ${typeof v}, not a string` }
+    }
+  }
+  const label = msg.label
+  if (label !== undefined && label !== null && typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean') {
+    return { reason: 'wrong-type', detail: `"label" is a ${typeof label}, not a string, number or null` }
+  }
+  const str = (field: (typeof STRING_FIELDS)[number]): string | undefined => {
+    const v = msg[field]
+    return typeof v === 'string' && v !== '' ? v : undefined
+  }
+  const nodeType = str('node_type') ?? 'unknown'
+  return {
+    entry: {
+      ...passThrough(msg, KNOWN_FIELDS),
+      text: msg.text,
+      original_text: str('original_text') ?? msg.text,
+      log_level: normaliseLevel(str('log_level') ?? 'INFO'),
+      source: str('source') ?? (nodeType === 'unknown' ? 'unknown' : `hdfs_${nodeType}`),
+      timestamp: str('timestamp') ?? defaultTimestamp(record),
+      node_type: nodeType,
+      label: label === undefined || label === null ? null : String(label),
+      block_id: str('block_id') ?? blockIdOf(msg.text),
+      component: str('component') ?? null,
+    },
+  }
+}
+
+const MESSAGE_KEYS = ['message', 'msg', '@message', '@m', 'MESSAGE', 'log', 'short_message', 'textPayload']
+const TIME_KEYS = ['@timestamp', 'timestamp', 'time', 'ts', '@t', 'datetime', 'date', '__REALTIME_TIMESTAMP']
+// The message format's own names come first: a line with `message` instead of `text` keeps its `log_level`, `source`, `node_type`.
+const LEVEL_KEYS = ['log_level', 'level', 'severity', 'log.level', 'levelname', 'lvl', '@l', 'loglevel', 'level_name', 'PRIORITY']
+const HOST_KEYS = ['host.name', 'hostname', 'host', '_HOSTNAME', 'HOSTNAME']
+const PID_KEYS = ['pid', 'process.pid', '_PID']
+const COMPONENT_KEYS = ['logger', 'logger_name', 'log.logger', 'component', 'module', 'caller', 'SYSLOG_IDENTIFIER']
+const SOURCE_KEYS = ['source', 'service.name', 'service', 'app', 'application', 'name']
+
+/** A field by key, or by a dotted path into nested objects (`log.level` as a key or as `{"log": {"level": …}}`). */
+function lookUp(msg: Record<string, unknown>, key: string): unknown {
+  if (key in msg) return msg[key]
+  const dot = key.indexOf('.')
+  if (dot < 0) return undefined
+  const parent = msg[key.slice(0, dot)]
+  return parent && typeof parent === 'object' && !Array.isArray(parent) ? lookUp(parent as Record<string, unknown>, key.slice(dot + 1)) : undefined
+}
+
+function first(msg: Record<string, unknown>, keys: readonly string[], accept: (v: unknown) => boolean): { key: string; value: unknown } | undefined {
+  for (const key of keys) {
+    const value = lookUp(msg, key)
+    if (value !== undefined && value !== null && accept(value)) return { key, value }
+  }
+  return undefined
+}
+
+const isText = (v: unknown) => typeof v === 'string' && v.trim() !== ''
+const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number'
+
+/** A JSON log line of a logging library: its message, time, level, host, pid and logger by their usual names. */
+function jsonLogLine(msg: Record<string, unknown>, line: string, record: SourceRecord): JsonOutcome {
+  const message = first(msg, MESSAGE_KEYS, () => true)
+  if (!message) return { reason: 'missing-text', detail: 'no "text" field (nor "message" or "msg")' }
+  if (typeof message.value !== 'string') return { reason: 'wrong-type', detail: `"${message.key}" is a ${typeof message.value}, not a string` }
+  if (message.value.trim() === '') return { reason: 'missing-text', detail: `"${message.key}" is empty` }
+  const text = message.value.trim()
+  const consumed = new Set<string>([message.key])
+  const take = (keys: readonly string[], accept: (v: unknown) => boolean) => {
+    const found = first(msg, keys, accept)
+    if (found && found.key in msg) consumed.add(found.key)
+    return found
+  }
+  const time = take(TIME_KEYS, isScalar)
+  const level = take(LEVEL_KEYS, isScalar)
+  const host = take(HOST_KEYS, isText)
+  const pid = take(PID_KEYS, isScalar)
+  const component = take(COMPONENT_KEYS, isText)
+  const source = take(SOURCE_KEYS, isText)
+  const nodeType = take(['node_type'], isText)
+  const entry: LogEntry = {
+    ...passThrough(msg, { ...KNOWN_FIELDS, ...Object.fromEntries([...consumed].map((k) => [k, true])) }),
+    text,
+    original_text: line,
+    log_level: level ? levelOf(level.value) : 'INFO',
+    source: source ? String(source.value) : 'json',
+    timestamp: time ? timestampOf(time.key, time.value, record) : defaultTimestamp(record),
+    node_type: nodeType ? String(nodeType.value) : 'unknown',
+    label: null,
+    block_id: blockIdOf(text),
+    component: component ? String(component.value) : null,
+  }
+  if (host) entry.host = String(host.value)
+  if (pid) entry.pid = String(pid.value)
+  return { entry, origin: originOf(entry.host, entry.pid, undefined) }
+}
+
+function levelOf(value: unknown): string {
+  if (typeof value === 'number') return levelOfNumber(value) ?? String(value)
+  const text = String(value)
+  // journald writes the syslog severity as a digit.
+  if (/^\d$/.test(text)) return levelOfSeverity(Number(text)) ?? text
+  return normaliseLevel(text)
+}
+
+/** An ISO or log-style time, or epoch seconds to nanoseconds; a value that is neither is kept as written. */
+function timestampOf(key: string, value: unknown, record: SourceRecord): string {
+  if (typeof value === 'number') return isoOfEpoch(value) ?? String(value)
+  const text = String(value)
+  if (/^\d+(\.\d+)?$/.test(text)) return isoOfEpoch(key === '__REALTIME_TIMESTAMP' ? Number(text) / 1000 : Number(text)) ?? text
+  return parseTimestamp(text, timeContextOf(record)) ?? text
+}
+
+/** Fields of a message that are not the entry's travel on into the payload, as the replaced job stored them. */
+function passThrough(msg: Record<string, unknown>, known: Record<string, true>): Record<string, unknown> {
+  const extra: Record<string, unknown> = {}
+  // Own keys only (a field named toString is a field), and defined, not assigned: a field named __proto__ stays a field instead of becoming the object's prototype.
+  for (const [k, v] of Object.entries(msg)) if (!Object.hasOwn(known, k)) Object.defineProperty(extra, k, { value: v, enumerable: true, writable: true, configurable: true })
+  return extra
+}

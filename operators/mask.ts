@@ -1,0 +1,78 @@
+/**
+ * Masking of the variable parts of a log message, the way log parsers
+ * pre-process lines before they look for templates (LogPAI's benchmark regexes,
+ * Drain's masking): what is left is the line's *shape*, the same for every line
+ * a logging statement writes whatever ids, addresses and sizes it carried.
+ *
+ *   'Received block blk_-1608999687919862906 of size 91178 from /10.250.10.6'
+ *   → 'Received block <blk> of size <num> from <ip>'
+ *
+ * Deterministic and cheap (one pass of each of a few regular expressions): the built-in
+ * embedder embeds the shape, `stats` groups by it, and it can serve as a cache
+ * key for embeddings.
+ */
+
+/**
+ * A whole dotted name ending in a generic top-level domain, or in a country's after a generic second level
+ * (`.co.uk`, `.com.cn`), so `java.io.File`, `libc.so.6` and configuration keys (`mapred.tip.id`) stay.
+ */
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:(?:com|net|org|edu|gov|ac|co|ne|or|go)\.[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|io|local|lan|internal)$/i
+/** DNS names are at most 253 characters. */
+const HOST_MAX = 253
+
+/**
+ * Host names, tested word by word: one pass over the text, then one anchored test of each word short
+ * enough to be a name, so no line, however long, costs more than its length (a pattern that looked for
+ * names inside the text would try every dot and dash of a long word from every position before it).
+ */
+function maskHosts(word: string): string {
+  if (word.length > HOST_MAX + 1 || !word.includes('.')) return word
+  const dot = word.endsWith('.') ? '.' : ''
+  return HOST.test(dot ? word.slice(0, -1) : word) ? `<host>${dot}` : word
+}
+
+/** Placeholders, in the order the rules apply: earlier rules take the text first. */
+const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string)]> = [
+  // URLs before paths and addresses, which they contain.
+  [/\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>\])]+/gi, '<url>'],
+  // Dates and times written inside messages (`Fri Jun 17 07:07:00 2005`, `2005-06-17 07:07:00,123`, `07:07:00`).
+  [/\b(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]* +)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* +\d{1,2} +\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?(?: +\d{4})?\b/gi, '<time>'],
+  [/\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?\b/gi, '<time>'],
+  [/\b\d{1,2}:\d\d:\d\d(?:[.,]\d+)?\b/g, '<time>'],
+  // UUIDs, also inside words (req-…, instance names).
+  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>'],
+  // HDFS block ids.
+  [/blk_-?\d+/g, '<blk>'],
+  // Host names: see `maskHosts`. Before addresses, which start some of them: `5.36.59.76.dsl.example.net`.
+  [/[\w.-]+/g, maskHosts],
+  // IPv4 with an optional port, with the leading slash Java's InetSocketAddress prints.
+  [/\/?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, '<ip>'],
+  // MAC addresses.
+  [/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/gi, '<mac>'],
+  // IPv6: eight groups, or fewer around a '::', holding a digit (so `Foo::bar` stays).
+  [/(?<![\w:.])(?=[0-9a-f:]*\d)(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4}::(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4})(?:%\w+)?(?![\w:])/gi, '<ip>'],
+  // Hex numbers and long hex ids (instance, request, session ids): 0x… or 8+ hex digits holding a digit.
+  [/\b0x[0-9a-f]+\b/gi, '<hex>'],
+  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
+  // Paths: two or more segments, absolute or relative to '.', '..' or '~' (a lone '/x' may be a word).
+  [/(?<![\w.:/<>-])(?:~|\.{1,2})?(?:\/[\w.$@%+=~<>-]+){2,}\/?/g, '<path>'],
+  [/\b[a-z]:\\(?:[^\\\s]+\\)*[^\\\s]*/gi, '<path>'],
+  // User names: the word after 'user' ('Invalid user admin from …', 'session closed for user cyrus').
+  [/(?<=\buser )(?!<)[^\s\[\](){}<>,;:'"]+/gi, '<user>'],
+  // Numbers, also inside words (core.2275, node-246, J12), signed and with fractions.
+  [/-?\d+(?:\.\d+)?/g, '<num>'],
+]
+
+/**
+ * The shape of a message: its variables replaced by placeholders (`<url>`,
+ * `<time>`, `<uuid>`, `<blk>`, `<host>`, `<ip>`, `<mac>`, `<hex>`, `<path>`,
+ * `<user>`, `<num>`).
+ *
+ * @example
+ * maskVariables('Verification succeeded for blk_-4117999745005013424')  // 'Verification succeeded for <blk>'
+ */
+export function maskVariables(text: string): string {
+  let out = text
+  for (const [pattern, placeholder] of RULES) out = out.replace(pattern, placeholder as string)
+  return out
+}
