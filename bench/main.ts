@@ -13,18 +13,24 @@
  *   5 replay   row 2's data again, everything already stored
  *   6 latency  p50/p99 from Kafka timestamp to sink acknowledgement at a fixed offered rate
  *   7 memory   peak RSS while a backlog drains
- *   8, 9       reading text lines in process: parse with format detection, and masking (bench/formats.ts)
+ *   8, 9       the production path, first load and replay: the HTTP embedder against
+ *              serve-embeddings and a real Qdrant, each service in a process of its own
+ *              (their CPU time is reported beside the job's), in the set-up of issue 15:
+ *              100,000 messages, 3 partitions, 1 s trigger
+ *   10, 11     reading text lines in process: parse with format detection, and masking (bench/formats.ts)
  *   2s, 3o     rows 2 and 3 with anomaly scoring the other way (on for the no-op embedder, off for the built-in)
- *   10, 11     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts); 10q, 11q with a real Qdrant
+ *   12, 13     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts); 12q, 13q with a real Qdrant
  * then scaling figures (batch size, partitions, one or two instances).
  * Prints a table and writes bench-results/latest.json.
  *
- * Sizes: BENCH_MESSAGES (200000), BENCH_NEW_SHAPES (10000, row 11), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000),
+ * Sizes: BENCH_MESSAGES (200000), BENCH_NEW_SHAPES (10000, row 13), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000), BENCH_PROD_MESSAGES (100000),
  * BENCH_RATE (5000 msg/s) for BENCH_RATE_SECONDS (20), BENCH_DUPLICATES (0.1); BENCH_QUICK=1 shrinks all.
  * BENCH_ROWS=4,4q runs those rows only (and the ceiling, which every ratio needs); `scaling` names the scaling figures.
+ * BENCH_PROFILE=DIR runs every row under `node --cpu-prof`, a folder of profiles a row in DIR
+ * (bench/profile-summary.ts summarises one).
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
 import { tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,6 +39,7 @@ import { parseRecord } from '../operators/parse.ts'
 import type { RowResult, Task } from './worker.ts'
 import { startEmbeddingServer } from '../src/services/embedding-server.ts'
 import { connectProducer } from '../operators/kafka-clients.ts'
+import { startEmbeddingProcess, startQdrantProcess, type ServiceProcess } from './processes.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const quick = process.env.BENCH_QUICK === '1'
@@ -41,6 +48,8 @@ const N = num('BENCH_MESSAGES', 200_000, 20_000)
 const BACKLOG = num('BENCH_BACKLOG', 1_000_000, 50_000)
 const HTTP_N = num('BENCH_HTTP_MESSAGES', 50_000, 5_000)
 const NEW_SHAPES = num('BENCH_NEW_SHAPES', 10_000, 3_000)
+const PROD_N = num('BENCH_PROD_MESSAGES', 100_000, 10_000)
+const PROFILE = process.env.BENCH_PROFILE
 const RATE = num('BENCH_RATE', 5000, 2000)
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
@@ -99,10 +108,13 @@ async function loadTopic(name: string, partitions: number, count: number, seed: 
   log(`loaded ${count} messages into ${name} (${partitions} partitions) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
-function runWorker(task: Task): Promise<RowResult> {
+const built = process.env.LOGSTREAM_BENCH_BUILT === '1'
+
+function runWorker(task: Task, profileAs?: string): Promise<RowResult> {
   return new Promise((resolve, reject) => {
     // Rows run as the container image runs the job: the compiled build (when bin/bench.js has just built it)
-    const worker = process.env.LOGSTREAM_BENCH_BUILT === '1' ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
+    const worker = built ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
+    if (PROFILE && profileAs) worker.unshift('--cpu-prof', `--cpu-prof-dir=${join(PROFILE, profileAs)}`)
     // Glibc's per-thread malloc arenas (librdkafka runs several threads) as the image sets them.
     const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }
     const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -135,6 +147,16 @@ function jobFlags(topic: string, partitions: number, dir: string, more: Record<s
     ...more,
   }
   return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, [v]]))
+}
+
+/** Waits until a collection's optimizers are done (status green); returns the seconds it took. */
+async function qdrantIndexed(url: string, collection: string): Promise<number> {
+  const started = performance.now()
+  for (;;) {
+    const res = (await (await fetch(`${url}/collections/${collection}`)).json()) as { result: { status: string } }
+    if (res.result.status === 'green') return (performance.now() - started) / 1000
+    await new Promise((r) => setTimeout(r, 250))
+  }
 }
 
 function table(rows: Row[], ceiling: number): string {
@@ -179,7 +201,7 @@ async function main(): Promise<void> {
     log(`ceiling ${Math.round(ceilingRate)} msg/s`)
 
     const engineDir = fresh('engine')
-    if (want('2') || want('5')) rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) })) })
+    if (want('2') || want('5')) rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) }, 'engine')) })
     if (want('3')) rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })), note: 'anomaly scoring on (its default here)' })
     // Anomaly scoring the other way round: on for the engine row (its default is off there), off for row 3 (on by default).
     if (want('2s')) rows.push({ name: '2s engine with anomaly scoring on', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('engine-scoring'), { 'anomaly-scoring': 'on' }) })) })
@@ -202,27 +224,60 @@ async function main(): Promise<void> {
     }
     if (want('4q')) {
       // A real Qdrant node beside the broker, from scripts/qdrant.sh; the row is left out where the binary is not at hand.
-      const qdrantScript = join(ROOT, 'scripts/qdrant.sh')
-      const qdrantEnv = { ...process.env, LOGSTREAM_QDRANT_RUN: join(work, 'qdrant') }
+      let qdrant: (ServiceProcess & { version: string }) | undefined
       try {
-        execFileSync('bash', [qdrantScript, 'fetch'], { stdio: 'inherit' })
-        const url = execFileSync('bash', [qdrantScript, 'start'], { env: qdrantEnv, encoding: 'utf8' }).trim().split('\n').at(-1)!
-        const version = execFileSync('bash', [qdrantScript, 'version', url], { encoding: 'utf8' }).trim()
-        // The server's own CPU time (ps: [dd-]hh:mm:ss), which the job's column does not include.
-        const cpuOf = () => execFileSync('ps', ['-o', 'times=', '-p', readFileSync(join(work, 'qdrant', 'pid'), 'utf8').trim()], { encoding: 'utf8' }).trim()
-        const before = Number(cpuOf())
-        await httpRow('4q', `4q HTTP embedder + Qdrant ${version} (real)`, url, 'one Qdrant node sharing the 2 cores')
-        rows.at(-1)!.note += `; Qdrant's own CPU ${(((Number(cpuOf()) - before) / HTTP_N) * 1e6).toFixed(0)} µs/msg`
+        qdrant = startQdrantProcess(ROOT, join(work, 'qdrant-4q'))
+        // The server's own CPU time, which the job's column does not include.
+        const before = qdrant.cpuSeconds()
+        await httpRow('4q', `4q HTTP embedder + Qdrant ${qdrant.version} (real)`, qdrant.url, 'one Qdrant node sharing the 2 cores')
+        rows.at(-1)!.note += `; Qdrant's own CPU ${(((qdrant.cpuSeconds() - before) / HTTP_N) * 1e6).toFixed(0)} µs/msg`
       } catch (err) {
         log(`row 4q left out: ${(err as Error).message.split('\n')[0]}`)
       } finally {
-        execFileSync('bash', [qdrantScript, 'stop'], { env: qdrantEnv, stdio: 'ignore' })
+        await qdrant?.stop()
+      }
+    }
+
+    // The production path: the HTTP embedder against serve-embeddings and a real Qdrant, each in a process of its own, first load then replay.
+    if (want('8') || want('9')) {
+      let qdrant: (ServiceProcess & { version: string }) | undefined
+      let embeddings: ServiceProcess | undefined
+      try {
+        await loadTopic(t('bench-prod'), 3, PROD_N, 7)
+        qdrant = startQdrantProcess(ROOT, join(work, 'qdrant-prod'))
+        embeddings = await startEmbeddingProcess(ROOT, built)
+        const dir = fresh('prod')
+        const flags = (checkpoints: string) => ({
+          ...jobFlags(t('bench-prod'), 3, dir, { embedder: 'http', 'embedding-url': `${embeddings!.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrant!.url, collection: `bench_prod_${RUN}` }),
+          'checkpoint-dir': [join(dir, checkpoints)],
+        })
+        const measured = async (name: string, profileAs: string, checkpoints: string) => {
+          const e0 = embeddings!.cpuSeconds()
+          const q0 = qdrant!.cpuSeconds()
+          const row = await runWorker({ kind: 'job', brokers, topic: t('bench-prod'), partitions: 3, expected: PROD_N, flags: flags(checkpoints) }, profileAs)
+          const perMsg = (s: number) => ((s / row.messages) * 1e6).toFixed(0)
+          const gaps = row.commitGaps ? `; ${row.commitGaps} commit gaps over 0.5 s, longest ${row.maxCommitGapMs!.toFixed(0)} ms` : `; longest commit gap ${row.maxCommitGapMs?.toFixed(0)} ms`
+          rows.push({ name, ...row, note: `embedding service ${perMsg(embeddings!.cpuSeconds() - e0)} µs/msg, Qdrant ${perMsg(qdrant!.cpuSeconds() - q0)} µs/msg (own CPU)${gaps}` })
+        }
+        if (want('8') || want('9')) await measured(`8 production first load: HTTP embedder + Qdrant ${qdrant.version}`, 'prod-first-load', 'first-load')
+        if (want('9')) {
+          // The replay measures look-ups, not the index Qdrant builds in the background after a large load: wait for it.
+          const waited = await qdrantIndexed(qdrant.url, `bench_prod_${RUN}`)
+          log(`Qdrant indexed the first load ${waited.toFixed(1)} s after it ended`)
+          await measured('9 production replay: everything stored in Qdrant', 'prod-replay', 'replay')
+          rows.at(-1)!.note += `; started once Qdrant had indexed the load (${waited.toFixed(0)} s later)`
+        }
+      } catch (err) {
+        log(`rows 8 and 9 left out: ${(err as Error).message.split('\n')[0]}`)
+      } finally {
+        await embeddings?.stop()
+        await qdrant?.stop()
       }
     }
 
     // Replay: another job (a fresh checkpoint) over row 2's data into row 2's store.
     if (want('5')) {
-      const replay = await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: { ...jobFlags(t('bench-3'), 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } })
+      const replay = await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: { ...jobFlags(t('bench-3'), 3, engineDir), 'checkpoint-dir': [join(engineDir, 'replay-checkpoints')] } }, 'replay')
       rows.push({ name: '5 replay: everything already stored', ...replay })
     }
 
@@ -266,20 +321,20 @@ async function main(): Promise<void> {
     // Memory while a backlog drains.
     if (want('7')) {
       await loadTopic(t('bench-backlog'), 6, BACKLOG, 4)
-      rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) })) })
+      rows.push({ name: `7 memory: ${BACKLOG.toLocaleString('en-US')}-message backlog`, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-backlog'), partitions: 6, expected: BACKLOG, flags: jobFlags(t('bench-backlog'), 6, fresh('backlog')) }, 'backlog')) })
     }
 
     // Reading text lines: format detection, and the built-in embedder's masking, per message in process (bench/formats.ts).
-    for (const [step, name] of [['parse', '8 parse with format detection'], ['mask', '9 masking (built-in embedder)']] as const) {
-      rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 })), note: 'in process; 9 LogHub sets, lines mixed' })
+    for (const [row, step, name] of [['10', 'parse', '10 parse with format detection'], ['11', 'mask', '11 masking (built-in embedder)']] as const) {
+      if (want(row)) rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 })), note: 'in process; 9 LogHub sets, lines mixed' })
     }
 
     // The score stage alone, in process (bench/scoring.ts): HDFS traffic, then every line a shape of its own.
     for (const [row, traffic, count, sink, name] of [
-      ['10', 'hdfs', N, 'embedded', '10 score stage, HDFS traffic'],
-      ['11', 'new', NEW_SHAPES, 'embedded', '11 score stage, every line a new shape'],
-      ['10q', 'hdfs', N, 'qdrant', '10q the same against Qdrant'],
-      ['11q', 'new', NEW_SHAPES, 'qdrant', '11q the same against Qdrant'],
+      ['12', 'hdfs', N, 'embedded', '12 score stage, HDFS traffic'],
+      ['13', 'new', NEW_SHAPES, 'embedded', '13 score stage, every line a new shape'],
+      ['12q', 'hdfs', N, 'qdrant', '12q the same against Qdrant'],
+      ['13q', 'new', NEW_SHAPES, 'qdrant', '13q the same against Qdrant'],
     ] as const) {
       if (!want(row)) continue
       try {
@@ -314,7 +369,7 @@ async function main(): Promise<void> {
 
     const report = [
       `logstream benchmark — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`,
-      `${N.toLocaleString('en-US')} messages a row (HDFS traffic, ${(DUPLICATES * 100).toFixed(0)}% exact duplicates), ceiling ${Math.round(ceilingRate).toLocaleString('en-US')} msg/s`,
+      `${N.toLocaleString('en-US')} messages a row (HDFS traffic, ${(DUPLICATES * 100).toFixed(0)}% exact duplicates; rows 8 and 9 ${PROD_N.toLocaleString('en-US')}), ceiling ${Math.round(ceilingRate).toLocaleString('en-US')} msg/s`,
       '',
       table(rows, ceilingRate),
       '',

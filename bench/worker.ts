@@ -37,6 +37,10 @@ export interface RowResult {
   stored?: number
   skipped?: number
   latencyMs?: { p50: number; p99: number; max: number; n: number }
+  /** Longest time between two consecutive batch commits, ms: a stalled source shows here. */
+  maxCommitGapMs?: number
+  /** Commits that came more than 500 ms after the one before. */
+  commitGaps?: number
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
@@ -77,6 +81,8 @@ async function job(task: Task): Promise<RowResult> {
   })
   let firstRecordAt = 0
   let lastCommitAt = 0
+  let maxCommitGapMs = 0
+  let commitGaps = 0
   const latencies: number[] = []
   const cpu0 = process.cpuUsage()
   const summary = await runJob(config, {
@@ -86,7 +92,12 @@ async function job(task: Task): Promise<RowResult> {
       onBoundary(boundary, batch) {
         if (boundary === 'after-fetch' && firstRecordAt === 0) firstRecordAt = batch.openedAt
         if (boundary === 'after-checkpoint') {
-          lastCommitAt = performance.now()
+          const now = performance.now()
+          if (lastCommitAt > 0) {
+            maxCommitGapMs = Math.max(maxCommitGapMs, now - lastCommitAt)
+            if (now - lastCommitAt > 500) commitGaps++
+          }
+          lastCommitAt = now
           if (task.latencies) {
             const now = Date.now()
             for (const e of batch.entries) if (e.record.timestampMs) latencies.push(now - e.record.timestampMs)
@@ -106,6 +117,8 @@ async function job(task: Task): Promise<RowResult> {
     sinkWrites,
     stored: summary.stored,
     skipped: summary.skippedExisting + summary.duplicatesInBatch,
+    maxCommitGapMs,
+    commitGaps,
     latencyMs: task.latencies ? { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? NaN, n: sorted.length } : undefined,
   }
 }

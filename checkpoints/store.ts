@@ -161,6 +161,13 @@ export interface CheckpointStore {
   plan(batch: { id: string; seq: number; ranges: readonly RangeRecord[] }): void
   /** Marks a planned batch committed, advances positions and stores its dead letters, in one transaction. */
   commit(record: CommitRecord): void
+  /**
+   * Resolves once every write before it is durable against power loss too.
+   * A store opened with `deferSync` writes durably against a crash of the
+   * process at once and leaves the fsync to this call, which runs off the
+   * main thread; otherwise every write is durable when it returns.
+   */
+  flush(): Promise<void>
   /** Most recent batches, newest first. */
   recentBatches(limit: number): BatchRecord[]
   /**

@@ -5,22 +5,38 @@
  * advances the positions (with its dead letters) in one transaction, then lets
  * the source commit its own offsets, then frees the batch's flow credit.
  */
-import { pipe, tap, type OperatorFunction } from 'rxjs'
+import { concatMap, map, pipe, tap, type OperatorFunction } from 'rxjs'
 import type { CheckpointStore } from '../checkpoints/store.ts'
-import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
+import type { Batch, CommittedBatch, Source, StageName, StepContext, StoredBatch } from './contracts.ts'
 import type { FlowControl } from './flow-control.ts'
-import { stage } from './stage.ts'
 
 /** Ids of the points a batch stored that its checkpoint row keeps, so a start can tell a store that lost recent points. */
 export const STORED_ID_SAMPLE = 16
 
-/** Records each batch as planned; synchronous, so nothing downstream starts before it is durable. */
+/**
+ * Records each batch as planned as it arrives; a batch goes on only once its
+ * plan is durable (the fsync runs off the main thread, shared by the plans
+ * written meanwhile).
+ */
 export function planBatch<T extends Batch>(ctx: StepContext, opts: { checkpoints: CheckpointStore }): OperatorFunction<T, T> {
   const log = ctx.logger.child({ step: ctx.step })
-  return tap((batch) => {
-    opts.checkpoints.plan({ id: batch.id, seq: batch.seq, ranges: batch.ranges })
-    log.debug({ batch: batch.id, seq: batch.seq, ranges: batch.ranges }, 'planned')
-  })
+  return pipe(
+    map((batch: T) => {
+      opts.checkpoints.plan({ id: batch.id, seq: batch.seq, ranges: batch.ranges })
+      return { batch, durable: settled(opts.checkpoints.flush()) }
+    }),
+    concatMap(async ({ batch, durable }) => {
+      await durable
+      log.debug({ batch: batch.id, seq: batch.seq, ranges: batch.ranges }, 'planned')
+      return batch
+    }),
+  )
+}
+
+/** A promise awaited later, in batch order: a failure before then is not unhandled. */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {})
+  return p
 }
 
 export interface CommitOptions {
@@ -76,7 +92,10 @@ function scoringReport(batch: StoredBatch): string[] {
  */
 export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunction<StoredBatch, CommittedBatch> {
   const log = ctx.logger.child({ step: ctx.step })
-  const commit = stage<StoredBatch, CommittedBatch>(ctx, async (batch) => {
+  // The commit is written as the batch arrives; the batch's offsets move, in batch order, once it is durable,
+  // so a batch's commit is written while the fsync of the one before runs, and both share the next fsync.
+  const write = map((batch: StoredBatch) => {
+    const started = performance.now()
     const positions = new Map(batch.ranges.map((r) => [r.partition, r.to]))
     const size = batch.entries.length + batch.deadLetters.length
     opts.checkpoints.commit({
@@ -101,6 +120,11 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         headers: d.record.headers ?? null,
       })),
     })
+    return { batch, positions, size, started, durable: settled(opts.checkpoints.flush()) }
+  })
+  const acknowledge = concatMap(async ({ batch, positions, size, started, durable }: { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; durable: Promise<void> }): Promise<CommittedBatch> => {
+    // Offsets move only once the commit is durable.
+    await durable
     const committedAt = Date.now()
     opts.afterCheckpoint?.(batch)
     try {
@@ -110,10 +134,13 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
       log.warn({ err, batch: batch.id }, 'source commit failed; the checkpoint holds the positions')
     }
     opts.flow.release(size)
-    return { ...batch, committedAt }
+    const seconds = (performance.now() - started) / 1000
+    ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
+    return { ...batch, committedAt, stageTimings: { ...batch.stageTimings, [ctx.step as StageName]: seconds } }
   })
   return pipe(
-    commit,
+    write,
+    acknowledge,
     tap((batch) => {
       const m = ctx.metrics
       m.batchDuration.observe((performance.now() - batch.openedAt) / 1000)

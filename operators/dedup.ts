@@ -1,18 +1,36 @@
 /**
  * Dedup: of each batch, keeps the entries to embed and store — the first of
  * their id in the batch whose id is neither in the recent-id cache nor in the
- * store. One store look-up per batch, for the ids the cache does not know.
- * Fresh ids are claimed in the cache at once, so a later batch in flight never
- * embeds the same entry again before this one is stored.
+ * store. The store is asked only for the ids the cache does not know.
+ *
+ * The cache is checked and the batch's ids claimed in it as the batch
+ * arrives, in batch order, so a later batch in flight never embeds the same
+ * entry again before this one is stored; the store look-up then starts at
+ * once, overlapping with the look-ups of the batches around it (merged into
+ * shared requests, see `existence-lookups.ts`) and with the embedding and
+ * storing of earlier batches. Batches leave in the order they came.
  */
-import type { OperatorFunction } from 'rxjs'
-import type { Batch, DedupedBatch, ParsedEntry, StepContext, VectorStore } from './contracts.ts'
+import { concatMap, map, pipe, type OperatorFunction } from 'rxjs'
+import type { Batch, DedupedBatch, ParsedEntry, StageName, StepContext, VectorStore } from './contracts.ts'
 import type { RecentIds } from './recent-ids.ts'
-import { stage } from './stage.ts'
+import { coalescedExistence } from './existence-lookups.ts'
 
 export interface DedupOptions {
   readonly store: Pick<VectorStore, 'existing'>
   readonly recent: RecentIds
+  /** Ids in one store look-up at most when look-ups of several batches are merged (default 5,000). */
+  readonly lookupIds?: number
+  /** Store look-ups in flight at most (default 2). */
+  readonly lookupConcurrency?: number
+}
+
+interface Started {
+  readonly batch: Batch
+  readonly unique: readonly ParsedEntry[]
+  readonly unknown: readonly ParsedEntry[]
+  readonly startedAt: number
+  /** The look-up's answer and when it came. */
+  readonly existing: Promise<{ found: Set<string>; at: number }>
 }
 
 /**
@@ -20,7 +38,11 @@ export interface DedupOptions {
  * batches$.pipe(dedup(ctx, { store, recent: new RecentIds(100_000) }))
  */
 export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Batch, DedupedBatch> {
-  return stage<Batch, DedupedBatch>(ctx, async (batch, log) => {
+  const log = ctx.logger.child({ step: ctx.step })
+  const existing = coalescedExistence((ids) => opts.store.existing(ids), { maxIds: opts.lookupIds ?? 5000, concurrency: opts.lookupConcurrency ?? 2 })
+
+  const start = (batch: Batch): Started => {
+    const startedAt = performance.now()
     const seen = new Set<string>()
     const unique: ParsedEntry[] = []
     for (const e of batch.entries) {
@@ -28,16 +50,29 @@ export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Ba
       seen.add(e.id)
       unique.push(e)
     }
-    const duplicatesInBatch = batch.entries.length - unique.length
     const unknown = unique.filter((e) => !opts.recent.has(e.id))
-    const existing = unknown.length > 0 ? await opts.store.existing(unknown.map((e) => e.id)) : new Set<string>()
-    const fresh = unknown.filter((e) => !existing.has(e.id))
     for (const e of unique) opts.recent.add(e.id)
+    const lookup = unknown.length > 0 ? existing(unknown.map((e) => e.id)) : Promise.resolve(new Set<string>())
+    const answered = lookup.then((found) => ({ found, at: performance.now() }))
+    // Awaited in batch order below; a failure before then is not unhandled.
+    answered.catch(() => {})
+    return { batch, unique, unknown, startedAt, existing: answered }
+  }
+
+  const finish = async ({ batch, unique, unknown, startedAt, existing: answered }: Started): Promise<DedupedBatch> => {
+    const { found, at } = await answered
+    const fresh = unknown.filter((e) => !found.has(e.id))
+    const duplicatesInBatch = batch.entries.length - unique.length
     const skippedExisting = unique.length - fresh.length
     ctx.metrics.duplicatesInBatch.inc(duplicatesInBatch)
     ctx.metrics.entriesSkippedExisting.inc(skippedExisting)
     ctx.metrics.entriesNew.inc(fresh.length)
+    // The stage's time is the batch's own work and look-up, not the wait for the batches before it.
+    const seconds = (at - startedAt) / 1000
+    ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
     log.debug({ batch: batch.id, fresh: fresh.length, skippedExisting, duplicatesInBatch, lookedUp: unknown.length }, 'deduplicated')
-    return { ...batch, fresh, skippedExisting, duplicatesInBatch }
-  })
+    return { ...batch, fresh, skippedExisting, duplicatesInBatch, stageTimings: { ...batch.stageTimings, [ctx.step as StageName]: seconds } }
+  }
+
+  return pipe(map(start), concatMap(finish))
 }

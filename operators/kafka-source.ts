@@ -20,9 +20,16 @@
  * new owner may read some of them again, which costs nothing because point ids
  * are deterministic and existing ids are skipped.
  *
- * Backpressure: the consume loop keeps polling (so `max.poll.interval.ms`
- * never expires while a batch waits on embedding), but pauses every assigned
- * partition while the flow control is closed and resumes them when it opens.
+ * Backpressure: while the flow control is closed the loop first only holds
+ * off taking records: librdkafka keeps its prefetched records (bounded by
+ * `queued.max.messages.kbytes`), so reading goes on at once when the pipeline
+ * has room. A librdkafka pause drops them, and after a resume its fetcher
+ * waits up to a second before fetching again (it is not woken), which made
+ * replays commit in bursts with second-long gaps. Only when the pipeline stays
+ * full for `HOLD_MS` are the partitions paused and polling resumed (so
+ * `max.poll.interval.ms` never expires while a batch waits on embedding, and
+ * events keep coming); resuming them then asks the broker for a partition's
+ * watermarks, which wakes the fetcher at once.
  */
 import type { KafkaConsumer as KafkaConsumerType, LibrdKafkaError, Message, TopicPartition } from '@confluentinc/kafka-javascript'
 import { Observable } from 'rxjs'
@@ -42,6 +49,8 @@ const ERR_ASSIGN = -175
 /** How long a replay may wait for one partition's records before the other partitions are read anyway. */
 const REPLAY_WAIT_MS = 30_000
 const ERR_REVOKE = -174
+/** How long a full pipeline only stops the taking of records before the partitions are paused. */
+export const HOLD_MS = 2000
 
 export interface KafkaSourceOptions {
   readonly brokers: string
@@ -153,8 +162,15 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
     'enable.partition.eof': false,
     'statistics.interval.ms': 5000,
     'socket.keepalive.enable': true,
-    // Prefetched messages are memory outside the flow control: bound them (librdkafka's default is 64 MiB).
-    'queued.max.messages.kbytes': 16384,
+    // Prefetched messages are memory outside the flow control: bound them. The bound is checked before a fetch, which then
+    // brings up to max.partition.fetch.bytes (compressed) of every partition, and a message pins the whole decompressed
+    // set it came in: librdkafka's defaults (64 MiB, 1 MiB a partition) held 50 MB more at the peak of a 6-partition
+    // backlog than these (measured).
+    'queued.max.messages.kbytes': 1024,
+    'max.partition.fetch.bytes': 262_144,
+    // A full prefetch queue postpones the partition's next fetch by this long, and the postponement outlives a
+    // pause: at librdkafka's 1 s, every resume after the pipeline filled cost up to a second of reading.
+    'fetch.queue.backoff.ms': 10,
     // A message larger than the client can receive would stall its partition for ever; received, it is dead-lettered as oversized.
     'receive.message.max.bytes': 1_000_000_000,
   }
@@ -178,11 +194,28 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         let brokerDown = false
         // Partitions paused now, for backpressure (all) or so a restart reads the partitions its replayed batches need first.
         let pausedNow = new Set<string>()
+        // Since when the pipeline is full while the partitions are not paused (0: not full, or paused).
+        let holdingSince = 0
+        let holdTimer: ReturnType<typeof setTimeout> | null = null
         const demand = new ReplayDemand(ctx.replay ?? [])
         let demandProgressAt = Date.now()
         // Next offset expected per partition: a record elsewhere means records were skipped or the log was replaced.
         const expected = new Map<string, number>()
         const gapCheckedAt = new Map<string, number>()
+        let checkingIdle = false
+        /** True when every owned partition's next offset is at its log end. */
+        const readToEnd = async (): Promise<boolean> => {
+          for (const name of owned) {
+            const tp = splitPartitionName(name)
+            const { low, high } = await queryWatermarks(c, tp)
+            // A partition this instance has read nothing of starts where the checkpoint, else the group, else the starting offset says.
+            const next = expected.get(name) ?? ctx.resumeFrom(name) ?? (await groupOffset(tp)) ?? (opts.startingOffsets === 'latest' ? high : low)
+            if (next < high) return false
+          }
+          return true
+        }
+        const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
+          new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
 
         const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
 
@@ -277,17 +310,38 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
          * replayed batch waits for records, every partition it does not need.
          */
         function applyPause(k: KafkaConsumerType = c): void {
+          const full = !ctx.flow.isOpen
+          if (!full) holdingSince = 0
+          else if (holdingSince === 0 && pausedNow.size === 0) holdingSince = Date.now()
+          // A full pipeline pauses the partitions only once it has held off for HOLD_MS (see the file comment).
+          const pauseAll = full && (holdingSince === 0 || Date.now() - holdingSince >= HOLD_MS)
+          if (pauseAll) holdingSince = 0
           const want = new Set<string>()
           const needed = demand.active ? demand.wanted() : null
-          for (const name of owned) if (!ctx.flow.isOpen || (needed && !needed.has(name))) want.add(name)
+          for (const name of owned) if (pauseAll || (full && pausedNow.has(name)) || (needed && !needed.has(name))) want.add(name)
           const pause = [...want].filter((name) => !pausedNow.has(name))
           const resume = [...pausedNow].filter((name) => !want.has(name) && owned.has(name))
           if (pause.length > 0) k.pause(pause.map(splitPartitionName))
-          if (resume.length > 0) k.resume(resume.map(splitPartitionName))
+          if (resume.length > 0) {
+            k.resume(resume.map(splitPartitionName))
+            // librdkafka's fetcher sleeps up to a second after a resume; any request to the broker wakes it.
+            for (const name of resume) k.queryWatermarkOffsets(splitPartitionName(name).topic, splitPartitionName(name).partition, 5000, () => {})
+          }
           pausedNow = want
-          if (pause.length > 0 || resume.length > 0) log.debug({ paused: pause, resumed: resume, replaying: needed ? [...needed] : [] }, !ctx.flow.isOpen ? 'pipeline full: fetching paused' : 'fetching resumed')
+          if (pause.length > 0 || resume.length > 0) log.debug({ paused: pause, resumed: resume, replaying: needed ? [...needed] : [] }, full ? 'pipeline full: fetching paused' : 'fetching resumed')
+          else if (holdingSince > 0 && full) log.debug('pipeline full: holding off')
         }
-        const unsubscribeFlow = ctx.flow.onChange(() => applyPause())
+        /** True while the pipeline is full and the loop holds off instead of polling. */
+        const holding = () => holdingSince > 0 && !ctx.flow.isOpen
+        const unsubscribeFlow = ctx.flow.onChange(() => {
+          applyPause()
+          // Room again while holding off: read at once.
+          if (!holding() && holdTimer) {
+            clearTimeout(holdTimer)
+            holdTimer = null
+            setImmediate(poll)
+          }
+        })
 
         /** A record that is not the next expected one of its partition: find out whether records were lost. */
         const checkJump = (name: string, want: number, got: number): void => {
@@ -307,14 +361,27 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         const finish = (err?: unknown) => {
           if (closed) return
           closed = true
+          if (holdTimer) clearTimeout(holdTimer)
           unsubscribeFlow()
           if (err) subscriber.error(err)
           else subscriber.complete()
         }
 
-        const poll = () => {
+        const poll = (): void => {
           if (closed) return
           if (ctx.signal.aborted) return finish()
+          if (holding()) {
+            // Taking nothing while the pipeline is full; a flow change polls again, or the hold ends in a pause.
+            const left = HOLD_MS - (Date.now() - holdingSince)
+            if (left <= 0) applyPause()
+            else {
+              holdTimer = setTimeout(() => {
+                holdTimer = null
+                poll()
+              }, Math.min(left, 100))
+              return
+            }
+          }
           c.consume(chunkSize, (err, messages) => {
             if (closed) return
             if (err) {
@@ -346,9 +413,22 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                 ctx.flow.admit(records.length)
                 subscriber.next(records)
               }
-            } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs) {
-              log.info({ idleMs: opts.stopWhenIdleMs }, 'nothing to read and nothing in flight: stopping')
-              return finish()
+            } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs && !checkingIdle) {
+              // Quiet is not the end: on a busy machine fetches can pause for longer than the idle time. Stop only when every partition is read to its end.
+              checkingIdle = true
+              readToEnd().then(
+                (done) => {
+                  checkingIdle = false
+                  if (!done) return void (lastMessageAt = Date.now())
+                  log.info({ idleMs: opts.stopWhenIdleMs }, 'every partition read to its end and nothing in flight: stopping')
+                  finish()
+                },
+                (err: unknown) => {
+                  checkingIdle = false
+                  lastMessageAt = Date.now()
+                  log.warn({ err }, 'could not check whether every partition is read to its end; reading on')
+                },
+              )
             }
             // A replayed batch whose records stopped coming (deleted, or read by another member) no longer holds the others back.
             if (demand.active && Date.now() - demandProgressAt > REPLAY_WAIT_MS) {
@@ -392,6 +472,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
 
         return () => {
           closed = true
+          if (holdTimer) clearTimeout(holdTimer)
           unsubscribeFlow()
         }
       })

@@ -8,7 +8,7 @@
 #   scripts/qdrant.sh cluster-start N    N peers on free ports (HTTP, gRPC, P2P); prints the first peer's URL
 #   scripts/qdrant.sh cluster-stop
 #   scripts/qdrant.sh peer-kill I | peer-restart I | peer-url I     one peer of the cluster (1-based)
-# LOGSTREAM_QDRANT_XZ is the compressed binary (default ../shared/qdrant/bin/qdrant-*.xz);
+# LOGSTREAM_QDRANT_XZ is the compressed binary (default shared/qdrant/bin/qdrant-*.xz beside the repository or a parent folder);
 # QDRANT_HOME (default .qdrant) holds the binary; LOGSTREAM_QDRANT_RUN (default $QDRANT_HOME/run)
 # a node's or cluster's ports, storage and log, so tests can run servers of their own.
 set -euo pipefail
@@ -18,11 +18,19 @@ QDRANT_HOME="${LOGSTREAM_QDRANT_HOME:-$PWD/.qdrant}"
 RUN="${LOGSTREAM_QDRANT_RUN:-$QDRANT_HOME/run}"
 BIN="$QDRANT_HOME/qdrant"
 
+# The archive: $LOGSTREAM_QDRANT_XZ, else shared/qdrant/bin/qdrant-*.xz beside the repository or beside one of
+# its parent folders (a clone made elsewhere on the same machine finds the same shared folder).
 archive() {
   if [ -n "${LOGSTREAM_QDRANT_XZ:-}" ]; then echo "$LOGSTREAM_QDRANT_XZ"; return; fi
-  local found
-  found=$(ls ../shared/qdrant/bin/qdrant-*.xz 2>/dev/null | sort | tail -1 || true)
-  echo "${found:-../shared/qdrant/bin/qdrant-*.xz}"
+  local dir found
+  dir=$(cd .. && pwd)
+  while :; do
+    found=$(ls "$dir"/shared/qdrant/bin/qdrant-*.xz 2>/dev/null | sort | tail -1 || true)
+    [ -n "$found" ] && { echo "$found"; return; }
+    [ "$dir" = / ] && break
+    dir=$(dirname "$dir")
+  done
+  echo "../shared/qdrant/bin/qdrant-*.xz"
 }
 
 # The binary is decompressed once per archive; a stamp names the archive it came from.

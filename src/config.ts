@@ -34,7 +34,7 @@ const fields = {
     description: `How the source's text lines are read: 'auto' (each line by the first format that reads it, else plain text), a format's name (${FORMATS.map((format) => format.name).join(', ')}), 'json' (every record a JSON message), or a LogPAI header template like '<Date> <Time> <Level> <Component>: <Content>'`,
   }),
   follow: field(bool(), false, { flag: 'follow', env: ['LOGSTREAM_FOLLOW'], description: 'With a file source: keep reading as the file grows' }),
-  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing to read and nothing in flight; 0 runs for ever' }),
+  stopWhenIdle: field(duration(), 0, { flag: 'stop-when-idle', env: ['LOGSTREAM_STOP_WHEN_IDLE'], description: 'Stop (exit 0) after this long with nothing read and nothing in flight, once every partition is read to its end (a file: at its end unless followed); 0 runs for ever' }),
 
   kafka: section({
     brokers: field(text(), 'localhost:9092', { flag: 'brokers', env: ['KAFKA_SERVERS', 'KAFKA_BROKERS'], description: 'Kafka bootstrap servers, comma-separated' }),
@@ -75,6 +75,12 @@ const fields = {
     batchSize: field(int(1, 100_000), 256, { flag: 'embedding-batch-size', env: ['EMBEDDING_BATCH_SIZE'], description: 'Texts per embedding request' }),
     concurrency: field(int(1, 64), 2, { flag: 'embedding-concurrency', env: ['EMBEDDING_CONCURRENCY'], description: 'Embedding requests in flight at most' }),
     timeout: field(duration(1), 30_000, { flag: 'embedding-timeout', env: ['EMBEDDING_TIMEOUT'], description: 'Timeout of one embedding request' }),
+    encoding: field(oneOf('base64', 'float'), 'base64', {
+      flag: 'embedding-encoding',
+      env: ['EMBEDDING_ENCODING'],
+      description:
+        "Vector encoding asked of 'logstream' and 'openai' services: 'base64' (float32 bytes, as OpenAI's encoding_format: a fifth of the bytes and no numbers to parse; an answer in JSON numbers is read too) or 'float' (for a service that refuses the field)",
+    }),
   }),
 
   sink: section({

@@ -77,7 +77,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
       const lock = lockCheckpoint(config.checkpointDir, config.job)
       opened.push(() => lock.release())
     }
-    const checkpoints: CheckpointStore = opts.services?.checkpoints ?? openCheckpointStore({ path: checkpointPath(config.checkpointDir, config.job), identity: jobIdentity(config) })
+    const checkpoints: CheckpointStore = opts.services?.checkpoints ?? openCheckpointStore({ path: checkpointPath(config.checkpointDir, config.job), identity: jobIdentity(config), deferSync: true })
     opened.push(() => checkpoints.close())
     state.attachCheckpoints(checkpoints)
     const store = opts.services?.store ?? (await createVectorStore(config, adapterCtx))

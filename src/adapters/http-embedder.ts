@@ -18,8 +18,12 @@ import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
+import { vectorFromBase64 } from './vector-base64.ts'
+import { headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
+/** How vectors are asked to come back: float32 bytes in base64, or JSON numbers. */
+export type VectorEncoding = 'base64' | 'float'
 
 export interface HttpEmbedderOptions {
   readonly url: string
@@ -33,21 +37,27 @@ export interface HttpEmbedderOptions {
   readonly concurrency: number
   /** Timeout of one request, ms. */
   readonly timeout: number
+  /** Asked of the 'logstream' and 'openai' APIs (default base64); answers in either encoding are read. */
+  readonly encoding?: VectorEncoding
   readonly logger?: Logger | undefined
   readonly metrics?: PipelineMetrics | undefined
   /** Backoff settings; tests shorten them. */
   readonly retry?: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'maxAttempts'>
 }
 
-/** The request body each API expects for some texts. */
-export function requestBody(api: EmbeddingApi, texts: readonly string[], model?: string): unknown {
+/**
+ * The request body each API expects for some texts. The replaced job's
+ * contract takes `encoding_format` as an extension: a service that does not
+ * know it answers numbers, which are read as well.
+ */
+export function requestBody(api: EmbeddingApi, texts: readonly string[], model?: string, encoding: VectorEncoding = 'base64'): unknown {
   switch (api) {
     case 'logstream':
-      return { texts }
+      return encoding === 'base64' ? { texts, encoding_format: 'base64' } : { texts }
     case 'tei':
       return { inputs: texts, truncate: true }
     case 'openai':
-      return { model: model || 'default', input: texts, encoding_format: 'float' }
+      return { model: model || 'default', input: texts, encoding_format: encoding }
     case 'ollama':
       return { model: model || 'nomic-embed-text', input: texts }
   }
@@ -55,14 +65,14 @@ export function requestBody(api: EmbeddingApi, texts: readonly string[], model?:
 
 /**
  * The vectors of an answer, in the order of the texts; throws if the answer
- * has another shape. A single item that is not a list (a null vector) becomes
- * an empty vector, so the embed stage pins it on its text instead of refusing
- * the whole answer.
+ * has another shape. A vector in base64 is decoded; a single item that is
+ * neither a list nor base64 (a null vector) becomes an empty vector, so the
+ * embed stage pins it on its text instead of refusing the whole answer.
  */
-export function vectorsOf(api: EmbeddingApi, body: unknown): unknown[][] {
+export function vectorsOf(api: EmbeddingApi, body: unknown): Array<ArrayLike<unknown>> {
   const bad = (what: string) => new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${what}`)
-  const row = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-  const matrix = (v: unknown, where: string): unknown[][] => {
+  const row = (v: unknown): ArrayLike<unknown> => (Array.isArray(v) ? v : typeof v === 'string' ? vectorFromBase64(v) : [])
+  const matrix = (v: unknown, where: string): Array<ArrayLike<unknown>> => {
     if (!Array.isArray(v)) throw bad(`no list of vectors in ${where}`)
     return v.map(row)
   }
@@ -82,6 +92,17 @@ export function vectorsOf(api: EmbeddingApi, body: unknown): unknown[][] {
         .map((d) => row(d?.embedding))
     }
   }
+}
+
+/** One answered vector as float32; a non-number becomes NaN, for the embed stage to refuse. */
+function toFloat32(v: ArrayLike<unknown>): Float32Array {
+  if (v instanceof Float32Array) return v
+  const out = new Float32Array(v.length)
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]
+    out[i] = typeof x === 'number' ? x : Number.NaN
+  }
+  return out
 }
 
 /** Seconds or an HTTP date in Retry-After, or a rate-limit reset header, as milliseconds from now. */
@@ -110,51 +131,44 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
   if (authorization) headers.authorization = authorization
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
 
+  const target = new URL(url)
   const once = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
     const wait = pausedUntil - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    const timeout = AbortSignal.timeout(opts.timeout)
-    let res: Response
+    let res: HttpAnswer
     try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(requestBody(opts.api, texts, opts.model)),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      })
+      res = await httpRequest(target, { method: 'POST', headers, body: JSON.stringify(requestBody(opts.api, texts, opts.model, opts.encoding)), timeoutMs: opts.timeout, signal })
     } catch (err) {
       if (signal?.aborted) throw err
-      const timedOut = timeout.aborted
-      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeout} ms` : `embedding service unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {
+      const timedOut = (err as Error).name === 'TimeoutError'
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', timedOut ? `embedding service did not answer within ${opts.timeout} ms` : `embedding service unreachable: ${(err as Error).message}`, {
         retryable: true,
         cause: err,
       })
     }
+    const text = () => res.body.toString('utf8')
     if (res.status === 429) {
-      const after = retryAfterMs(res.headers) ?? 1000
+      const after = retryAfterMs(headersOf(res)) ?? 1000
       // Every request of this embedder waits, so the whole pipeline slows down instead of hammering the service.
       pausedUntil = Math.max(pausedUntil, Date.now() + after)
-      await res.body?.cancel()
       throw Object.assign(new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service is rate-limiting (429); waiting ${after} ms`, { retryable: true }), { retryAfterMs: after })
     }
     if (res.status >= 500 || res.status === 408) {
-      const text = await res.text().catch(() => '')
-      throw new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service answered ${res.status}: ${text.slice(0, 200)}`, { retryable: true, details: { status: res.status } })
+      throw new LogstreamError('EMBEDDER_UNAVAILABLE', `embedding service answered ${res.status}: ${text().slice(0, 200)}`, { retryable: true, details: { status: res.status } })
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '')
-      throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text.slice(0, 300)}`, { details: { status: res.status } })
+    if (res.status < 200 || res.status >= 300) {
+      throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text().slice(0, 300)}`, { details: { status: res.status } })
     }
     let body: unknown
     try {
-      body = await res.json()
+      body = JSON.parse(text())
     } catch (err) {
       throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered something that is not JSON: ${(err as Error).message}`)
     }
     const vectors = vectorsOf(opts.api, body)
     // A wrong count cannot be pinned on a text; a wrong vector can, and the embed stage checks each.
     if (vectors.length !== texts.length) throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${vectors.length} vectors for ${texts.length} texts`)
-    return vectors.map((v) => Float32Array.from(v, (x) => (typeof x === 'number' ? x : Number.NaN)))
+    return vectors.map(toFloat32)
   }
 
   const chunk = (texts: readonly string[], signal?: AbortSignal) =>

@@ -3,11 +3,14 @@
  * (`POST /embed {"texts"}` → `{"embeddings"}`), also in the
  * text-embeddings-inference shape (`{"inputs"}` → `[[..]]`) and the
  * OpenAI-compatible one (`POST /v1/embeddings`), so the old topology runs
- * locally with no model download.
+ * locally with no model download. `"encoding_format": "base64"` (OpenAI's
+ * field, also taken on `/embed`) answers each vector as base64 of its float32
+ * bytes instead of JSON numbers.
  */
 import { HttpError } from '../../core/errors.ts'
 import { embedText } from '../adapters/builtin-embedder.ts'
 import { createRouter, listen, readJson, type Listening } from '../runtime/http.ts'
+import { vectorToBase64 } from '../adapters/vector-base64.ts'
 
 export interface EmbeddingServerOptions {
   readonly host: string
@@ -30,7 +33,10 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     if (!list.every((t) => typeof t === 'string')) throw new HttpError('BAD_REQUEST', `"${field}" must hold strings only`)
     return list as string[]
   }
-  const vectors = (list: readonly string[]) => list.map((t) => Array.from(embedText(t, opts.dim)))
+  const vectors = (list: readonly string[], encoding: unknown): Array<number[] | string> => {
+    if (encoding !== undefined && encoding !== 'float' && encoding !== 'base64') throw new HttpError('BAD_REQUEST', '"encoding_format" must be "float" or "base64"')
+    return list.map((t) => (encoding === 'base64' ? vectorToBase64(embedText(t, opts.dim)) : Array.from(embedText(t, opts.dim))))
+  }
   const health = () => ({ json: { status: 'ok', dim: opts.dim } })
   const server = createRouter({
     '/health': { GET: health },
@@ -38,8 +44,8 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     '/embed': {
       POST: async (req) => {
         const body = (await readJson(req, maxBytes)) as Record<string, unknown> | null
-        if (body && typeof body === 'object' && 'texts' in body) return { json: { embeddings: vectors(texts(body.texts, 'texts')) } }
-        if (body && typeof body === 'object' && 'inputs' in body) return { json: vectors(texts(body.inputs, 'inputs')) }
+        if (body && typeof body === 'object' && 'texts' in body) return { json: { embeddings: vectors(texts(body.texts, 'texts'), body.encoding_format) } }
+        if (body && typeof body === 'object' && 'inputs' in body) return { json: vectors(texts(body.inputs, 'inputs'), undefined) }
         throw new HttpError('BAD_REQUEST', 'expected {"texts": [...]} or {"inputs": [...]}')
       },
     },
@@ -47,7 +53,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
       POST: async (req) => {
         const body = (await readJson(req, maxBytes)) as Record<string, unknown> | null
         const list = texts(body?.input, 'input')
-        return { json: { object: 'list', model: 'logstream-builtin', data: vectors(list).map((embedding, index) => ({ object: 'embedding', index, embedding })) } }
+        return { json: { object: 'list', model: 'logstream-builtin', data: vectors(list, body?.encoding_format).map((embedding, index) => ({ object: 'embedding', index, embedding })) } }
       },
     },
   })

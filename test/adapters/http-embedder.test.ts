@@ -62,6 +62,13 @@ test('an answer with a null vector or a non-number keeps its place; one with a v
   assert.throws(() => vectorsOf('tei', { not: 'a list' }), { code: 'EMBEDDER_BAD_RESPONSE' })
 })
 
+test('vectors in base64 are decoded to their float32 values; bytes that are not whole float32s give an empty vector', () => {
+  const v = Float32Array.from([0.1, -2.5, 3e-7])
+  const [decoded, cut] = vectorsOf('logstream', { embeddings: [Buffer.from(v.buffer).toString('base64'), Buffer.from([1, 2, 3]).toString('base64')] })
+  assert.deepEqual(Array.from(decoded!), Array.from(v))
+  assert.equal(cut!.length, 0)
+})
+
 test('an answer slower than the timeout is retried, and the batch goes on when the service is fast again', async (t) => {
   const stub = await startEmbeddingStub(t, { api: 'tei', dim: DIM })
   stub.delay(500)

@@ -19,6 +19,25 @@ test('serves the built-in embedder on the old contract, the TEI shape and the Op
   assert.equal((await fetch(`${server.url}/health`)).status, 200)
 })
 
+test('encoding_format base64 answers each vector as its float32 bytes, on the old contract and the OpenAI shape', async (t) => {
+  const server = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 32 })
+  t.after(() => server.close())
+  const asFloats = (b64: string) => Array.from(new Float32Array(new Uint8Array(Buffer.from(b64, 'base64')).buffer))
+  const old = (await (await post(`${server.url}/embed`, { texts: ['a b', 'c'], encoding_format: 'base64' })).json()) as { embeddings: string[] }
+  assert.equal(typeof old.embeddings[0], 'string')
+  assert.deepEqual(asFloats(old.embeddings[0]!), Array.from(embedText('a b', 32)))
+  const openai = (await (await post(`${server.url}/v1/embeddings`, { input: ['c'], encoding_format: 'base64' })).json()) as { data: Array<{ embedding: string }> }
+  assert.deepEqual(asFloats(openai.data[0]!.embedding), Array.from(embedText('c', 32)))
+  assert.equal((await post(`${server.url}/embed`, { texts: ['a'], encoding_format: 'binary' })).status, 400)
+  for (const api of ['logstream', 'openai'] as const) {
+    for (const encoding of ['base64', 'float'] as const) {
+      const url = `${server.url}${api === 'openai' ? '/v1/embeddings' : '/embed'}`
+      const vectors = await createHttpEmbedder({ url, api, dim: 32, batchSize: 2, concurrency: 1, timeout: 1000, encoding }).embed(['x y', 'z'])
+      assert.deepEqual(vectors.map((v) => Array.from(v)), [Array.from(embedText('x y', 32)), Array.from(embedText('z', 32))], `${api} ${encoding}`)
+    }
+  }
+})
+
 test('bad or oversized requests get clear 4xx answers', async (t) => {
   const server = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 8, maxTexts: 2, maxBytes: 1000 })
   t.after(() => server.close())

@@ -164,3 +164,20 @@ test('rewinding a partition moves its position back and drops the pending batche
   assert.deepEqual(store.pendingBatches().map((b) => b.id), ['b2'])
   store.close()
 })
+
+test('with deferSync a plan and a commit are durable once flush resolves; the connection leaves the fsync to flush', async (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  const store = openCheckpointStore({ path, identity, deferSync: true })
+  store.plan({ id: 'b1', seq: 0, ranges: [{ partition: 'p', from: 0, to: 5 }] })
+  store.commit({ batchId: 'b1', positions: new Map([['p', 5]]), counts: { received: 5, skippedExisting: 0, duplicatesInBatch: 0, stored: 5, deadLettered: 0 }, timings: {}, deadLetters: [] })
+  await store.flush()
+  // Another connection (a restart) reads what was committed.
+  const reader = openCheckpointStore({ path, identity, readonly: true })
+  assert.deepEqual([...reader.positions()], [['p', 5]])
+  reader.close()
+  store.close()
+  const full = openCheckpointStore({ path, identity })
+  await full.flush()
+  assert.deepEqual([...full.positions()], [['p', 5]])
+  full.close()
+})

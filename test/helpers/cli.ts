@@ -99,7 +99,7 @@ export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEn
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
         waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) })
-        void done.then(() => reject(new Error(`the process exited before a matching log line; stderr: ${stderr}`)))
+        void done.then(() => (clearTimeout(timer), reject(new Error(`the process exited before a matching log line; stderr: ${stderr}`))))
       })
     },
   }

@@ -40,6 +40,8 @@ export interface RecordedRequest {
   readonly path: string
   readonly body: unknown
   readonly status: number
+  /** The encodings the client accepts for the answer. */
+  readonly acceptEncoding?: string | undefined
 }
 
 export interface QdrantStandIn {
@@ -325,7 +327,7 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
     const url = new URL(req.url ?? '/', 'http://x')
     const method = req.method ?? 'GET'
     const started = performance.now()
-    const record = (status: number, body: unknown) => requests.push({ method, path: url.pathname, body, status })
+    const record = (status: number, body: unknown) => requests.push({ method, path: url.pathname, body, status, acceptEncoding: req.headers['accept-encoding'] })
     const failure = failures.shift()
     if (failure !== undefined) {
       record(failure, undefined)

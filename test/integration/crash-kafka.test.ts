@@ -110,14 +110,19 @@ test('20 SIGKILLs at random moments, each followed by a restart, end with the st
   for (let kill = 0; kill < 20; kill++) {
     const started = Date.now()
     const job = startCli(args(dir))
-    // Each start runs to its first commit (the replayed batch, if any), which is timed, and is killed at a random
-    // moment in the 600 ms after it: a restart that waited on the replay timeout would show here.
-    const delay = Math.floor(next() * 600)
-    void job.waitFor((l) => /^Processing batch/.test(String(l.msg)), 120_000).then(
-      () => {
-        firstCommits.push(Date.now() - started)
-        setTimeout(() => job.child.kill('SIGKILL'), delay)
-      },
+    // Each start runs to its first commit (the replayed batch, if any), which is timed; it is killed a random number
+    // of commits later (1 to 6) and a random moment after that, so a restart that waited on the replay timeout
+    // would show here, and a fast job still has work left to interrupt.
+    const commits = 1 + Math.floor(next() * 6)
+    const delay = Math.floor(next() * 300)
+    const isCommit = (l: Record<string, unknown>) => /^Processing batch/.test(String(l.msg))
+    void job.waitFor(isCommit, 120_000).then(
+      () => firstCommits.push(Date.now() - started),
+      () => undefined,
+    )
+    let seen = 0
+    void job.waitFor((l) => isCommit(l) && ++seen >= commits, 120_000).then(
+      () => setTimeout(() => job.child.kill('SIGKILL'), delay),
       () => undefined,
     )
     const result = await job.done

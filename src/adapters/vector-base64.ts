@@ -1,0 +1,26 @@
+/**
+ * Vectors as base64 of their little-endian float32 bytes, the encoding
+ * OpenAI's embeddings API (`encoding_format: "base64"`) and vLLM answer in:
+ * a fifth of the bytes of JSON numbers, and no number to print or parse on
+ * either side. serve-embeddings writes it, the HTTP embedder reads it.
+ */
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+/** A vector's float32 bytes (little-endian) in base64. */
+export function vectorToBase64(v: Float32Array): string {
+  if (littleEndian) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+  const bytes = Buffer.alloc(v.length * 4)
+  for (let i = 0; i < v.length; i++) bytes.writeFloatLE(v[i]!, i * 4)
+  return bytes.toString('base64')
+}
+
+/** The vector base64 holds; an empty one when its bytes are not whole float32s, so the embed stage refuses it. */
+export function vectorFromBase64(s: string): Float32Array {
+  const bytes = Buffer.from(s, 'base64')
+  if (bytes.length % 4 !== 0) return new Float32Array(0)
+  const out = new Float32Array(bytes.length / 4)
+  if (littleEndian) new Uint8Array(out.buffer).set(bytes)
+  else for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4)
+  return out
+}
