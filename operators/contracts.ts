@@ -277,6 +277,8 @@ export interface SearchFilter {
   /** ISO timestamps, inclusive. */
   readonly since?: string | undefined
   readonly until?: string | undefined
+  /** Only points whose payload's `anomaly_score` is at least this (points stored unscored never match). */
+  readonly minAnomalyScore?: number | undefined
 }
 
 export interface CollectionInfo {

@@ -81,6 +81,7 @@ export function qdrantFilter(filter: SearchFilter | undefined): Record<string, u
     if (filter.until !== undefined) range.lte = rfc3339(filter.until)
     must.push({ key: 'timestamp', range })
   }
+  if (filter.minAnomalyScore !== undefined) must.push({ key: 'anomaly_score', range: { gte: filter.minAnomalyScore } })
   return must.length > 0 ? { must } : undefined
 }
 

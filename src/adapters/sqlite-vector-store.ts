@@ -112,6 +112,8 @@ function filterSql(filter: SearchFilter | undefined): { sql: string; params: unk
   if (filter.source !== undefined) add('source = ?', filter.source)
   if (filter.since !== undefined) add('timestamp >= ?', filter.since)
   if (filter.until !== undefined) add('timestamp <= ?', filter.until)
+  // Not a column of its own: only listings of anomalous lines ask for it, and those are few.
+  if (filter.minAnomalyScore !== undefined) add("json_extract(payload, '$.anomaly_score') >= ?", filter.minAnomalyScore)
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params }
 }
 

@@ -55,11 +55,36 @@ test('a file job announces each new kind of line once in a JSON-lines file; logs
   assert.match(table.stdout, /\s3 lines {2}score 1\.00 {2}ERROR {2}Disk failure on <path>/)
   assert.ok(table.stdout.includes(`first line: ${NEW_LINE(0)}`))
 
-  // Refused: a bad --since (exit 2), a job without a checkpoint (exit 2).
+  // From the vector store: the same shapes, grouped from the stored lines scoring at or above the threshold.
+  const fromStore = JSON.parse((await runCli(['anomalies', '--json', '--from', 'store', ...args])).stdout) as Array<{ shape_id: string; shape: string; lines: number; score: number; example: string; point_id: string; announcements: null }>
+  assert.deepEqual(new Set(fromStore.map((p) => p.shape_id)), new Set((all as Array<{ shape_id: string }>).map((p) => p.shape_id)))
+  assert.ok(fromStore.every((p) => p.announcements === null && p.score >= 0.5))
+  const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
+  const vectors = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
+  t.after(() => vectors.close())
+  const newLines = (await vectors.scroll({ limit: 5000 })).points.filter((p) => p.payload.text?.startsWith('Disk failure on'))
+  assert.equal(newLines.length, 3)
+  const storeNew = JSON.parse((await runCli(['anomalies', '--json', '--from', 'store', '--since', before, ...args])).stdout) as typeof fromStore
+  assert.deepEqual(storeNew.map((p) => [p.shape, p.lines, p.score, p.example, p.point_id]), [
+    [NEW_SHAPE, newLines.filter((p) => (p.payload.anomaly_score ?? 0) >= 0.5).length, 1, NEW_LINE(0), added[0]!.point_id],
+  ])
+  // 'auto' reads the store when the job has no checkpoint there.
+  const auto = await runCli(['anomalies', '--limit', '1', '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'nowhere')])
+  assert.equal(auto.code, 0, auto.stderr)
+  assert.match(auto.stdout, /^1 new pattern\(s\) in collection logs_embeddings \(stored lines scoring ≥ 0\.5\)\n/)
+  assert.ok(auto.stdout.includes(`first line: ${NEW_LINE(0)}`))
+
+  // Refused: a bad --since or --from (exit 2), a job without a checkpoint (exit 2), no store (exit 2).
   assert.equal((await runCli(['anomalies', '--since', 'yesterday', ...args])).code, 2)
-  const none = await runCli(['anomalies', '--checkpoint-dir', join(dir, 'nowhere')])
+  const badFrom = await runCli(['anomalies', '--from', 'kafka', ...args])
+  assert.equal(badFrom.code, 2)
+  assert.match(badFrom.stderr, /--from/)
+  const none = await runCli(['anomalies', '--from', 'checkpoint', '--checkpoint-dir', join(dir, 'nowhere')])
   assert.equal(none.code, 2)
   assert.match(none.stderr, /has no checkpoint/)
+  const noStore = await runCli(['anomalies', '--data-dir', join(dir, 'empty'), '--checkpoint-dir', join(dir, 'nowhere')])
+  assert.equal(noStore.code, 2)
+  assert.match(noStore.stderr, /dataDir/)
 })
 
 test('--anomaly-scoring off: no score in the payloads, no announcements; --embedder none leaves it off by default', async (t) => {
@@ -110,4 +135,13 @@ test('against Qdrant: a job scores with the batch query and announces; the inges
   assert.equal(differ, 0, 'the same score for every line, whichever store answered')
   const announced = (dir2: string) => readFileSync(join(dir, dir2, 'checkpoints', 'logs.anomalies.jsonl'), 'utf8').trim().split('\n').length
   assert.equal(announced('q'), announced('e'))
+  // Listed from Qdrant (its range filter on anomaly_score), the same patterns as from the embedded store.
+  const listed = async (store: string[]) => {
+    const r = await runCli(['anomalies', '--json', '--from', 'store', '--limit', '1000', ...store])
+    assert.equal(r.code, 0, r.stderr)
+    return (JSON.parse(r.stdout) as Array<{ shape_id: string; lines: number; point_id: string }>).map((p) => [p.shape_id, p.lines, p.point_id]).sort()
+  }
+  const fromQdrantList = await listed(['--sink', 'qdrant', '--qdrant-url', qdrant.url, '--collection', collection])
+  assert.equal(fromQdrantList.length, announced('q'))
+  assert.deepEqual(fromQdrantList, await listed(['--data-dir', join(dir, 'e', 'data')]))
 })
