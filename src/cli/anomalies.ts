@@ -21,13 +21,19 @@ const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
+/** A pattern from either place; what only a checkpoint knows (announcements) is null from the store. */
+type Listed = StoredPattern & { readonly announcedAt: number | null; readonly announcements: number | null }
+
+const fromCheckpoint = (p: PatternRecord): Listed => p
+const fromStore = (p: StoredPattern): Listed => ({ ...p, announcedAt: null, announcements: null })
+
 /** A pattern as `--json` prints it. */
-export function patternJson(p: PatternRecord): Record<string, unknown> {
+export function patternJson(p: Listed): Record<string, unknown> {
   return {
     shape: p.shape,
     shape_id: p.shapeId,
     first_seen: iso(p.firstSeenAt),
-    announced_at: iso(p.announcedAt),
+    announced_at: p.announcedAt === null ? null : iso(p.announcedAt),
     announcements: p.announcements,
     lines: p.lines,
     last_seen: iso(p.lastSeenAt),
@@ -39,25 +45,16 @@ export function patternJson(p: PatternRecord): Record<string, unknown> {
   }
 }
 
-/** A store's pattern as `--json` prints it: the fields a checkpoint's has, those only a checkpoint knows null. */
-export function storedPatternJson(p: StoredPattern): Record<string, unknown> {
-  return {
-    shape: p.shape,
-    shape_id: p.shapeId,
-    first_seen: iso(p.firstSeenAt),
-    announced_at: null,
-    announcements: null,
-    lines: p.lines,
-    last_seen: iso(p.lastSeenAt),
-    score: p.score,
-    log_level: p.level,
-    point_id: p.pointId,
-    example: p.example,
-    source_position: p.sourcePosition,
+const short = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s)
+
+function print(title: string, patterns: readonly Listed[]): void {
+  process.stdout.write(`${patterns.length} new pattern(s) ${title}\n`)
+  for (const p of patterns) {
+    const since = p.announcements === null ? `; last ${iso(p.lastSeenAt)}` : p.announcements > 1 ? `; announced ${p.announcements} times, last ${iso(p.announcedAt!)}` : ''
+    process.stdout.write(`\n${iso(p.firstSeenAt)}  ${String(p.lines).padStart(7)} lines  score ${p.score.toFixed(2)}  ${p.level.padEnd(5)}  ${short(p.shape)}\n`)
+    process.stdout.write(`  first line: ${short(p.example)}\n  point ${p.pointId} at ${p.sourcePosition}${since}\n`)
   }
 }
-
-const short = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s)
 
 export const command = defineCommand({
   name: 'anomalies',
@@ -78,39 +75,27 @@ export const command = defineCommand({
     const sinceMs = since === undefined ? undefined : Date.parse(since)
     if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new LogstreamError('USAGE', `--since is not a date: ${since}`)
     const useStore = from === 'store' || (from === 'auto' && !existsSync(checkpointPath(config.checkpointDir, config.job)))
+    let patterns: Listed[]
+    let title: string
     if (useStore) {
       const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
       try {
-        const patterns = await storedPatterns(store, { threshold: config.anomaly.threshold, sinceMs, limit })
-        if (json) {
-          process.stdout.write(`${JSON.stringify(patterns.map(storedPatternJson), null, 2)}\n`)
-          return 0
-        }
-        process.stdout.write(`${patterns.length} new pattern(s) in collection ${config.collection} (stored lines scoring ≥ ${config.anomaly.threshold})${since ? ` first seen since ${since}` : ''}\n`)
-        for (const p of patterns) {
-          process.stdout.write(`\n${iso(p.firstSeenAt)}  ${String(p.lines).padStart(7)} lines  score ${p.score.toFixed(2)}  ${p.level.padEnd(5)}  ${short(p.shape)}\n`)
-          process.stdout.write(`  first line: ${short(p.example)}\n  point ${p.pointId} at ${p.sourcePosition}; last ${iso(p.lastSeenAt)}\n`)
-        }
-        return 0
+        patterns = (await storedPatterns(store, { threshold: config.anomaly.threshold, sinceMs, limit })).map(fromStore)
       } finally {
         await store.close()
       }
-    }
-    const store = openCheckpointStore({ path: existingCheckpoint(config), identity: jobIdentity(config), readonly: true })
-    try {
-      const patterns = store.anomalies().patterns({ since: sinceMs, limit })
-      if (json) {
-        process.stdout.write(`${JSON.stringify(patterns.map(patternJson), null, 2)}\n`)
-        return 0
+      title = `in collection ${config.collection} (stored lines scoring ≥ ${config.anomaly.threshold})${since ? ` first seen since ${since}` : ''}`
+    } else {
+      const store = openCheckpointStore({ path: existingCheckpoint(config), identity: jobIdentity(config), readonly: true })
+      try {
+        patterns = store.anomalies().patterns({ since: sinceMs, limit }).map(fromCheckpoint)
+      } finally {
+        store.close()
       }
-      process.stdout.write(`${patterns.length} new pattern(s) of job ${config.job}${since ? ` announced since ${since}` : ''}\n`)
-      for (const p of patterns) {
-        process.stdout.write(`\n${iso(p.firstSeenAt)}  ${String(p.lines).padStart(7)} lines  score ${p.score.toFixed(2)}  ${p.level.padEnd(5)}  ${short(p.shape)}\n`)
-        process.stdout.write(`  first line: ${short(p.example)}\n  point ${p.pointId} at ${p.sourcePosition}${p.announcements > 1 ? `; announced ${p.announcements} times, last ${iso(p.announcedAt)}` : ''}\n`)
-      }
-      return 0
-    } finally {
-      store.close()
+      title = `of job ${config.job}${since ? ` announced since ${since}` : ''}`
     }
+    if (json) process.stdout.write(`${JSON.stringify(patterns.map(patternJson), null, 2)}\n`)
+    else print(title, patterns)
+    return 0
   },
 })
