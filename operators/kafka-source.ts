@@ -208,8 +208,13 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
           for (const name of owned) {
             const tp = splitPartitionName(name)
             const { low, high } = await queryWatermarks(c, tp)
-            // A partition this instance has read nothing of starts where the checkpoint, else the group, else the starting offset says.
-            const next = expected.get(name) ?? ctx.resumeFrom(name) ?? (await groupOffset(tp)) ?? (opts.startingOffsets === 'latest' ? high : low)
+            // A partition this instance has read nothing of starts where the checkpoint says, else (consumer-group mode) the
+            // group's committed offset, else the starting offset; a committed offset outside the log is reset to the
+            // starting offset by the consumer (auto.offset.reset), so an emptied log is read to its end at once.
+            const resume = expected.get(name) ?? ctx.resumeFrom(name)
+            const committed = resume === undefined && groupMode ? await groupOffset(tp) : undefined
+            const reset = opts.startingOffsets === 'latest' ? high : low
+            const next = resume ?? (committed === undefined || committed < low || committed > high ? reset : committed)
             if (next < high) return false
           }
           return true

@@ -120,3 +120,19 @@ test('two instances in partition-group mode with disjoint partitions, and two in
   assert.ok(summaryOf(c).received + summaryOf(d).received >= 2000)
 })
 
+
+test('--stop-when-idle in partition-group mode goes by where this job reads, not by offsets another job committed for the group', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName()
+  await broker.createTopic(topic, 1)
+  const lines = sampleLines().map((text, i) => JSON.stringify({ text, timestamp: `2025-09-27T10:30:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}` }))
+  await kcatProduce(broker.bootstrap, topic, lines.slice(0, 300), { partition: 0 })
+  const first = await runCli(['run', ...kafkaArgs(broker.bootstrap, topic, tempDir(t), ['--partitions', `${topic}:0`])])
+  assert.equal(first.code, 0, first.stderr)
+  assert.equal(summaryOf(first).received, 300)
+  // The group's committed offset is now 300 of 500; a new job starting at the end has nothing to read and stops.
+  await kcatProduce(broker.bootstrap, topic, lines.slice(300, 500), { partition: 0 })
+  const latest = await runCli(['run', ...kafkaArgs(broker.bootstrap, topic, tempDir(t), ['--partitions', `${topic}:0`, '--starting-offsets', 'latest'])], { timeoutMs: 90_000 })
+  assert.equal(latest.code, 0, latest.stderr)
+  assert.equal(summaryOf(latest).received, 0)
+})
