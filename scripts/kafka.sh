@@ -84,6 +84,8 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 log.segment.bytes=67108864
+# Retention runs every half second instead of every 5 minutes, so a test that lowers a topic's retention sees it act.
+log.retention.check.interval.ms=500
 PROPS
   cat > "$RUN/log4j2.properties" <<LOG
 status = warn
@@ -152,13 +154,20 @@ case "$cmd" in
     java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.TopicCommand \
       --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --delete --topic "${2:?topic name}" >&2
     ;;
-  delete-records)
-    # delete-records TOPIC PARTITION OFFSET: moves the partition's log start to OFFSET, as retention does.
-    json=$(mktemp)
-    printf '{"version":1,"partitions":[{"topic":"%s","partition":%d,"offset":%d}]}' "${2:?topic}" "${3:?partition}" "${4:?offset}" > "$json"
-    java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.DeleteRecordsCommand \
-      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --offset-json-file "$json" >&2
-    rm -f "$json"
+  alter-topic)
+    # alter-topic NAME KEY=VALUE[,KEY=VALUE...]: changes a topic's configuration, such as retention.ms=1
+    java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" kafka.admin.ConfigCommand \
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --alter --entity-type topics --entity-name "${2:?topic name}" --add-config "${3:?KEY=VALUE}" >&2
     ;;
-  *) echo "usage: scripts/kafka.sh fetch|start|restart|stop|status|bootstrap|create-topic NAME [PARTITIONS] [KEY=VALUE...]|delete-topic NAME|delete-records TOPIC PARTITION OFFSET" >&2; exit 2 ;;
+  topic-config)
+    # topic-config NAME: the topic's own settings as the broker reports them, one KEY=VALUE a line.
+    java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" kafka.admin.ConfigCommand \
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --describe --entity-type topics --entity-name "${2:?topic name}" | awk '/^ +[^ ]+=/{print $1}'
+    ;;
+  log-start)
+    # log-start TOPIC PARTITION: prints the partition's first offset (its log start).
+    java -cp "$LIB/*" -Dlog4j2.configurationFile="$RUN/log4j2.properties" org.apache.kafka.tools.GetOffsetShell \
+      --bootstrap-server "${KAFKA_BOOTSTRAP:-127.0.0.1:$(cat "$RUN/port")}" --topic "${2:?topic}" --partitions "${3:?partition}" --time earliest | awk -F: '{print $3}'
+    ;;
+  *) echo "usage: scripts/kafka.sh fetch|start|restart|stop|status|bootstrap|create-topic NAME [PARTITIONS] [KEY=VALUE...]|alter-topic NAME KEY=VALUE[,...]|topic-config NAME|delete-topic NAME|log-start TOPIC PARTITION" >&2; exit 2 ;;
 esac

@@ -21,8 +21,12 @@ export interface Broker {
   /** Creates a topic; `config` is topic configuration such as `{ 'max.message.bytes': '209715200' }`. */
   createTopic(name: string, partitions: number, config?: Readonly<Record<string, string>>): Promise<void>
   deleteTopic(name: string): Promise<void>
-  /** Moves a partition's log start to `offset`, as retention does. */
-  deleteRecords(topic: string, partition: number, offset: number): Promise<void>
+  /** Changes a topic's configuration, such as `{ 'retention.ms': '1' }`. */
+  alterTopic(name: string, config: Readonly<Record<string, string>>): Promise<void>
+  /** A topic's own settings, as the broker reports them. */
+  topicConfig(name: string): Promise<Record<string, string>>
+  /** A partition's first offset (its log start). */
+  logStart(topic: string, partition: number): Promise<number>
   /** Stops the broker process (its data stays). */
   stop(): Promise<void>
   /** Starts a stopped broker again on the same port with the same data. */
@@ -42,8 +46,18 @@ function brokerAt(bootstrap: string, env: NodeJS.ProcessEnv): Broker {
     async deleteTopic(name) {
       await run('bash', [SCRIPT, 'delete-topic', name], { env })
     },
-    async deleteRecords(topic, partition, offset) {
-      await run('bash', [SCRIPT, 'delete-records', topic, String(partition), String(offset)], { env })
+    async alterTopic(name, config) {
+      await run('bash', [SCRIPT, 'alter-topic', name, Object.entries(config).map(([k, v]) => `${k}=${v}`).join(',')], { env })
+    },
+    async topicConfig(name) {
+      const { stdout } = await run('bash', [SCRIPT, 'topic-config', name], { env })
+      return Object.fromEntries(stdout.trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    },
+    async logStart(topic, partition) {
+      const { stdout } = await run('bash', [SCRIPT, 'log-start', topic, String(partition)], { env })
+      const offset = Number(stdout.trim())
+      if (!Number.isInteger(offset)) throw new Error(`kafka.sh log-start printed no offset: ${stdout}`)
+      return offset
     },
     async stop() {
       await run('bash', [SCRIPT, 'stop'], { env })

@@ -71,23 +71,42 @@ test('a checkpoint past the end of its partition (the topic was recreated) stops
 test('a checkpoint below the start of its partition (retention deleted records never read) stops the job; --on-data-loss warn goes on from the start', async (t) => {
   const broker = await sharedBroker()
   const topic = topicName('retention')
-  await broker.createTopic(topic, 1)
+  // Segments roll on the first append 200 ms after a segment began, so retention can delete all but the newest.
+  await broker.createTopic(topic, 1, { 'segment.ms': '200' })
   const first = traffic(300, 3)
   await kcatProduce(broker.bootstrap, topic, first.messages, { keyed: true })
   const dir = tempDir(t)
   assert.equal((await runCli(kafkaJob(broker, topic, dir))).code, 0)
-  const more = traffic(200, 4)
-  await kcatProduce(broker.bootstrap, topic, more.messages, { keyed: true })
-  // As retention does once segments roll: the log now starts at 420, and 300..419 were never read.
-  await broker.deleteRecords(topic, 0, 420)
+  await kcatProduce(broker.bootstrap, topic, traffic(200, 4).messages, { keyed: true })
+
+  // Real retention (the broker checks every 500 ms, see scripts/kafka.sh): with retention.ms at 1 every segment goes
+  // (the newest is rolled first); appending a line now and then rolls segments, until offsets from 300 on are gone unread.
+  await broker.alterTopic(topic, { 'retention.ms': '1' })
+  let end = 500
+  let start = 0
+  for (let tail = 0; start <= 300; tail++) {
+    assert.ok(tail < 200, `retention left the log start at ${start}`)
+    await kcatProduce(broker.bootstrap, topic, traffic(1, 100 + tail).messages, { keyed: true })
+    end++
+    await new Promise((r) => setTimeout(r, 250))
+    start = await broker.logStart(topic, 0)
+  }
+  // Retention back to a week, then new lines the job has not read either: the log now holds only those.
+  await broker.alterTopic(topic, { 'retention.ms': '604800000' })
+  await eventually(async () => (await broker.topicConfig(topic))['retention.ms'] === '604800000')
+  start = await broker.logStart(topic, 0)
+  const later = traffic(50, 5)
+  await kcatProduce(broker.bootstrap, topic, later.messages, { keyed: true })
+  end += later.messages.length
 
   const refused = await runCli(kafkaJob(broker, topic, dir))
   assert.equal(refused.code, 3, refused.stderr)
-  assert.match(refused.stderr, new RegExp(`partition ${topic}/0: the checkpoint resumes at offset 300, but its log holds offsets 420 to 500; that is below its start: retention deleted offsets 300 to 419`))
+  assert.match(refused.stderr, new RegExp(`partition ${topic}/0: the checkpoint resumes at offset 300, but its log holds offsets ${start} to ${end}; that is below its start: retention deleted offsets 300 to ${start - 1}`))
 
   const warned = await runCli([...kafkaJob(broker, topic, dir), '--on-data-loss', 'warn'])
   assert.equal(warned.code, 0, warned.stderr)
-  assert.equal(summaryOf(warned).received, 80)
+  assert.equal(summaryOf(warned).received, end - start)
+  assert.ok(end - start >= later.messages.length)
   const clean = tempDir(t)
   assert.equal((await runCli(kafkaJob(broker, topic, clean))).code, 0)
   assert.deepEqual(new Set(await storedIds(dir)), union(first.ids, new Set(await storedIds(clean))), 'what the log still holds is stored, as a clean run stores it')
