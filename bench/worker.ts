@@ -67,6 +67,32 @@ async function ceiling(task: Task): Promise<RowResult> {
   return { messages: parsed, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024 }
 }
 
+/**
+ * BENCH_MEMORY_TRACE=1: samples the process's memory every 100 ms and prints, on stderr, the
+ * sample at the peak of RSS and the peak of each part (MB), to see what a row's peak is made of.
+ */
+function traceMemory(): { stop(): void } {
+  const mb = (n: number) => Math.round(n / 2 ** 20)
+  let atPeak: NodeJS.MemoryUsage | undefined
+  const peaks: Partial<Record<keyof NodeJS.MemoryUsage, number>> = {}
+  let samples = 0
+  const sample = () => {
+    const m = process.memoryUsage()
+    if (!atPeak || m.rss > atPeak.rss) atPeak = m
+    for (const k of Object.keys(m) as Array<keyof NodeJS.MemoryUsage>) peaks[k] = Math.max(peaks[k] ?? 0, m[k])
+    if (++samples % 50 === 0) process.stderr.write(`memory: rss ${mb(m.rss)}, heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)}\n`)
+  }
+  const timer = setInterval(sample, 100)
+  timer.unref()
+  return {
+    stop() {
+      clearInterval(timer)
+      const show = (m: Partial<NodeJS.MemoryUsage>) => Object.entries(m).map(([k, v]) => `${k} ${mb(v)}`).join(', ')
+      process.stderr.write(`memory at peak RSS (MB): ${show(atPeak ?? {})}; peaks: ${show(peaks)}\n`)
+    },
+  }
+}
+
 async function job(task: Task): Promise<RowResult> {
   const config = loadConfig({ flags: new Map(Object.entries(task.flags ?? {})) })
   const logger = pino({ level: 'warn' })
@@ -85,6 +111,7 @@ async function job(task: Task): Promise<RowResult> {
   let commitGaps = 0
   const latencies: number[] = []
   const cpu0 = process.cpuUsage()
+  const memory = process.env.BENCH_MEMORY_TRACE === '1' ? traceMemory() : undefined
   const summary = await runJob(config, {
     logger,
     services: { embedder, store },
@@ -107,6 +134,7 @@ async function job(task: Task): Promise<RowResult> {
     },
   })
   const cpu = process.cpuUsage(cpu0)
+  memory?.stop()
   const sorted = latencies.sort((a, b) => a - b)
   return {
     messages: summary.received,

@@ -69,8 +69,6 @@ export interface KafkaSourceOptions {
 }
 
 function toRecord(m: Message): SourceRecord {
-  const headers: Record<string, string> = {}
-  for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
   return {
     partition: partitionName(m.topic, m.partition),
     offset: m.offset,
@@ -78,8 +76,15 @@ function toRecord(m: Message): SourceRecord {
     key: m.key === null || m.key === undefined ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
     value: m.value ?? Buffer.alloc(0),
     timestampMs: m.timestamp !== undefined && m.timestamp > 0 ? m.timestamp : undefined,
-    headers: m.headers?.length ? headers : undefined,
+    headers: m.headers?.length ? headersOf(m.headers) : undefined,
   }
+}
+
+// Only for messages that have headers: most have none, and an object a record is garbage a replay pays for.
+function headersOf(list: NonNullable<Message['headers']>): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const h of list) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
+  return headers
 }
 
 type Watermarks = { low: number; high: number }

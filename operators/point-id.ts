@@ -36,10 +36,11 @@ export function originOf(host: unknown, pid: unknown, thread: unknown): string |
  * pointId('PacketResponder 1 for block blk_38865049064139660 terminating', '2008-11-09T20:36:15')
  */
 export function pointId(text: string, timestamp: string, origin?: string): string {
-  // One-shot hash: 1.6x faster than a Hash object per id (measured); strings are hashed as UTF-8.
-  const h = hash('sha256', pointKey(text, timestamp, origin), 'buffer')
-  h[6] = (h[6]! & 0x0f) | 0x80
-  h[8] = (h[8]! & 0x3f) | 0x80
-  const hex = h.toString('hex', 0, 16)
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
+  // One-shot hash to hex, with the version and variant set in the text: half the time of hashing to a Buffer, setting
+  // its bits and printing it (measured), and no Buffer a record. Strings are hashed as UTF-8.
+  const hex = hash('sha256', pointKey(text, timestamp, origin), 'hex')
+  // Version 8 is the first digit of the third group; the variant bits 10 make the fourth group start with 8, 9, a or b.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${VARIANT_DIGITS[parseInt(hex[16]!, 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
+
+const VARIANT_DIGITS = '89ab'

@@ -16,6 +16,7 @@ import { buildGraph, type GraphHooks } from './graph.ts'
 import { resolveLineFormat } from '../operators/formats/index.ts'
 import { anomalyScoringOn, createAnomalySink, createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
+import { limitHeapGrowth } from './runtime/heap.ts'
 import { LogstreamError } from '../core/errors.ts'
 
 export interface RunSummary {
@@ -62,6 +63,7 @@ export function createMetrics(registry?: Registry): PipelineMetrics {
  */
 export async function runJob(config: Config, opts: RunOptions): Promise<RunSummary> {
   const log = opts.logger
+  limitHeapGrowth()
   const metrics = createMetrics(opts.registry)
   const state = opts.state ?? new JobState()
   state.setConfig(config)

@@ -15,7 +15,6 @@ import { originOf } from '../point-id.ts'
 /** An entry, with who wrote its line when the line says so (see `pointKey`), or why there is none. */
 export type JsonOutcome = { entry: LogEntry; origin?: string | undefined } | { reason: DeadLetterReason; detail: string }
 
-const STRING_FIELDS = ['original_text', 'log_level', 'source', 'timestamp', 'node_type', 'block_id', 'component'] as const
 const KNOWN_FIELDS: Record<string, true> = Object.fromEntries(
   ['text', 'original_text', 'log_level', 'source', 'timestamp', 'node_type', 'label', 'block_id', 'component', 'source_position', 'ingested_at'].map((k) => [k, true]),
 )
@@ -27,39 +26,53 @@ export function entryOfJsonObject(msg: Record<string, unknown>, line: string, re
 
 /** The replaced job's message format: `text` required, the other fields optional strings. */
 function messageFormat(msg: Record<string, unknown>, record: SourceRecord): JsonOutcome {
-  if (msg.text === null) return { reason: 'missing-text', detail: 'no "text" field' }
-  if (typeof msg.text !== 'string') return { reason: 'wrong-type', detail: `"text" is a ${typeof msg.text}, not a string` }
-  if (msg.text.trim() === '') return { reason: 'missing-text', detail: '"text" is empty' }
-  for (const field of STRING_FIELDS) {
-    const v = msg[field]
-    if (v !== undefined && v !== null && typeof v !== 'string') {
-      return { reason: 'wrong-type', detail: `"${field}" is a ${typeof v}, not a string` }
-    }
-  }
+  const text = msg.text
+  if (text === null) return { reason: 'missing-text', detail: 'no "text" field' }
+  if (typeof text !== 'string') return { reason: 'wrong-type', detail: `"text" is a ${typeof text}, not a string` }
+  if (text.trim() === '') return { reason: 'missing-text', detail: '"text" is empty' }
+  // Each field read once by name: messages of one producer share a shape, so these reads stay monomorphic.
+  const originalText = msg.original_text
+  const logLevel = msg.log_level
+  const source = msg.source
+  const timestamp = msg.timestamp
+  const nodeTypeField = msg.node_type
+  const blockId = msg.block_id
+  const component = msg.component
+  const wrong =
+    notString('original_text', originalText) ??
+    notString('log_level', logLevel) ??
+    notString('source', source) ??
+    notString('timestamp', timestamp) ??
+    notString('node_type', nodeTypeField) ??
+    notString('block_id', blockId) ??
+    notString('component', component)
+  if (wrong) return wrong
   const label = msg.label
   if (label !== undefined && label !== null && typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean') {
     return { reason: 'wrong-type', detail: `"label" is a ${typeof label}, not a string, number or null` }
   }
-  const str = (field: (typeof STRING_FIELDS)[number]): string | undefined => {
-    const v = msg[field]
-    return typeof v === 'string' && v !== '' ? v : undefined
+  const nodeType = nonEmpty(nodeTypeField) ?? 'unknown'
+  const entry: LogEntry = {
+    text,
+    original_text: nonEmpty(originalText) ?? text,
+    log_level: normaliseLevel(nonEmpty(logLevel) ?? 'INFO'),
+    source: nonEmpty(source) ?? (nodeType === 'unknown' ? 'unknown' : `hdfs_${nodeType}`),
+    timestamp: nonEmpty(timestamp) ?? defaultTimestamp(record),
+    node_type: nodeType,
+    label: label === undefined || label === null ? null : String(label),
+    block_id: nonEmpty(blockId) ?? blockIdOf(text),
+    component: nonEmpty(component) ?? null,
   }
-  const nodeType = str('node_type') ?? 'unknown'
-  return {
-    entry: {
-      ...passThrough(msg, KNOWN_FIELDS),
-      text: msg.text,
-      original_text: str('original_text') ?? msg.text,
-      log_level: normaliseLevel(str('log_level') ?? 'INFO'),
-      source: str('source') ?? (nodeType === 'unknown' ? 'unknown' : `hdfs_${nodeType}`),
-      timestamp: str('timestamp') ?? defaultTimestamp(record),
-      node_type: nodeType,
-      label: label === undefined || label === null ? null : String(label),
-      block_id: str('block_id') ?? blockIdOf(msg.text),
-      component: str('component') ?? null,
-    },
-  }
+  // Other fields come first in the entry, as they always did; most messages have none.
+  const extra = passThrough(msg, KNOWN_FIELDS)
+  return { entry: extra ? { ...extra, ...entry } : entry }
 }
+
+function notString(field: string, v: unknown): { reason: DeadLetterReason; detail: string } | undefined {
+  return v !== undefined && v !== null && typeof v !== 'string' ? { reason: 'wrong-type', detail: `"${field}" is a ${typeof v}, not a string` } : undefined
+}
+
+const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
 const MESSAGE_KEYS = ['message', 'msg', '@message', '@m', 'MESSAGE', 'log', 'short_message', 'textPayload']
 const TIME_KEYS = ['@timestamp', 'timestamp', 'time', 'ts', '@t', 'datetime', 'date', '__REALTIME_TIMESTAMP']
@@ -143,10 +156,14 @@ function timestampOf(key: string, value: unknown, record: SourceRecord): string 
   return parseTimestamp(text, timeContextOf(record)) ?? text
 }
 
-/** Fields of a message that are not the entry's travel on into the payload, as the replaced job stored them. */
-function passThrough(msg: Record<string, unknown>, known: Record<string, true>): Record<string, unknown> {
-  const extra: Record<string, unknown> = {}
+/** Fields of a message that are not the entry's travel on into the payload, as the replaced job stored them; undefined when there are none. */
+function passThrough(msg: Record<string, unknown>, known: Record<string, true>): Record<string, unknown> | undefined {
+  let extra: Record<string, unknown> | undefined
   // Own keys only (a field named toString is a field), and defined, not assigned: a field named __proto__ stays a field instead of becoming the object's prototype.
-  for (const [k, v] of Object.entries(msg)) if (!Object.hasOwn(known, k)) Object.defineProperty(extra, k, { value: v, enumerable: true, writable: true, configurable: true })
+  for (const k of Object.keys(msg)) {
+    if (Object.hasOwn(known, k)) continue
+    extra ??= {}
+    Object.defineProperty(extra, k, { value: msg[k], enumerable: true, writable: true, configurable: true })
+  }
   return extra
 }

@@ -5,14 +5,18 @@
  * them uses is kept, upper-cased.
  */
 
-const NAMES: Readonly<Record<string, string>> = {
+// A Map, not an object: a level named `constructor` or `__proto__` must not find Object.prototype's members.
+const NAMES: ReadonlyMap<string, string> = new Map(Object.entries({
   trace: 'TRACE', finest: 'TRACE', finer: 'TRACE', verbose: 'TRACE', v: 'TRACE',
   debug: 'DEBUG', dbug: 'DEBUG', fine: 'DEBUG', config: 'DEBUG', d: 'DEBUG',
   info: 'INFO', information: 'INFO', informational: 'INFO', notice: 'INFO', audit: 'INFO', i: 'INFO',
   warn: 'WARN', warning: 'WARN', w: 'WARN',
   error: 'ERROR', err: 'ERROR', severe: 'ERROR', failure: 'ERROR', e: 'ERROR',
   fatal: 'FATAL', critical: 'FATAL', crit: 'FATAL', alert: 'FATAL', emerg: 'FATAL', emergency: 'FATAL', panic: 'FATAL', f: 'FATAL', a: 'FATAL',
-}
+}))
+
+/** The six levels as written: most messages carry one, and need no lower-casing to be looked up. */
+const CANONICAL: ReadonlySet<string> = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'])
 
 /**
  * A level name as the message format writes it.
@@ -22,8 +26,9 @@ const NAMES: Readonly<Record<string, string>> = {
  * normaliseLevel('notice')   // 'INFO'
  */
 export function normaliseLevel(level: string): string {
+  if (CANONICAL.has(level)) return level
   const name = level.trim()
-  return NAMES[name.toLowerCase()] ?? name.toUpperCase()
+  return NAMES.get(name.toLowerCase()) ?? name.toUpperCase()
 }
 
 /** Syslog severities 0–7 (RFC 5424), as journald and GELF write them. */

@@ -23,6 +23,17 @@ test('ids are UUIDv8 strings derived from SHA-256 of text_timestamp', () => {
   assert.equal(id.replace(/-/g, '').slice(18, 32), digest.slice(18, 32))
 })
 
+test('every id sets exactly the version and variant bits of the digest, whatever its digits', () => {
+  // 2,000 keys cover each of the 16 values of the digits the version and variant bits change.
+  for (let i = 0; i < 2000; i++) {
+    const h = createHash('sha256').update(`line ${i}_t`).digest().subarray(0, 16)
+    h[6] = (h[6]! & 0x0f) | 0x80
+    h[8] = (h[8]! & 0x3f) | 0x80
+    const hex = h.toString('hex')
+    assert.equal(pointId(`line ${i}`, 't'), `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`)
+  }
+})
+
 test('the same entry gets the same id; another text or timestamp another', () => {
   assert.equal(pointId('a', 't'), pointId('a', 't'))
   assert.notEqual(pointId('a', 't'), pointId('a', 't2'))

@@ -14,6 +14,10 @@ test('level names of every family fold onto TRACE, DEBUG, INFO, WARN, ERROR, FAT
   for (const [name, level] of cases) assert.equal(normaliseLevel(name), level, name)
 })
 
+test('a level named like a member of Object.prototype is a level name like any other', () => {
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) assert.equal(normaliseLevel(name), name.toUpperCase(), name)
+})
+
 test('numeric levels: syslog severities 0–7, pino and bunyan 10–60', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map(levelOfSeverity), ['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'])
   assert.deepEqual([10, 20, 30, 40, 50, 60, 35].map(levelOfNumber), ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'INFO'])
