@@ -63,7 +63,7 @@ export function createMetrics(registry?: Registry): PipelineMetrics {
  */
 export async function runJob(config: Config, opts: RunOptions): Promise<RunSummary> {
   const log = opts.logger
-  limitHeapGrowth()
+  limitHeapGrowth(config.heapGrowingPercent)
   const metrics = createMetrics(opts.registry)
   const state = opts.state ?? new JobState()
   state.setConfig(config)

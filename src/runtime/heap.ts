@@ -13,22 +13,16 @@
  */
 import { setFlagsFromString } from 'node:v8'
 
-/** Heap growth past the live size after a full collection, in percent (V8's own default is up to 300). */
-export const HEAP_GROWING_PERCENT = 100
-
 /**
- * Sets V8's heap growing factor for this process, unless the process was
- * started with one (`--heap-growing-percent` in its arguments or NODE_OPTIONS);
- * V8 reads it at every full collection, so it takes effect from the next one.
- * Returns whether it set it.
+ * Sets V8's heap growing factor for this process (`heapGrowingPercent` of the
+ * configuration); 0 leaves V8's own. V8 reads it at every full collection, so
+ * it takes effect from the next one. Returns whether it set it.
  *
  * @example
- * limitHeapGrowth()  // at the start of a job
+ * limitHeapGrowth(config.heapGrowingPercent)  // at the start of a job
  */
-export function limitHeapGrowth(percent = HEAP_GROWING_PERCENT, given: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]): boolean {
-  // An operator's own setting wins (NODE_OPTIONS=--heap-growing-percent=300 trades memory back for CPU: the
-  // production first load measured 16% more CPU a message at 100).
-  if (given.some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a))) return false
+export function limitHeapGrowth(percent: number): boolean {
+  if (percent === 0) return false
   setFlagsFromString(`--heap-growing-percent=${percent}`)
   return true
 }

@@ -1,11 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { limitHeapGrowth } from '../../src/runtime/heap.ts'
+import { loadConfig } from '../../src/config.ts'
+import { ConfigError } from '../../core/errors.ts'
 
-test('the heap growth limit is set unless the process was given one of its own', () => {
-  assert.equal(limitHeapGrowth(100, ['--enable-source-maps', '--max-old-space-size=512']), true)
-  assert.equal(limitHeapGrowth(100, ['--heap-growing-percent=300']), false)
-  assert.equal(limitHeapGrowth(100, ['--heap_growing_percent=300']), false)
-  assert.equal(limitHeapGrowth(100, ['--heap-growing-percent', '300']), false)
-  assert.equal(limitHeapGrowth(100, ['--heap-growing-percentage=5']), true)
+test('the heap growth limit: 100% by default, set from the configuration, 0 leaves V8 its own', () => {
+  assert.equal(loadConfig().heapGrowingPercent, 100)
+  assert.equal(loadConfig({ env: { LOGSTREAM_HEAP_GROWING_PERCENT: '0' } }).heapGrowingPercent, 0)
+  assert.equal(loadConfig({ flags: new Map([['heap-growing-percent', ['300']]]) }).heapGrowingPercent, 300)
+  assert.throws(() => loadConfig({ flags: new Map([['heap-growing-percent', ['-5']]]) }), (e: unknown) => e instanceof ConfigError && /heapGrowingPercent/.test(e.message))
+  assert.equal(limitHeapGrowth(0), false)
+  assert.equal(limitHeapGrowth(100), true)
 })
