@@ -84,7 +84,9 @@ function fieldPattern(next: string, regex: boolean): string {
 export function compileTemplate(template: string, opts: TemplateOptions = {}): LineFormat {
   const parts = template.split(/(<[^<>]+>)/)
   const names = parts.filter((_, i) => i % 2 === 1).map((p) => p.slice(1, -1))
-  const roles = names.map((n) => opts.roles?.[n] ?? ROLES[n.toLowerCase()] ?? 'field')
+  // Own keys only: a field named <constructor> is a field, not Object.prototype's member.
+  const own = <T>(o: Readonly<Record<string, T>> | undefined, k: string): T | undefined => (o && Object.hasOwn(o, k) ? o[k] : undefined)
+  const roles = names.map((n) => own(opts.roles, n) ?? own(ROLES, n.toLowerCase()) ?? 'field')
   if (!roles.includes('text')) throw new TemplateError(`a header template needs a <Content> field (the message), got ${JSON.stringify(template)}`)
   const regex = template.includes('\\')
   // The message last (as in every LogPAI setting): the pattern reads the header only, and the message is the rest of the line.
@@ -98,7 +100,7 @@ export function compileTemplate(template: string, opts: TemplateOptions = {}): L
     const field = (i - 1) / 2
     if (contentLast && field === names.length - 1) break
     const next = parts[i + 1]!
-    const pattern = opts.patterns?.[names[field]!] ?? (roles[field] === 'text' ? '.*?' : fieldPattern(next, regex))
+    const pattern = own(opts.patterns, names[field]!) ?? (roles[field] === 'text' ? '.*?' : fieldPattern(next, regex))
     // Named groups, so groups the template's own text opens (LogHub Linux's `(\[<PID>\])?`) do not shift the fields.
     source += `(?<f${field}>${pattern})`
   }

@@ -50,6 +50,12 @@ test('a template maps fields by name: host, pid, label, and the rest under field
   assert.equal(format.parse('ALERT 2024-01-15 10:00:00 web-1 42 warn app.db pool-3: ', ctx), null, 'an empty message is no match')
 })
 
+test('fields named like members of every object (<constructor>, <toString>) are fields like any other', () => {
+  const format = compileTemplate('<Date> <Time> <constructor> <toString>: <Content>')
+  const parsed = format.parse('2024-01-15 10:00:00 a b: hello', ctx)
+  assert.deepEqual(parsed, { text: 'hello', timestamp: '2024-01-15T10:00:00.000', fields: { constructor: 'a', tostring: 'b' } })
+})
+
 test('without a backslash the text between fields is literal; with one it is a regular expression, as LogPAI reads it', () => {
   const literal = compileTemplate('<Date> <Time> [<Level>] (<Component>) <Content>')
   assert.deepEqual(literal.parse('2024-01-15 10:00:00 [warn] (db) pool exhausted', ctx), { text: 'pool exhausted', timestamp: '2024-01-15T10:00:00.000', level: 'warn', component: 'db', fields: undefined })
