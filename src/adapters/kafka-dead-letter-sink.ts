@@ -19,8 +19,8 @@ import type { Logger } from 'pino'
 import type { DeadLetter, DeadLetterSink } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { splitPartitionName } from '../../operators/kafka-partitions.ts'
-import { retry } from '../runtime/retry.ts'
-import { connectProducer, type KafkaProducer, type OutgoingMessage } from '../../operators/kafka-clients.ts'
+import type { OutgoingMessage } from '../../operators/kafka-clients.ts'
+import { createWaitingProducer } from './waiting-producer.ts'
 
 /** librdkafka's and Kafka's "message too large" (the producer's message.max.bytes, or the topic's max.message.bytes). */
 const MSG_SIZE_TOO_LARGE = 10
@@ -67,25 +67,9 @@ export function deadLetterMessage(d: DeadLetter, topic: string, keptIn: string, 
 }
 
 export async function createKafkaDeadLetterSink(opts: DeadLetterSinkOptions): Promise<DeadLetterSink> {
-  let producer: KafkaProducer | null = null
   const log = opts.logger?.child({ step: 'dead-letters' })
   const maxValueBytes = opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
-  const send = (messages: readonly OutgoingMessage[]) =>
-    retry(
-      async () => {
-        producer ??= await connectProducer({ brokers: opts.brokers, properties: opts.properties, clientId: 'logstream-dlq' })
-        await producer.send(messages)
-      },
-      {
-        maxAttempts: Infinity,
-        initialDelayMs: opts.retry?.initialDelayMs ?? 500,
-        maxDelayMs: opts.retry?.maxDelayMs ?? 30_000,
-        onRetry: (err, attempt) => {
-          opts.metrics?.dependencyRetries.labels('kafka').inc()
-          if (attempt === 1 || attempt % 10 === 0) log?.warn({ err: { message: (err as Error).message }, attempt }, 'dead-letter topic unavailable; the batch waits and retries')
-        },
-      },
-    )
+  const { send, close } = createWaitingProducer({ ...opts, clientId: 'logstream-dlq', what: 'dead-letter topic', logger: log })
   const tooLarge = (err: unknown) => {
     const e = err as { code?: unknown; message?: string; details?: { kafkaCode?: unknown } }
     return e.code === MSG_SIZE_TOO_LARGE || e.details?.kafkaCode === MSG_SIZE_TOO_LARGE || /too large/i.test(e.message ?? '')
@@ -107,10 +91,7 @@ export async function createKafkaDeadLetterSink(opts: DeadLetterSinkOptions): Pr
         }
       }
     },
-    async close() {
-      await producer?.close()
-      producer = null
-    },
+    close,
   }
 
   function report(deadLetters: readonly DeadLetter[], err: unknown): void {
