@@ -36,16 +36,3 @@ test('ids in the recent cache cost no store look-up, and a later batch in flight
   assert.equal(second!.skippedExisting, 2)
   assert.equal(store.calls.existing, 1, 'the second batch needs no look-up')
 })
-
-test('the recent-id cache is bounded and forgets the oldest first', () => {
-  const recent = new RecentIds(2)
-  recent.add('a')
-  recent.add('b')
-  recent.add('a')
-  recent.add('c')
-  assert.equal(recent.size, 2)
-  assert.ok(recent.has('a') && recent.has('c') && !recent.has('b'))
-  const none = new RecentIds(0)
-  none.add('a')
-  assert.equal(none.has('a'), false)
-})
