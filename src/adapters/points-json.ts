@@ -35,13 +35,17 @@ class Bytes {
 /** Characters a number takes at most: a sign and the longest shortest form of a double. */
 const MAX_NUMBER_CHARS = 25
 const ZERO = 48
+/** The digits of 00 to 99, two bytes each. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => ZERO + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)))
 
 /**
- * Writes the components of a vector (finite numbers, float32 values) as
- * comma-separated JSON numbers at `pos`; returns the position after them.
- * Components in [1e-6, 1) in magnitude, which are nearly all of an embedding's,
- * are written as 0.ddd with 9 significant digits from integer arithmetic; the
- * rest as JavaScript prints them (the shortest form of the value, exact).
+ * Writes the components of a vector (float32 values) as comma-separated JSON
+ * numbers at `pos`; returns the position after them, or -1 - j when component
+ * j is not finite. Components in [1e-6, 1) in magnitude, which are nearly all
+ * of an embedding's, are written as 0.ddd with 9 significant digits from
+ * integer arithmetic; the rest as JavaScript prints them (the shortest form of
+ * the value, exact). NaN and the infinities fail the range test, so they are
+ * caught on the rare path and cost the common one nothing.
  */
 function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
   for (let j = 0; j < v.length; j++) {
@@ -65,15 +69,21 @@ function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
       b[pos++] = ZERO
       b[pos++] = 46 // '.'
       for (let i = -1; i > e; i--) b[pos++] = ZERO
+      // Nine digits, written from the last, two at a time from a table (half the divisions).
       const end = pos + 9
-      for (let i = end - 1; i >= pos; i--) {
-        const q = (m / 10) | 0
-        b[i] = ZERO + m - q * 10
+      let i = end
+      for (let k = 0; k < 4; k++) {
+        const q = (m / 100) | 0
+        const r = (m - q * 100) << 1
+        b[--i] = PAIRS[r + 1]!
+        b[--i] = PAIRS[r]!
         m = q
       }
+      b[pos] = ZERO + m
       pos = end
       while (b[pos - 1] === ZERO) pos--
     } else {
+      if (!Number.isFinite(x)) return -1 - j
       const s = String(negative ? -x : x)
       for (let i = 0; i < s.length; i++) b[pos++] = s.charCodeAt(i)
     }
@@ -94,12 +104,11 @@ export function upsertBody(points: readonly Point[]): Buffer {
   points.forEach((p, i) => {
     out.text(`${i > 0 ? ',' : ''}{"id":${JSON.stringify(p.id)},"vector":[`)
     const v = p.vector
-    for (let j = 0; j < v.length; j++) {
-      if (!Number.isFinite(v[j])) throw new RangeError(`point ${p.id}: a non-finite number at position ${j} of its vector`)
-    }
     out.room(v.length * (MAX_NUMBER_CHARS + 1))
     // A vector of plain numbers is stored as Qdrant stores any: as float32.
-    out.at = writeVector(out.buf, out.at, v instanceof Float32Array ? v : Float32Array.from(v))
+    const end = writeVector(out.buf, out.at, v instanceof Float32Array ? v : Float32Array.from(v))
+    if (end < 0) throw new RangeError(`point ${p.id}: a non-finite number at position ${-1 - end} of its vector`)
+    out.at = end
     out.text(`],"payload":${JSON.stringify(p.payload)}}`)
   })
   out.text(']}')

@@ -17,6 +17,13 @@ export function vectorToBase64(v: Float32Array): string {
 
 /** The vector base64 holds; an empty one when its bytes are not whole float32s, so the embed stage refuses it. */
 export function vectorFromBase64(s: string): Float32Array {
+  // Plain base64 is decoded straight into the vector's own memory (one allocation, no copy); byteLength only
+  // estimates from the length, so anything else (whitespace, a stray character) takes the general path.
+  const size = Buffer.byteLength(s, 'base64')
+  if (littleEndian && size % 4 === 0) {
+    const out = new Float32Array(size / 4)
+    if (Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(s, 'base64') === size) return out
+  }
   const bytes = Buffer.from(s, 'base64')
   if (bytes.length % 4 !== 0) return new Float32Array(0)
   const out = new Float32Array(bytes.length / 4)

@@ -31,10 +31,13 @@ test('vector components read back as exactly the float32 values they were, acros
   }
   const edges = Float32Array.from([0, -0, 1, -1, 1e-6, -1e-6, 9.999999e-7, 0.1, 0.01, 0.001, 0.099999994, 0.99999994, 0.9999999999, 1.4e-45, 1.1754943508222875e-38, 3.4028234663852886e38, 123456.789, 1e9, 0.5, 2.5e-5])
   const unit = new Float32Array(384).map((_, i) => Math.sin(i + 1) / 14)
+  // What embeddings hold: magnitudes spread over [1e-7, 1), where the digits are written without JavaScript's printer.
+  const spread = new Float32Array(50_000).map((_, i) => (i % 2 ? -1 : 1) * 10 ** (-7 * ((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32)))
   assertExact([
     { id: 'random-bits', vector: floats, payload: payload('a') },
     { id: 'edges', vector: edges, payload: payload('b') },
     { id: 'embedding-like', vector: unit, payload: payload('c') },
+    { id: 'magnitudes-below-one', vector: spread, payload: payload('e') },
     { id: 'plain numbers', vector: [0.1, 1 / 3, -2], payload: payload('d') },
   ])
 })
