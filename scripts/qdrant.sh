@@ -3,7 +3,7 @@
 # from the compressed binary beside the repository; nothing is decompressed twice.
 #   scripts/qdrant.sh fetch              decompress the binary into $QDRANT_HOME (its SHA-256 checked)
 #   scripts/qdrant.sh start              one node on free HTTP and gRPC ports, own storage; prints its URL
-#   scripts/qdrant.sh stop | restart | status | url | version
+#   scripts/qdrant.sh stop | restart | status | url | grpc-port | version
 #   scripts/qdrant.sh kill               SIGKILL the node (its storage stays; restart brings it back)
 #   scripts/qdrant.sh cluster-start N    N peers on free ports (HTTP, gRPC, P2P); prints the first peer's URL
 #   scripts/qdrant.sh cluster-stop
@@ -153,6 +153,7 @@ case "$cmd" in
   kill) stop_node "$RUN" KILL ;;
   status) is_running "$RUN" && echo "running at $(url_of "$RUN")" || { echo "stopped"; exit 1; } ;;
   url) url_of "$RUN" ;;
+  grpc-port) cat "$RUN/grpc-port" ;;
   version) curl -fsS ${QDRANT_API_KEY:+-H "api-key: $QDRANT_API_KEY"} "${2:-$(url_of "$RUN")}/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' ;;
   cluster-start)
     n="${2:?number of peers}"

@@ -57,6 +57,8 @@ if $uses_qdrant && [ -z "${LOGSTREAM_TEST_QDRANT:-}" ]; then
     qdrant_used="Qdrant $(bash scripts/qdrant.sh version "$QDRANT_URL" || echo '(version unknown)') at $QDRANT_URL (QDRANT_URL)"
   elif bash scripts/qdrant.sh fetch; then
     LOGSTREAM_TEST_QDRANT="$(LOGSTREAM_QDRANT_RUN="$PWD/.qdrant/test-run" bash scripts/qdrant.sh start)"
+    LOGSTREAM_TEST_QDRANT_GRPC_PORT="$(LOGSTREAM_QDRANT_RUN="$PWD/.qdrant/test-run" bash scripts/qdrant.sh grpc-port)"
+    export LOGSTREAM_TEST_QDRANT_GRPC_PORT
     on_exit+=('LOGSTREAM_QDRANT_RUN="$PWD/.qdrant/test-run" bash scripts/qdrant.sh stop >/dev/null 2>&1 || true')
     qdrant_used="real Qdrant $(bash scripts/qdrant.sh version "$LOGSTREAM_TEST_QDRANT") at $LOGSTREAM_TEST_QDRANT (scripts/qdrant.sh)"
   else

@@ -105,6 +105,8 @@ const fields = {
     port: field(int(1, 65_535), 6333, { flag: 'qdrant-port', env: ['QDRANT_PORT'], description: 'Qdrant REST port' }),
     https: field(bool(), false, { flag: 'qdrant-https', env: ['QDRANT_HTTPS'], description: 'Use HTTPS to reach Qdrant' }),
     apiKey: field(text({ allowEmpty: true }), '', { flag: 'qdrant-api-key', env: ['QDRANT_API_KEY'], description: 'Qdrant API key' }),
+    preferGrpc: field(bool(), false, { flag: 'qdrant-prefer-grpc', env: ['QDRANT_PREFER_GRPC'], description: "Send upserts over Qdrant's gRPC API (vectors as float32 bytes, not JSON numbers: less CPU a point); the rest stays on REST" }),
+    grpcPort: field(int(1, 65_535), 6334, { flag: 'qdrant-grpc-port', env: ['QDRANT_GRPC_PORT'], description: "Qdrant gRPC port, on the REST URL's host (with --qdrant-prefer-grpc)" }),
     timeout: field(duration(1), 30_000, { flag: 'qdrant-timeout', env: ['QDRANT_TIMEOUT'], description: 'Timeout of one Qdrant request' }),
     shardNumber: field(int(1, 1024), 1, { flag: 'qdrant-shards', env: ['QDRANT_SHARD_NUMBER'], description: 'Shards of a new collection' }),
     replicationFactor: field(int(1, 64), 1, { flag: 'qdrant-replication-factor', env: ['QDRANT_REPLICATION_FACTOR'], description: 'Replicas of each shard of a new collection' }),

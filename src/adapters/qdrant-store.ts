@@ -23,6 +23,8 @@ import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { splitCredentials } from './url-credentials.ts'
 import { upsertBody } from './points-json.ts'
 import { httpRequest } from './http-client.ts'
+import { createGrpcClient } from './grpc-client.ts'
+import { UPDATE_STATUS, updateStatusOf, upsertFrame } from './qdrant-proto.ts'
 
 export interface QdrantStoreOptions {
   /** Full URL; otherwise host, port and https. */
@@ -31,6 +33,9 @@ export interface QdrantStoreOptions {
   readonly port?: number
   readonly https?: boolean
   readonly apiKey?: string | undefined
+  /** Upserts over Qdrant's gRPC API (the rest stays on REST), on `grpcPort` of the same host. */
+  readonly preferGrpc?: boolean
+  readonly grpcPort?: number
   readonly collection: string
   readonly dim: number
   /** Timeout of one request, ms. */
@@ -189,10 +194,20 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       // Shaped like the client's errors, for `classify`.
       if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(res.body.toString('utf8') || `HTTP ${res.status}`), { status: res.status })
     })
+  // Over gRPC the same upsert goes as protobuf: vectors as their float32 bytes instead of printed numbers (qdrant-proto.ts).
+  const grpc = opts.preferGrpc ? createGrpcClient({ url: grpcUrl(base, opts.grpcPort ?? 6334), metadata: grpcMetadata(opts.apiKey, split?.authorization), timeoutMs: common.timeout }) : undefined
+  const ordering = opts.writeOrdering ?? 'weak'
+  const putGrpc = (frame: Buffer) =>
+    call('upsert', async () => {
+      const status = updateStatusOf(await grpc!.unary('/qdrant.Points/Upsert', frame, opts.signal))
+      // Asked to wait, Qdrant answers once the points are applied; anything else must not let offsets move.
+      if (status !== UPDATE_STATUS.completed) throw Object.assign(new Error(`Qdrant answered an upsert with status ${status}, not completed`), { status: 503 })
+    })
+  const encode = (points: readonly Point[]) => (grpc ? upsertFrame(points, { collection: c, wait: true, ordering }) : upsertBody(points))
   /** One chunk of points, halved until each body is under the request limit (a single point goes as it is). */
   const upsertChunk = async (points: readonly Point[]): Promise<void> => {
-    const body = upsertBody(points)
-    if (body.length <= maxBytes || points.length === 1) return put(body)
+    const body = encode(points)
+    if (body.length <= maxBytes || points.length === 1) return grpc ? putGrpc(body) : put(body)
     const mid = Math.ceil(points.length / 2)
     await upsertChunk(points.slice(0, mid))
     await upsertChunk(points.slice(mid))
@@ -319,6 +334,21 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     async deleteCollection(name) {
       return call('collection deletion', () => client.deleteCollection(name))
     },
-    async close() {},
+    async close() {
+      grpc?.close()
+    },
   }
+}
+
+/** The gRPC endpoint beside a REST base URL: the same scheme and host, the gRPC port. */
+export function grpcUrl(restBase: string, port: number): string {
+  const u = new URL(restBase)
+  return `${u.protocol}//${u.hostname.includes(':') && !u.hostname.startsWith('[') ? `[${u.hostname}]` : u.hostname}:${port}`
+}
+
+function grpcMetadata(apiKey: string | undefined, authorization: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (apiKey) out['api-key'] = apiKey
+  if (authorization) out.authorization = authorization
+  return out
 }

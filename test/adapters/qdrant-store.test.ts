@@ -13,7 +13,7 @@ import { createQdrantStore, qdrantFilter } from '../../src/adapters/qdrant-store
 import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { pointId } from '../../operators/point-id.ts'
 import { startQdrantStandIn } from '../helpers/qdrant-stand-in.ts'
-import { suiteQdrant, suiteQdrantKind, type QdrantServer } from '../helpers/qdrant.ts'
+import { ownQdrant, suiteQdrant, suiteQdrantKind, type QdrantServer } from '../helpers/qdrant.ts'
 import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
 
 const fast = { initialDelayMs: 20, maxDelayMs: 200 }
@@ -28,6 +28,17 @@ vectorStoreContract(kind, async (t, { collection, dim }) => {
   t.after(() => store.deleteCollection(collection).catch(() => undefined))
   return store
 })
+
+// The same contract with upserts over gRPC, where the suite's Qdrant is a real server (the stand-in serves REST only).
+if (suiteQdrantKind() === 'real') {
+  vectorStoreContract(`${kind}, upserts over gRPC`, async (t, { collection, dim }) => {
+    if (!servers.has(t)) servers.set(t, suiteQdrant(t))
+    const { url, grpcPort } = await servers.get(t)!
+    const store = createQdrantStore({ url, apiKey: process.env.QDRANT_API_KEY, preferGrpc: true, grpcPort, collection, dim, retry: { ...fast, maxAttempts: 3 } })
+    t.after(() => store.deleteCollection(collection).catch(() => undefined))
+    return store
+  })
+}
 
 const point = (n: number) => ({
   id: pointId(`t${n}`, 'ts'),
@@ -141,3 +152,91 @@ test('stand-in (requests inspected): searchMany is one batch query request per 2
   assert.ok(answers.every((a) => a.length === 3))
   assert.deepEqual(q.responseProblems, [])
 })
+
+const grpcSkip = suiteQdrantKind() === 'real' ? false : 'the stand-in serves REST only'
+
+test(`${kind}: points upserted over gRPC read back as the same points upserted over REST: payload values of every JSON type, vectors`, { skip: grpcSkip }, async (t) => {
+  const q = await suiteQdrant(t)
+  const tag = randomBytes(4).toString('hex')
+  const dim = 384
+  const open = (collection: string, preferGrpc: boolean) => {
+    const store = createQdrantStore({ url: q.url, apiKey: process.env.QDRANT_API_KEY, preferGrpc, grpcPort: q.grpcPort, collection, dim, retry: { ...fast, maxAttempts: 3 } })
+    t.after(async () => {
+      await store.deleteCollection(collection).catch(() => undefined)
+      await store.close()
+    })
+    return store
+  }
+  const rest = open(`rest_${tag}`, false)
+  const grpc = open(`grpc_${tag}`, true)
+  await rest.ensureCollection()
+  await grpc.ensureCollection()
+  const points = Array.from({ length: 300 }, (_, n) => ({
+    id: pointId(`line ${n} ✓ ünïcödé`, `2008-11-09T20:36:${String(n % 60).padStart(2, '0')}.000`),
+    vector: Float32Array.from({ length: dim }, (_, i) => Math.sin(n * 7 + i) * (i % 5 === 0 ? 1e-7 : 1)),
+    payload: {
+      ...point(n).payload,
+      text: `line ${n} ✓ ünïcödé`,
+      label: n % 3 === 0 ? 'anomaly' : null,
+      anomaly_score: n / 7,
+      count: n,
+      negative: -n,
+      flag: n % 2 === 0,
+      nested: { list: [n, `${n}`, null, { deep: n * 0.5 }], empty: {} },
+      long: 'x'.repeat(200 + n),
+    },
+  }))
+  await rest.upsert(points)
+  await grpc.upsert(points)
+  assert.equal(await grpc.count(), points.length)
+  const ids = points.map((p) => p.id)
+  const byId = (got: Awaited<ReturnType<typeof rest.get>>) => new Map(got.map((p) => [p.id, p]))
+  const fromRest = byId(await rest.get(ids, { withVector: true }))
+  const fromGrpc = byId(await grpc.get(ids, { withVector: true }))
+  for (const id of ids) {
+    assert.deepEqual(fromGrpc.get(id)?.payload, fromRest.get(id)?.payload, id)
+    assert.deepEqual(fromGrpc.get(id)?.vector, fromRest.get(id)?.vector, id)
+  }
+  // Qdrant keeps an integer an integer: the filter on a payload written over gRPC finds what it finds over REST.
+  assert.deepEqual(await grpc.existing(ids), new Set(ids))
+  assert.equal(await grpc.count({ minAnomalyScore: 10 }), await rest.count({ minAnomalyScore: 10 }))
+})
+
+test(`${kind}: over gRPC, a point Qdrant rejects fails at once with a clear error, and a deleted collection is named`, { skip: grpcSkip }, async (t) => {
+  const q = await suiteQdrant(t)
+  const collection = `grpc_rejects_${randomBytes(4).toString('hex')}`
+  const store = createQdrantStore({ url: q.url, apiKey: process.env.QDRANT_API_KEY, preferGrpc: true, grpcPort: q.grpcPort, collection, dim: 4, retry: { ...fast, maxAttempts: 3 } })
+  t.after(async () => {
+    await store.deleteCollection(collection).catch(() => undefined)
+    await store.close()
+  })
+  await store.ensureCollection()
+  await assert.rejects(store.upsert([{ ...point(1), id: 'not-a-uuid' }]), (err: Error & { code?: string }) => err.code === 'STORE_REJECTED' && /INVALID_ARGUMENT/.test(err.message))
+  await store.upsert([point(1)])
+  await store.deleteCollection(collection)
+  await assert.rejects(store.upsert([point(2)]), (err: Error & { code?: string }) => err.code === 'COLLECTION_LOST')
+})
+
+test('over gRPC, a Qdrant killed mid-stream is waited for: the upsert retries and lands once, when it is back', { skip: grpcSkip }, async (t) => {
+  const own = await ownQdrant(t)
+  const metrics = createPipelineMetrics(new Registry())
+  const store = createQdrantStore({ url: own.url, preferGrpc: true, grpcPort: own.grpcPort, collection: 'c', dim: 4, metrics, retry: fast, timeout: 2000 })
+  t.after(() => store.close())
+  await store.ensureCollection()
+  await store.upsert([point(1)])
+  await own.stop()
+  const landed = store.upsert([point(2), point(1)])
+  await eventuallyRetried(metrics, 3)
+  await own.start()
+  await landed
+  assert.equal(await own.pointCount('c'), 2)
+})
+
+/** Resolves once the store has retried Qdrant `n` times. */
+async function eventuallyRetried(metrics: ReturnType<typeof createPipelineMetrics>, n: number): Promise<void> {
+  for (;;) {
+    const retries = (await metrics.dependencyRetries.get()).values.find((v) => v.labels.dependency === 'qdrant')?.value ?? 0
+    if (retries >= n) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

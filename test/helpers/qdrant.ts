@@ -8,7 +8,7 @@
  * start it; `qdrantCluster(t, n)` a local cluster of real peers. All stop what they started.
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -28,6 +28,8 @@ export interface QdrantServer {
   readonly kind: 'real' | 'stand-in'
   /** For test names: `Qdrant 1.18.3 (real)` or `Qdrant (stand-in)`. */
   readonly label: string
+  /** The gRPC port on the URL's host, where known (a real server this suite started, or QDRANT_GRPC_PORT); the stand-in has none. */
+  readonly grpcPort?: number | undefined
   /** Exact number of points in a collection; 0 when it does not exist. */
   pointCount(collection: string): Promise<number>
   /** Requests the stand-in found to differ from Qdrant's API document (always empty for a real server). */
@@ -85,8 +87,19 @@ async function countPoints(url: string, collection: string): Promise<number> {
   return ((await res.json()) as { result: { count: number } }).result.count
 }
 
-function real(url: string, version: string): QdrantServer {
-  return { url, kind: 'real', label: `Qdrant ${version} (real)`, pointCount: (c) => countPoints(url, c), responseProblems: [] }
+function real(url: string, version: string, grpcPort: number | undefined): QdrantServer {
+  return { url, kind: 'real', label: `Qdrant ${version} (real)`, grpcPort, pointCount: (c) => countPoints(url, c), responseProblems: [] }
+}
+
+/** The gRPC port of a server started in `runDir` by scripts/qdrant.sh. */
+function grpcPortIn(runDir: string): number {
+  return Number(readFileSync(join(runDir, 'grpc-port'), 'utf8').trim())
+}
+
+/** The gRPC port of a server given by URL: LOGSTREAM_TEST_QDRANT_GRPC_PORT (scripts/test.sh) or QDRANT_GRPC_PORT. */
+function givenGrpcPort(): number | undefined {
+  const port = Number(process.env.LOGSTREAM_TEST_QDRANT_GRPC_PORT || process.env.QDRANT_GRPC_PORT || NaN)
+  return Number.isInteger(port) ? port : undefined
 }
 
 function standIn(q: QdrantStandIn): QdrantServer {
@@ -104,7 +117,7 @@ let shared: Promise<QdrantServer> | null = null
 /** The suite's real Qdrant, or null where only the stand-in can serve. */
 function sharedReal(): Promise<QdrantServer> | null {
   const given = process.env.LOGSTREAM_TEST_QDRANT && process.env.LOGSTREAM_TEST_QDRANT !== 'stand-in' ? process.env.LOGSTREAM_TEST_QDRANT : process.env.QDRANT_URL
-  if (given) return (shared ??= versionOf(given).then((v) => real(given, v)))
+  if (given) return (shared ??= versionOf(given).then((v) => real(given, v, givenGrpcPort())))
   if (!realQdrantAvailable()) return null
   shared ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logstream-qdrant-'))
@@ -116,7 +129,7 @@ function sharedReal(): Promise<QdrantServer> | null {
         rmSync(dir, { recursive: true, force: true })
       }
     })
-    return real(url, await versionOf(url))
+    return real(url, await versionOf(url), grpcPortIn(dir))
   })()
   return shared
 }
@@ -154,7 +167,7 @@ export async function ownQdrant(t: Teardown): Promise<OwnQdrant> {
     rmSync(dir, { recursive: true, force: true })
   })
   return {
-    ...real(url, await versionOf(url)),
+    ...real(url, await versionOf(url), grpcPortIn(dir)),
     stop: async () => void (await run('bash', [SCRIPT, 'kill'], { env })),
     start: async () => void (await run('bash', [SCRIPT, 'restart'], { env })),
   }

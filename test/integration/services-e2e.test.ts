@@ -42,8 +42,10 @@ async function storedIds(qdrantUrl: string, collection: string): Promise<string[
 /** Points stored by the batches a job has committed so far, from its batch log lines. */
 const storedSoFar = (logs: ReadonlyArray<Record<string, unknown>>) => logs.reduce((n, l) => n + (typeof l.stored === 'number' ? l.stored : 0), 0)
 
-for (const outage of ['embedding service', 'Qdrant'] as const) {
-  test(`Kafka → job → HTTP embedder → Qdrant (${suiteQdrantKind()}); the ${outage} stopped for 20 s mid-stream loses nothing and stores nothing twice`, async (t) => {
+for (const [outage, grpc] of [['embedding service', false], ['Qdrant', false], ['Qdrant', true]] as const) {
+  const over = grpc ? ', upserts over gRPC' : ''
+  const skip = grpc && suiteQdrantKind() !== 'real' ? 'the stand-in serves REST only' : false
+  test(`Kafka → job → HTTP embedder → Qdrant (${suiteQdrantKind()}${over}); the ${outage} stopped for 20 s mid-stream loses nothing and stores nothing twice`, { skip }, async (t) => {
     const broker = await sharedBroker()
     const topic = topicName()
     await broker.createTopic(topic, 3)
@@ -62,6 +64,7 @@ for (const outage of ['embedding service', 'Qdrant'] as const) {
       '--embedder', 'http', '--embedding-url', `${embedder.url}/embed`, '--embedding-timeout', '2s',
       '--sink', 'qdrant', '--qdrant-url', qdrant.url, '--collection', collection, '--qdrant-timeout', '2s',
       '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--batch-size', '200', '--trigger', '300ms',
+      ...(grpc ? ['--qdrant-prefer-grpc', '--qdrant-grpc-port', String(qdrant.grpcPort)] : []),
     ])
     t.after(() => job.child.kill('SIGKILL'))
     await eventually(async () => (await qdrant.pointCount(collection)) === 1000 && storedSoFar(job.logs) === 1000, 60_000)
