@@ -19,7 +19,7 @@ import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
 import { vectorFromBase64 } from './vector-base64.ts'
-import { headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
+import { bodyText, headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
 /** How vectors are asked to come back: float32 bytes in base64, or JSON numbers. */
@@ -146,7 +146,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
         cause: err,
       })
     }
-    const text = () => res.body.toString('utf8')
+    const text = () => bodyText(res)
     if (res.status === 429) {
       const after = retryAfterMs(headersOf(res)) ?? 1000
       // Every request of this embedder waits, so the whole pipeline slows down instead of hammering the service.
