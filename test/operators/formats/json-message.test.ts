@@ -77,3 +77,18 @@ test("the replaced job's message format is read as it always was: `text` wins ov
   assert.equal(entry.msg, 'other', 'other fields pass through')
   assert.equal(entry.source, 'unknown')
 })
+
+test('fields beyond the entry come first, in the message order, as own fields, for both message shapes (a __proto__ field too)', () => {
+  for (const line of [
+    '{"zeta":1,"text":"x","alpha":{"b":2},"__proto__":{"polluted":true},"log_level":"WARN","toString":"t"}',
+    '{"zeta":1,"msg":"x","alpha":{"b":2},"__proto__":{"polluted":true},"level":"warn","toString":"t"}',
+  ]) {
+    const entry = read(line)
+    assert.deepEqual(Object.keys(entry).slice(0, 4), ['zeta', 'alpha', '__proto__', 'toString'], line)
+    assert.equal(Object.getPrototypeOf(entry), Object.prototype, 'the prototype is untouched')
+    assert.deepEqual(Object.getOwnPropertyDescriptor(entry, '__proto__')?.value, { polluted: true })
+    assert.equal(entry.log_level, 'WARN')
+    assert.equal(entry.text, 'x')
+    assert.equal(({} as Record<string, unknown>).polluted, undefined)
+  }
+})
