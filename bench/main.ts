@@ -17,6 +17,7 @@
  *              serve-embeddings and a real Qdrant, each service in a process of its own
  *              (their CPU time is reported beside the job's), in the set-up of issue 15:
  *              100,000 messages, 3 partitions, 1 s trigger
+ *   8g         row 8 with the upserts over Qdrant's gRPC API (--qdrant-prefer-grpc), into a collection of its own
  *   10, 11     reading text lines in process: parse with format detection, and masking (bench/formats.ts)
  *   2s, 3o     rows 2 and 3 with anomaly scoring the other way (on for the no-op embedder, off for the built-in)
  *   12, 13     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts); 12q, 13q with a real Qdrant
@@ -224,7 +225,7 @@ async function main(): Promise<void> {
     }
     if (want('4q')) {
       // A real Qdrant node beside the broker, from scripts/qdrant.sh; the row is left out where the binary is not at hand.
-      let qdrant: (ServiceProcess & { version: string }) | undefined
+      let qdrant: (ServiceProcess & { version: string; grpcPort: number }) | undefined
       try {
         qdrant = startQdrantProcess(ROOT, join(work, 'qdrant-4q'))
         // The server's own CPU time, which the job's column does not include.
@@ -239,33 +240,44 @@ async function main(): Promise<void> {
     }
 
     // The production path: the HTTP embedder against serve-embeddings and a real Qdrant, each in a process of its own, first load then replay.
-    if (want('8') || want('9')) {
-      let qdrant: (ServiceProcess & { version: string }) | undefined
+    if (want('8') || want('9') || want('8g')) {
+      let qdrant: (ServiceProcess & { version: string; grpcPort: number }) | undefined
       let embeddings: ServiceProcess | undefined
       try {
         await loadTopic(t('bench-prod'), 3, PROD_N, 7)
         qdrant = startQdrantProcess(ROOT, join(work, 'qdrant-prod'))
         embeddings = await startEmbeddingProcess(ROOT, built)
         const dir = fresh('prod')
-        const flags = (checkpoints: string) => ({
-          ...jobFlags(t('bench-prod'), 3, dir, { embedder: 'http', 'embedding-url': `${embeddings!.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrant!.url, collection: `bench_prod_${RUN}` }),
+        const flags = (checkpoints: string, grpc: boolean) => ({
+          ...jobFlags(t('bench-prod'), 3, dir, {
+            embedder: 'http',
+            'embedding-url': `${embeddings!.url}/embed`,
+            sink: 'qdrant',
+            'qdrant-url': qdrant!.url,
+            collection: `bench_prod_${grpc ? 'grpc_' : ''}${RUN}`,
+            ...(grpc ? { 'qdrant-prefer-grpc': 'true', 'qdrant-grpc-port': String(qdrant!.grpcPort) } : {}),
+          }),
           'checkpoint-dir': [join(dir, checkpoints)],
         })
-        const measured = async (name: string, profileAs: string, checkpoints: string) => {
+        const measured = async (name: string, profileAs: string, checkpoints: string, grpc = false) => {
           const e0 = embeddings!.cpuSeconds()
           const q0 = qdrant!.cpuSeconds()
-          const row = await runWorker({ kind: 'job', brokers, topic: t('bench-prod'), partitions: 3, expected: PROD_N, flags: flags(checkpoints) }, profileAs)
+          const row = await runWorker({ kind: 'job', brokers, topic: t('bench-prod'), partitions: 3, expected: PROD_N, flags: flags(checkpoints, grpc) }, profileAs)
           const perMsg = (s: number) => ((s / row.messages) * 1e6).toFixed(0)
           const gaps = row.commitGaps ? `; ${row.commitGaps} commit gaps over 0.5 s, longest ${row.maxCommitGapMs!.toFixed(0)} ms` : `; longest commit gap ${row.maxCommitGapMs?.toFixed(0)} ms`
           rows.push({ name, ...row, note: `embedding service ${perMsg(embeddings!.cpuSeconds() - e0)} µs/msg, Qdrant ${perMsg(qdrant!.cpuSeconds() - q0)} µs/msg (own CPU)${gaps}` })
         }
-        if (want('8') || want('9')) await measured(`8 production first load: HTTP embedder + Qdrant ${qdrant.version}`, 'prod-first-load', 'first-load')
+        if (want('8') || want('9') || want('8g')) await measured(`8 production first load: HTTP embedder + Qdrant ${qdrant.version}`, 'prod-first-load', 'first-load')
         if (want('9')) {
           // The replay measures look-ups, not the index Qdrant builds in the background after a large load: wait for it.
           const waited = await qdrantIndexed(qdrant.url, `bench_prod_${RUN}`)
           log(`Qdrant indexed the first load ${waited.toFixed(1)} s after it ended`)
           await measured('9 production replay: everything stored in Qdrant', 'prod-replay', 'replay')
           rows.at(-1)!.note += `; started once Qdrant had indexed the load (${waited.toFixed(0)} s later)`
+        }
+        // The same first load with the upserts over Qdrant's gRPC API (--qdrant-prefer-grpc), into a collection of its own.
+        if (want('8g')) {
+          await measured(`8g production first load, upserts over gRPC`, 'prod-first-load-grpc', 'first-load-grpc', true)
         }
       } catch (err) {
         log(`rows 8 and 9 left out: ${(err as Error).message.split('\n')[0]}`)

@@ -53,7 +53,7 @@ export function startEmbeddingProcess(root: string, built: boolean): Promise<Ser
 }
 
 /** A real Qdrant node from scripts/qdrant.sh with its own storage under `run`. */
-export function startQdrantProcess(root: string, run: string): ServiceProcess & { readonly version: string } {
+export function startQdrantProcess(root: string, run: string): ServiceProcess & { readonly version: string; readonly grpcPort: number } {
   const script = join(root, 'scripts/qdrant.sh')
   const env = { ...process.env, LOGSTREAM_QDRANT_RUN: run }
   execFileSync('bash', [script, 'fetch'], { stdio: 'inherit' })
@@ -64,6 +64,7 @@ export function startQdrantProcess(root: string, run: string): ServiceProcess & 
     url,
     pid,
     version,
+    grpcPort: Number(readFileSync(join(run, 'grpc-port'), 'utf8').trim()),
     cpuSeconds: () => cpuSecondsOf(pid),
     stop: async () => void execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' }),
   }
