@@ -23,3 +23,11 @@ test('a hostile depth costs no stack', () => {
   for (let i = 0; i < 200_000; i++) deep = [deep]
   assert.equal(payloadProblem({ text: 't', deep })?.reason, 'too-deep')
 })
+
+test('a problem is named by where it is', () => {
+  assert.match(payloadProblem(JSON.parse('{"text":"a","x":{"y":[1,{"z":1e400}]}}'))!.detail, / x\.y\[1\]\.z /)
+  assert.match(payloadProblem(JSON.parse('{"text":"a","list":["ok","b\\udc00"]}'))!.detail, / list\[1\] /)
+  assert.match(payloadProblem(JSON.parse('{"text":"a\\ud800"}'))!.detail, / text /)
+  assert.equal(payloadProblem('a\ud800')?.reason, 'invalid-unicode')
+  assert.equal(payloadProblem(42), null)
+})

@@ -75,7 +75,7 @@ test('a point copies its entry: the entry is not changed, and a field named __pr
   const { pointOf } = await import('../../operators/sink.ts')
   const e = entry('a', 0)
   const plain = pointOf(e, Float32Array.from([1, 0]), 'now')
-  assert.equal((e.entry as Record<string, unknown>).source_position, undefined, 'the entry is not the payload')
+  assert.equal((e.entry as unknown as Record<string, unknown>).source_position, undefined, 'the entry is not the payload')
   assert.deepEqual(Object.keys(plain.payload).slice(-2), ['source_position', 'ingested_at'])
   const hostile = { ...e, entry: JSON.parse(`{"__proto__":{"polluted":true},${JSON.stringify(e.entry).slice(1)}`) }
   const p = pointOf(hostile, Float32Array.from([1, 0]), 'now')
