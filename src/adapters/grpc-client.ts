@@ -70,6 +70,21 @@ export class GrpcError extends Error {
   }
 }
 
+/** A `grpc-timeout` header: at most 8 digits and a unit. */
+export function grpcTimeout(ms: number): string {
+  const whole = Math.max(1, Math.ceil(ms))
+  return whole <= 99_999_999 ? `${whole}m` : `${Math.min(99_999_999, Math.ceil(whole / 1000))}S`
+}
+
+/** `grpc-message` is percent-encoded; a malformed one is shown as sent. */
+function decodeMessage(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw
+  }
+}
+
 export interface GrpcClientOptions {
   /** `http://host:port` or `https://host:port` of the gRPC endpoint. */
   readonly url: string
@@ -118,7 +133,7 @@ export function createGrpcClient(opts: GrpcClientOptions): GrpcClient {
         ':path': path,
         'content-type': 'application/grpc',
         te: 'trailers',
-        'grpc-timeout': `${Math.max(1, Math.ceil(opts.timeoutMs))}m`,
+        'grpc-timeout': grpcTimeout(opts.timeoutMs),
         ...opts.metadata,
       })
       const chunks: Buffer[] = []
@@ -167,8 +182,10 @@ export function createGrpcClient(opts: GrpcClientOptions): GrpcClient {
         }
         const code = Number(raw)
         if (code !== GRPC_STATUS.OK) {
-          const message = decodeURIComponent(trailerMessage ?? headerMessage ?? '')
-          return finish(new GrpcError(`gRPC ${path}: ${NAMES.get(code) ?? `status ${code}`}${message ? `: ${message}` : ''}`, code, HTTP_OF[code] ?? 500))
+          const message = decodeMessage(trailerMessage ?? headerMessage ?? '')
+          // RESOURCE_EXHAUSTED is a rate limit (retried), except for a message over the server's size limit, which no retry fixes.
+          const httpStatus = code === GRPC_STATUS.RESOURCE_EXHAUSTED && /too large|larger than|exceeds/i.test(message) ? 413 : (HTTP_OF[code] ?? 500)
+          return finish(new GrpcError(`gRPC ${path}: ${NAMES.get(code) ?? `status ${code}`}${message ? `: ${message}` : ''}`, code, httpStatus))
         }
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
         if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
