@@ -50,8 +50,8 @@ export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Ba
       seen.add(e.id)
       unique.push(e)
     }
-    const unknown = unique.filter((e) => !opts.recent.has(e.id))
-    for (const e of unique) opts.recent.add(e.id)
+    // Each id is claimed as it is checked: the batch's ids are distinct, so this is `has` for all, then `add` for all.
+    const unknown = unique.filter((e) => !opts.recent.claim(e.id))
     const lookup = unknown.length > 0 ? existing(unknown.map((e) => e.id)) : Promise.resolve(new Set<string>())
     const answered = lookup.then((found) => ({ found, at: performance.now() }))
     // Awaited in batch order below; a failure before then is not unhandled.

@@ -54,7 +54,15 @@ export class RecentIds {
   }
 
   add(id: string): void {
-    if (this.capacity === 0) return
+    this.claim(id)
+  }
+
+  /**
+   * Adds an id and says whether it was already there: `has` and `add` in one
+   * look-up, as dedup asks of every id of a batch.
+   */
+  claim(id: string): boolean {
+    if (this.capacity === 0) return false
     this.#keyOf(id)
     const at = this.#find()
     const found = this.#table[at]!
@@ -62,7 +70,7 @@ export class RecentIds {
       // Re-adding moves an id to the young end, so hot ids stay.
       this.#unlink(found)
       this.#link(found)
-      return
+      return true
     }
     if (this.#size === this.capacity) {
       this.#remove(this.#head)
@@ -70,6 +78,7 @@ export class RecentIds {
       this.#keyOf(id)
       this.#insert(this.#find())
     } else this.#insert(at)
+    return false
   }
 
   /** Forgets an id (its entry was claimed and then not stored). */

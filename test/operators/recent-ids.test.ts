@@ -54,8 +54,12 @@ test('recent ids: random adds, deletes and look-ups agree with a Set in age orde
     for (let step = 0; step < 20_000; step++) {
       const id = pool[next() % pool.length]!
       const op = next() % 10
-      if (op < 6) {
+      if (op < 4) {
         recent.add(id)
+        ref.add(id)
+      } else if (op < 6) {
+        // claim answers whether the id was there, and adds it either way.
+        assert.equal(recent.claim(id), ref.ids.has(id), `claim(${id}) at step ${step}, capacity ${capacity}`)
         ref.add(id)
       } else if (op < 8) {
         recent.delete(id)
@@ -70,6 +74,7 @@ test('recent ids: random adds, deletes and look-ups agree with a Set in age orde
 test('recent ids: a capacity of 0 holds nothing', () => {
   const none = new RecentIds(0)
   none.add('a')
+  assert.equal(none.claim('a'), false)
   assert.equal(none.size, 0)
   assert.ok(!none.has('a'))
   none.delete('a')
