@@ -27,6 +27,7 @@
  * Sizes: BENCH_MESSAGES (200000), BENCH_NEW_SHAPES (10000, row 13), BENCH_BACKLOG (1000000), BENCH_HTTP_MESSAGES (50000), BENCH_PROD_MESSAGES (100000),
  * BENCH_RATE (5000 msg/s) for BENCH_RATE_SECONDS (20), BENCH_DUPLICATES (0.1); BENCH_QUICK=1 shrinks all.
  * BENCH_ROWS=4,4q runs those rows only (and the ceiling, which every ratio needs); `scaling` names the scaling figures.
+ * BENCH_JOB_FLAGS='name=value …' adds job flags to every job row (experiments: heap growth, in-flight limit).
  * BENCH_PROFILE=DIR runs every row under `node --cpu-prof`, a folder of profiles a row in DIR
  * (bench/profile-summary.ts summarises one).
  */
@@ -55,6 +56,13 @@ const RATE = num('BENCH_RATE', 5000, 2000)
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
 const ROWS = process.env.BENCH_ROWS?.split(',').map((r) => r.trim())
+/** BENCH_JOB_FLAGS='heap-growing-percent=0 max-in-flight=20000': flags added to every job row, for experiments. */
+const EXTRA_FLAGS: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_JOB_FLAGS ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+)
 const want = (row: string) => !ROWS || ROWS.includes(row)
 
 interface Row extends RowResult {
@@ -146,6 +154,7 @@ function jobFlags(topic: string, partitions: number, dir: string, more: Record<s
     'stop-when-idle': '2s',
     'log-level': 'warn',
     ...more,
+    ...EXTRA_FLAGS,
   }
   return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, [v]]))
 }
