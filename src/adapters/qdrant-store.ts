@@ -213,43 +213,74 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     await upsertChunk(points.slice(mid))
   }
 
+  /**
+   * With upserts over gRPC, the gRPC port must answer as Qdrant's gRPC API before the job relies on it: a port that
+   * is another service (REST's, say) or closed would otherwise look like a Qdrant outage and be waited for without end.
+   * REST has just answered, so a few tries are enough; then it is a configuration error, naming the field.
+   */
+  const checkGrpc = async (): Promise<void> => {
+    const attempts = Math.min(6, opts.retry?.maxAttempts ?? 6)
+    let delay = opts.retry?.initialDelayMs ?? 250
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await grpc!.unary('/qdrant.Qdrant/HealthCheck', EMPTY_GRPC_MESSAGE, opts.signal)
+        return
+      } catch (err) {
+        if (opts.signal?.aborted) throw err
+        if (attempt >= attempts) {
+          throw new LogstreamError('CONFIG_INVALID', `qdrant.grpcPort: ${grpcUrl(base, opts.grpcPort ?? 6334)} does not answer as Qdrant's gRPC API (${(err as Error).message}); give --qdrant-grpc-port Qdrant's gRPC port (6334 unless configured otherwise), or leave --qdrant-prefer-grpc off`, { cause: err })
+        }
+        await new Promise((r) => setTimeout(r, delay))
+        delay *= 2
+      }
+    }
+  }
+
+  /** The collection, created with its payload indexes if missing, checked if there. */
+  const ensureOverRest = async (): Promise<CollectionInfo> => {
+    const existing = await describeCollection(c)
+    if (existing) {
+      if (existing.dim !== opts.dim || existing.distance !== 'Cosine') {
+        throw new LogstreamError('COLLECTION_MISMATCH', `Qdrant collection ${c} has vectors of size ${existing.dim} with ${existing.distance} distance; this job needs ${opts.dim} with Cosine`)
+      }
+      log?.info({ collection: c, points: existing.points }, `Using existing Qdrant collection: ${c}`)
+      if (existing.marker) return existing
+      // A collection created before markers (or by hand) gets one now, so a later recreation is told apart.
+      const marker = randomUUID()
+      await call('collection marker', () => client.updateCollection(c, { metadata: { [MARKER_KEY]: marker } } as never))
+      return { ...existing, marker }
+    }
+    const marker = randomUUID()
+    await call('collection creation', () =>
+      client.createCollection(c, {
+        metadata: { [MARKER_KEY]: marker, created_by: 'logstream' },
+        vectors: { size: opts.dim, distance: 'Cosine', on_disk: opts.onDiskVectors ?? false },
+        shard_number: opts.shardNumber ?? 1,
+        replication_factor: opts.replicationFactor ?? 1,
+        write_consistency_factor: opts.writeConsistencyFactor ?? 1,
+        on_disk_payload: opts.onDiskPayload ?? false,
+        ...(opts.quantization === 'int8' ? { quantization_config: { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } } : {}),
+      }),
+    ).catch(async (err: LogstreamError) => {
+      // Another instance may have created it between our look-up and our create.
+      if (err.code === 'STORE_REJECTED' && (await describeCollection(c))) return
+      throw err
+    })
+    for (const [field, type] of PAYLOAD_INDEXES) {
+      await call(`payload index on ${field}`, () => client.createPayloadIndex(c, { field_name: field, field_schema: type, wait: true }))
+    }
+    log?.info({ collection: c, dim: opts.dim }, `Created Qdrant collection: ${c}`)
+    // Another instance may have won the race to create it: its marker is the one that counts.
+    return (await describeCollection(c)) ?? { name: c, dim: opts.dim, distance: 'Cosine', points: 0, marker }
+  }
+
   return {
     name: 'qdrant',
     async ensureCollection() {
-      const existing = await describeCollection(c)
-      if (existing) {
-        if (existing.dim !== opts.dim || existing.distance !== 'Cosine') {
-          throw new LogstreamError('COLLECTION_MISMATCH', `Qdrant collection ${c} has vectors of size ${existing.dim} with ${existing.distance} distance; this job needs ${opts.dim} with Cosine`)
-        }
-        log?.info({ collection: c, points: existing.points }, `Using existing Qdrant collection: ${c}`)
-        if (existing.marker) return existing
-        // A collection created before markers (or by hand) gets one now, so a later recreation is told apart.
-        const marker = randomUUID()
-        await call('collection marker', () => client.updateCollection(c, { metadata: { [MARKER_KEY]: marker } } as never))
-        return { ...existing, marker }
-      }
-      const marker = randomUUID()
-      await call('collection creation', () =>
-        client.createCollection(c, {
-          metadata: { [MARKER_KEY]: marker, created_by: 'logstream' },
-          vectors: { size: opts.dim, distance: 'Cosine', on_disk: opts.onDiskVectors ?? false },
-          shard_number: opts.shardNumber ?? 1,
-          replication_factor: opts.replicationFactor ?? 1,
-          write_consistency_factor: opts.writeConsistencyFactor ?? 1,
-          on_disk_payload: opts.onDiskPayload ?? false,
-          ...(opts.quantization === 'int8' ? { quantization_config: { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } } : {}),
-        }),
-      ).catch(async (err: LogstreamError) => {
-        // Another instance may have created it between our look-up and our create.
-        if (err.code === 'STORE_REJECTED' && (await describeCollection(c))) return
-        throw err
-      })
-      for (const [field, type] of PAYLOAD_INDEXES) {
-        await call(`payload index on ${field}`, () => client.createPayloadIndex(c, { field_name: field, field_schema: type, wait: true }))
-      }
-      log?.info({ collection: c, dim: opts.dim }, `Created Qdrant collection: ${c}`)
-      // Another instance may have won the race to create it: its marker is the one that counts.
-      return (await describeCollection(c)) ?? { name: c, dim: opts.dim, distance: 'Cosine', points: 0, marker }
+      // REST first: it waits for a Qdrant that is not up yet; then the gRPC port is checked, once Qdrant answers.
+      const info = await ensureOverRest()
+      if (grpc) await checkGrpc()
+      return info
     },
     describeCollection: () => describeCollection(c),
     async probe() {
@@ -339,6 +370,9 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     },
   }
 }
+
+/** An empty message in its gRPC frame (`HealthCheckRequest` has no fields). */
+const EMPTY_GRPC_MESSAGE = Buffer.alloc(5)
 
 /** The gRPC endpoint beside a REST base URL: the same scheme and host, the gRPC port. */
 export function grpcUrl(restBase: string, port: number): string {

@@ -14,6 +14,9 @@ import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { pointId } from '../../operators/point-id.ts'
 import { startQdrantStandIn } from '../helpers/qdrant-stand-in.ts'
 import { ownQdrant, suiteQdrant, suiteQdrantKind, type QdrantServer } from '../helpers/qdrant.ts'
+import { join } from 'node:path'
+import { SAMPLE, runCli } from '../helpers/cli.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
 
 const fast = { initialDelayMs: 20, maxDelayMs: 200 }
@@ -240,3 +243,20 @@ async function eventuallyRetried(metrics: ReturnType<typeof createPipelineMetric
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+test(`${kind}: a gRPC port that is not Qdrant's gRPC API is a configuration error naming the field, at start (exit 2), not an outage waited for`, { skip: grpcSkip }, async (t) => {
+  const q = await suiteQdrant(t)
+  const restPort = Number(new URL(q.url).port)
+  const collection = `grpc_port_${randomBytes(4).toString('hex')}`
+  const store = createQdrantStore({ url: q.url, apiKey: process.env.QDRANT_API_KEY, preferGrpc: true, grpcPort: restPort, collection, dim: 4, retry: { ...fast, maxAttempts: 3 } })
+  t.after(async () => {
+    await store.deleteCollection(collection).catch(() => undefined)
+    await store.deleteCollection(`${collection}_job`).catch(() => undefined)
+    await store.close()
+  })
+  await assert.rejects(store.ensureCollection(), (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && /^qdrant\.grpcPort: /.test(err.message))
+  const dir = tempDir(t)
+  const run = await runCli(['run', '--source', `file:${SAMPLE}`, '--data-dir', join(dir, 'data'), '--sink', 'qdrant', '--qdrant-url', q.url, '--collection', `${collection}_job`, '--qdrant-prefer-grpc', '--qdrant-grpc-port', String(restPort), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http'], { timeoutMs: 60_000 })
+  assert.equal(run.code, 2, run.stderr)
+  assert.match(run.stderr, /qdrant\.grpcPort: .* does not answer as Qdrant's gRPC API/)
+})
