@@ -9,23 +9,13 @@
  * third of the time and two thirds of the bytes.
  */
 import type { Point } from '../../operators/contracts.ts'
+import { GrowingBytes } from './growing-bytes.ts'
 
 /** 10^k for k in [0, 22], each exact. */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k)
 
-/** A growing byte buffer for one body. */
-class Bytes {
-  buf: Buffer
-  at = 0
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size)
-  }
-  room(n: number): void {
-    if (this.at + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
-    this.buf.copy(next, 0, 0, this.at)
-    this.buf = next
-  }
+/** A growing byte buffer for one body, with text. */
+class Bytes extends GrowingBytes {
   text(s: string): void {
     this.room(s.length * 3)
     this.at += this.buf.write(s, this.at, 'utf8')

@@ -18,6 +18,7 @@
  * and objects as lists and structs, `toJSON` honoured.
  */
 import type { Point } from '../../operators/contracts.ts'
+import { GrowingBytes } from './growing-bytes.ts'
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
@@ -32,19 +33,7 @@ function varintSize(n: number): number {
 }
 
 /** A protobuf writer over one growing buffer; nested messages reserve room for their length and close up behind it. */
-class ProtoWriter {
-  buf: Buffer
-  at: number
-  constructor(size: number, start = 0) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 64))
-    this.at = start
-  }
-  room(n: number): void {
-    if (this.at + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
-    this.buf.copy(next, 0, 0, this.at)
-    this.buf = next
-  }
+class ProtoWriter extends GrowingBytes {
   /** A non-negative integer up to 2^53. */
   varint(n: number): void {
     this.room(10)
