@@ -1,0 +1,32 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { syncWal, syncWalAsync } from '../../core/sqlite-wal.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+
+test('the WAL of a database in WAL mode is synced, with or without waiting; a database without a WAL needs nothing', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'store.db')
+  const db = new Database(path)
+  t.after(() => db.close())
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.exec('CREATE TABLE t (x INTEGER)')
+  db.prepare('INSERT INTO t VALUES (1)').run()
+  syncWal(path)
+  await syncWalAsync(path)
+  // Many at once, as commits of batches in flight ask: each settles.
+  await Promise.all(Array.from({ length: 50 }, () => syncWalAsync(path)))
+  syncWal(join(dir, 'none.db'))
+  await syncWalAsync(join(dir, 'none.db'))
+})
+
+test('a WAL that cannot be opened for another reason than its absence is an error, not a silent success', async (t) => {
+  const dir = tempDir(t)
+  const notADir = join(dir, 'file')
+  writeFileSync(notADir, '')
+  await assert.rejects(syncWalAsync(join(notADir, 'store.db')), { code: 'ENOTDIR' })
+  assert.throws(() => syncWal(join(notADir, 'store.db')), { code: 'ENOTDIR' })
+})
