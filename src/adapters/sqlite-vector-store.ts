@@ -5,10 +5,11 @@
  * sqlite-vec over the rows the filters leave (`vec_distance_cosine`), exact
  * rather than approximate, which at the sizes an embedded store holds is both
  * correct and fast enough. WAL: an acknowledged upsert survives a crash of
- * the process and of the machine. Upserts commit with synchronous=NORMAL and
- * then fsync the WAL on libuv's thread pool before they resolve (what FULL
- * does at the commit, without the main thread waiting on the disk); other
- * writes are fsynced as they commit.
+ * the process and of the machine. Upserts run on a writer thread of their
+ * own (`sqlite-point-writer.ts`): they commit with synchronous=NORMAL and then
+ * fsync the WAL before they resolve (what FULL does at the commit), while the
+ * main thread goes on with the next batches; other writes are fsynced as they
+ * commit.
  */
 import { mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
@@ -17,7 +18,8 @@ import Database from 'better-sqlite3'
 import * as sqliteVec from 'sqlite-vec'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import { LogstreamError } from '../../core/errors.ts'
-import { syncWal, syncWalAsync } from '../../core/sqlite-wal.ts'
+import { syncWal } from '../../core/sqlite-wal.ts'
+import { PointWriteError, startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
 
 export interface SqliteVectorStoreOptions {
   readonly path: string
@@ -72,12 +74,25 @@ function storageErrors<T>(what: string, fn: () => T): T {
   try {
     return fn()
   } catch (err) {
-    const code = String((err as { code?: unknown }).code ?? '')
-    if (code === 'SQLITE_FULL') throw new LogstreamError('STORAGE_FULL', `the disk of the embedded store is full during ${what}: ${(err as Error).message}`, { cause: err })
-    if (/^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PERM)/.test(code)) throw new LogstreamError('STORAGE_FAILED', `the embedded store failed during ${what} (${code}): ${(err as Error).message}`, { cause: err })
-    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) throw new LogstreamError('STORE_UNAVAILABLE', `the embedded store is locked by another writer during ${what}`, { retryable: true, cause: err })
-    throw err
+    throw storageError(what, err)
   }
+}
+
+/** A SQLite error as its typed one (see `storageErrors`); any other error as it is. */
+function storageError(what: string, err: unknown): unknown {
+  const code = String((err as { code?: unknown }).code ?? '')
+  if (code === 'SQLITE_FULL') return new LogstreamError('STORAGE_FULL', `the disk of the embedded store is full during ${what}: ${(err as Error).message}`, { cause: err })
+  if (/^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PERM)/.test(code)) return new LogstreamError('STORAGE_FAILED', `the embedded store failed during ${what} (${code}): ${(err as Error).message}`, { cause: err })
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return new LogstreamError('STORE_UNAVAILABLE', `the embedded store is locked by another writer during ${what}`, { retryable: true, cause: err })
+  return err
+}
+
+/** A failed write of the writer thread as its typed error: SQLite's, the fsync's, or the thread's own. */
+function writeError(what: string, err: unknown): unknown {
+  if (!(err instanceof PointWriteError)) return err
+  if (err.stage === 'sync') return syncFailed(what, err)
+  if (err.stage === 'worker') return new LogstreamError('STORAGE_FAILED', `the embedded store failed during ${what}: ${err.message}`, { cause: err })
+  return storageError(what, err)
 }
 
 /** An fsync that failed, as the typed error SQLite's own would have given. */
@@ -86,6 +101,11 @@ function syncFailed(what: string, err: unknown): LogstreamError {
   if (code === 'ENOSPC' || code === 'EDQUOT') return new LogstreamError('STORAGE_FULL', `the disk of the embedded store is full during ${what}: ${(err as Error).message}`, { cause: err })
   return new LogstreamError('STORAGE_FAILED', `the embedded store failed to sync its file during ${what} (${code ?? 'error'}): ${(err as Error).message}`, { cause: err })
 }
+
+/** Inserts a point, or replaces the one with its id. */
+const UPSERT_SQL = `INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, payload = excluded.payload, log_level = excluded.log_level,
+    node_type = excluded.node_type, source = excluded.source, timestamp = excluded.timestamp`
 
 /** Ids per `IN (...)` look-up; SQLite allows 32,766 bound parameters. */
 const LOOKUP_CHUNK = 500
@@ -152,18 +172,9 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     deletePoints: db.prepare('DELETE FROM points WHERE collection = ?'),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
     existing: db.prepare('SELECT id FROM points WHERE collection = ? AND id IN (SELECT value FROM json_each(?))').pluck(),
-    upsert: db.prepare(
-      `INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, payload = excluded.payload, log_level = excluded.log_level,
-         node_type = excluded.node_type, source = excluded.source, timestamp = excluded.timestamp`,
-    ),
   }
-  const upsertMany = db.transaction((points: readonly Point[]) => {
-    for (const p of points) {
-      const q = p.payload
-      statements.upsert.run(c, p.id, toBlob(p.vector), JSON.stringify(q), q.log_level ?? null, q.node_type ?? null, q.source ?? null, q.timestamp ?? null)
-    }
-  })
+  // Upserts go to a writer thread of their own, started on the first (tools that only read never start it).
+  let writer: PointWriter | undefined
   const info = (name: string): CollectionInfo | null => {
     const row = statements.collection.get(name) as { name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null } | undefined
     if (!row) return null
@@ -206,10 +217,10 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     },
     async upsert(points) {
       for (const p of points) checkVector(p.vector)
-      storageErrors('upsert', () => upsertMany(points))
-      // Acknowledged only once durable.
-      await syncWalAsync(opts.path).catch((err: unknown) => {
-        throw syncFailed('upsert', err)
+      writer ??= startPointWriter({ path: opts.path, cacheMb: opts.cacheMb ?? 16, upsertSql: UPSERT_SQL })
+      // Acknowledged only once committed and durable (the writer syncs the WAL before it answers).
+      await writer.write(c, points).catch((err: unknown) => {
+        throw writeError('upsert', err)
       })
     },
     async probe() {
@@ -279,6 +290,8 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       return deleted
     },
     async close() {
+      await writer?.close()
+      writer = undefined
       if (db.open) db.close()
     },
   }
