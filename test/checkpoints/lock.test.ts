@@ -23,7 +23,8 @@ test('the operating system releases the lock of a process killed with SIGKILL', 
   const dir = tempDir(t)
   const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `
     const { lockCheckpoint } = await import(${JSON.stringify(`${ROOT}checkpoints/lock.ts`)})
-    lockCheckpoint(${JSON.stringify(dir)}, 'logs')
+    // Held in a global, as a job holds it for its whole run: an unreferenced lock's connection may be collected, and its lock with it.
+    globalThis.held = lockCheckpoint(${JSON.stringify(dir)}, 'logs')
     process.stdout.write('locked\\n')
     setInterval(() => {}, 1000)
   `], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
