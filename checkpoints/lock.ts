@@ -27,6 +27,9 @@ export interface LockOwner {
   readonly since: string
 }
 
+/** The connections holding this process's locks: a lock lasts until released, even if its holder drops the object (a collected connection would close, and free the lock). */
+const held = new Set<Database.Database>()
+
 export function lockPath(dir: string, job: string): string {
   return join(dir, `${job}.lock`)
 }
@@ -57,9 +60,11 @@ export function lockCheckpoint(dir: string, job: string): CheckpointLock {
   }
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() }
   writeFileSync(ownerFile, `${JSON.stringify(owner)}\n`)
+  held.add(db)
   return {
     path,
     release() {
+      held.delete(db)
       if (db.open) db.close()
     },
   }

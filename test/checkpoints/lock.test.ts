@@ -35,3 +35,18 @@ test('the operating system releases the lock of a process killed with SIGKILL', 
   await once(holder, 'exit')
   lockCheckpoint(dir, 'logs').release()
 })
+
+test('a lock lasts until it is released, even when its holder keeps no reference to it', async (t) => {
+  const dir = tempDir(t)
+  const holder = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', `
+    const { lockCheckpoint } = await import(${JSON.stringify(`${ROOT}checkpoints/lock.ts`)})
+    lockCheckpoint(${JSON.stringify(dir)}, 'logs')
+    globalThis.gc()
+    globalThis.gc()
+    process.stdout.write('locked\\n')
+    setInterval(() => {}, 1000)
+  `], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => holder.kill('SIGKILL'))
+  await once(holder.stdout!, 'data')
+  assert.throws(() => lockCheckpoint(dir, 'logs'), new RegExp(`held by process ${holder.pid} `))
+})
