@@ -19,17 +19,26 @@ test('a second lock on one job is refused naming the holder; another job, or the
   lockCheckpoint(dir, 'logs').release()
 })
 
-test('the operating system releases the lock of a process killed with SIGKILL', async (t) => {
-  const dir = tempDir(t)
-  const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `
+/**
+ * Another process that takes the job's lock and keeps running; `referenced` says whether it keeps the lock object (as a
+ * job does) or drops it at once and collects garbage twice.
+ */
+async function lockHolder(t: { after(fn: () => unknown): void }, dir: string, referenced: boolean) {
+  const take = `lockCheckpoint(${JSON.stringify(dir)}, 'logs')`
+  const holder = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', `
     const { lockCheckpoint } = await import(${JSON.stringify(`${ROOT}checkpoints/lock.ts`)})
-    // Held in a global, as a job holds it for its whole run: an unreferenced lock's connection may be collected, and its lock with it.
-    globalThis.held = lockCheckpoint(${JSON.stringify(dir)}, 'logs')
+    ${referenced ? `globalThis.held = ${take}` : `${take}; globalThis.gc(); globalThis.gc()`}
     process.stdout.write('locked\\n')
     setInterval(() => {}, 1000)
   `], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   t.after(() => holder.kill('SIGKILL'))
   await once(holder.stdout!, 'data')
+  return holder
+}
+
+test('the operating system releases the lock of a process killed with SIGKILL', async (t) => {
+  const dir = tempDir(t)
+  const holder = await lockHolder(t, dir, true)
   assert.throws(() => lockCheckpoint(dir, 'logs'), new RegExp(`held by process ${holder.pid} `))
   holder.kill('SIGKILL')
   await once(holder, 'exit')
@@ -38,15 +47,6 @@ test('the operating system releases the lock of a process killed with SIGKILL', 
 
 test('a lock lasts until it is released, even when its holder keeps no reference to it', async (t) => {
   const dir = tempDir(t)
-  const holder = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', `
-    const { lockCheckpoint } = await import(${JSON.stringify(`${ROOT}checkpoints/lock.ts`)})
-    lockCheckpoint(${JSON.stringify(dir)}, 'logs')
-    globalThis.gc()
-    globalThis.gc()
-    process.stdout.write('locked\\n')
-    setInterval(() => {}, 1000)
-  `], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-  t.after(() => holder.kill('SIGKILL'))
-  await once(holder.stdout!, 'data')
+  const holder = await lockHolder(t, dir, false)
   assert.throws(() => lockCheckpoint(dir, 'logs'), new RegExp(`held by process ${holder.pid} `))
 })
