@@ -94,7 +94,14 @@ async function openVectorStore(config: Config, ctx: AdapterContext, opts: Vector
         throw new ConfigError([{ field: 'dataDir', message: `no vector store at ${path}: ${resolve(config.dataDir)} holds none; run a job first, or give the right --data-dir` }])
       }
       const { createSqliteVectorStore } = await import('./sqlite-vector-store.ts')
-      return createSqliteVectorStore({ path, collection: config.collection, dim: config.dim, distance: 'Cosine', cacheMb: config.embeddedCacheMb })
+      return createSqliteVectorStore({
+        path,
+        collection: config.collection,
+        dim: config.dim,
+        distance: 'Cosine',
+        cacheMb: config.embeddedCacheMb,
+        onMigrated: (m) => ctx.logger.warn({ path, ...m }, `moved the embedded store to its current layout: ${m.points} points in ${m.collections} collections`),
+      })
     }
     case 'qdrant': {
       const { createQdrantStore } = await import('./qdrant-store.ts')

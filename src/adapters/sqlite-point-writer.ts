@@ -33,8 +33,10 @@ export interface PointWriterOptions {
   readonly path: string
   /** The worker connection's page cache, MiB. */
   readonly cacheMb: number
-  /** The upsert statement (the store's schema is the store's). */
+  /** The upsert statement, its collection's key first (the store's schema is the store's). */
   readonly upsertSql: string
+  /** The statement that finds a collection's key by its name. */
+  readonly keySql: string
 }
 
 export interface PointWriter {
@@ -63,11 +65,15 @@ db.pragma('busy_timeout = 30000')
 db.pragma('cache_size = -' + workerData.cacheKib)
 db.pragma('wal_autocheckpoint = 10000')
 const upsert = db.prepare(workerData.upsertSql)
+const keyOf = db.prepare(workerData.keySql).pluck()
 const write = db.transaction((m) => {
+  // Inside the write transaction: the collection cannot go while its points go in.
+  const key = keyOf.get(m.collection)
+  if (key === undefined) throw Object.assign(new Error('the embedded store has no collection ' + m.collection), { code: 'COLLECTION_LOST' })
   const bytes = Buffer.from(m.vectors)
   const size = m.dim * 4
   for (let i = 0; i < m.ids.length; i++) {
-    upsert.run(m.collection, m.ids[i], bytes.subarray(i * size, (i + 1) * size), m.payloads[i], m.levels[i], m.nodeTypes[i], m.sources[i], m.timestamps[i])
+    upsert.run(key, m.ids[i], bytes.subarray(i * size, (i + 1) * size), m.payloads[i], m.levels[i], m.nodeTypes[i], m.sources[i], m.timestamps[i])
   }
 })
 function syncWal() {
@@ -94,7 +100,7 @@ export function startPointWriter(opts: PointWriterOptions): PointWriter {
   const require = createRequire(import.meta.url)
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { path: opts.path, cacheKib: opts.cacheMb * 1024, upsertSql: opts.upsertSql, betterSqlite3: require.resolve('better-sqlite3') },
+    workerData: { path: opts.path, cacheKib: opts.cacheMb * 1024, upsertSql: opts.upsertSql, keySql: opts.keySql, betterSqlite3: require.resolve('better-sqlite3') },
   })
   const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>()
   let seq = 0

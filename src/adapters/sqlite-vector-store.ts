@@ -1,7 +1,8 @@
 /**
  * The embedded vector store: one SQLite file (better-sqlite3 + sqlite-vec),
- * several collections in it. Points live in a strict table (id, payload JSON,
- * indexed filter columns, vector blob); nearest-neighbour search runs in
+ * several collections in it. Points live in a strict table (collection key, id
+ * as 16 bytes, payload JSON, indexed filter columns, vector blob; the layout and
+ * the move of older files in `sqlite-store-layout.ts`); nearest-neighbour search runs in
  * sqlite-vec over the rows the filters leave (`vec_distance_cosine`), exact
  * rather than approximate, which at the sizes an embedded store holds is both
  * correct and fast enough. WAL: an acknowledged upsert survives a crash of
@@ -20,6 +21,7 @@ import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, Ve
 import { LogstreamError } from '../../core/errors.ts'
 import { syncWal } from '../../core/sqlite-wal.ts'
 import { PointWriteError, startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
+import { isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
 
 export interface SqliteVectorStoreOptions {
   readonly path: string
@@ -28,6 +30,8 @@ export interface SqliteVectorStoreOptions {
   readonly distance: 'Cosine'
   /** SQLite page cache in MiB (default 16). */
   readonly cacheMb?: number
+  /** Told when opening moved an older file to the current layout. */
+  readonly onMigrated?: (migrated: NonNullable<LayoutOpened['migrated']>) => void
 }
 
 /** Extra operations the collection tools use; the Qdrant store has them too. */
@@ -36,34 +40,6 @@ export interface CollectionAdmin {
   collectionInfo(name: string): Promise<CollectionInfo | null>
   deleteCollection(name: string): Promise<boolean>
 }
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS collections (
-    name TEXT PRIMARY KEY,
-    dim INTEGER NOT NULL,
-    distance TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    marker TEXT
-  ) STRICT;
-  -- Rows go in rowid order and only the small unique index is keyed by the random UUIDs: five times the
-  -- upsert rate and nine times the look-up rate of a table clustered on the id (measured, 1000-point batches).
-  CREATE TABLE IF NOT EXISTS points (
-    seq INTEGER PRIMARY KEY,
-    collection TEXT NOT NULL,
-    id TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    payload TEXT NOT NULL,
-    log_level TEXT,
-    node_type TEXT,
-    source TEXT,
-    timestamp TEXT
-  ) STRICT;
-  CREATE UNIQUE INDEX IF NOT EXISTS points_id ON points (collection, id);
-  CREATE INDEX IF NOT EXISTS points_level ON points (collection, log_level);
-  CREATE INDEX IF NOT EXISTS points_node_type ON points (collection, node_type);
-  CREATE INDEX IF NOT EXISTS points_source ON points (collection, source);
-  CREATE INDEX IF NOT EXISTS points_timestamp ON points (collection, timestamp);
-`
 
 /**
  * SQLite's errors as typed ones: a full disk and I/O failures stop the job
@@ -91,6 +67,7 @@ function storageError(what: string, err: unknown): unknown {
 function writeError(what: string, err: unknown): unknown {
   if (!(err instanceof PointWriteError)) return err
   if (err.stage === 'sync') return syncFailed(what, err)
+  if (err.code === 'COLLECTION_LOST') return new LogstreamError('COLLECTION_LOST', `${err.message} (deleted while the job ran?); a restart says what to do`, { cause: err })
   if (err.stage === 'worker') return new LogstreamError('STORAGE_FAILED', `the embedded store failed during ${what}: ${err.message}`, { cause: err })
   return storageError(what, err)
 }
@@ -102,13 +79,13 @@ function syncFailed(what: string, err: unknown): LogstreamError {
   return new LogstreamError('STORAGE_FAILED', `the embedded store failed to sync its file during ${what} (${code ?? 'error'}): ${(err as Error).message}`, { cause: err })
 }
 
-/** Inserts a point, or replaces the one with its id. */
-const UPSERT_SQL = `INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+/** The key of a collection by its name; every statement finds its collection through it. */
+const KEY = '(SELECT key FROM collections WHERE name = ?)'
+
+/** Inserts a point (its collection's key, its id as a UUID's text), or replaces the one with its id. */
+const UPSERT_SQL = `INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, unhex(?, '-'), ?, ?, ?, ?, ?, ?)
   ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, payload = excluded.payload, log_level = excluded.log_level,
     node_type = excluded.node_type, source = excluded.source, timestamp = excluded.timestamp`
-
-/** Ids per `IN (...)` look-up; SQLite allows 32,766 bound parameters. */
-const LOOKUP_CHUNK = 500
 
 function toBlob(v: Float32Array | readonly number[]): Buffer {
   const f = v instanceof Float32Array ? v : Float32Array.from(v)
@@ -158,31 +135,36 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   db.pragma(`cache_size = -${(opts.cacheMb ?? 16) * 1024}`)
   // Checkpoint the WAL in larger steps.
   db.pragma('wal_autocheckpoint = 10000')
-  db.exec(SCHEMA)
-  // Files written before collections had a marker get the column; their collections get a marker on first use.
-  if (!(db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'marker')) db.exec('ALTER TABLE collections ADD COLUMN marker TEXT')
+  // Files of layout 1 move to the current one here (collections without a marker get one on first use).
+  const opened = storageErrors('opening', () => openLayout(db, opts.path))
+  if (opened.migrated) {
+    syncWal(opts.path)
+    opts.onMigrated?.(opened.migrated)
+  }
   const c = opts.collection
 
   const statements = {
-    collection: db.prepare('SELECT name, dim, distance, marker FROM collections WHERE name = ?'),
+    collection: db.prepare('SELECT key, name, dim, distance, marker FROM collections WHERE name = ?'),
     collections: db.prepare('SELECT name, dim, distance FROM collections ORDER BY name'),
     createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at, marker) VALUES (?, ?, ?, ?, ?)'),
     markCollection: db.prepare('UPDATE collections SET marker = ? WHERE name = ? AND marker IS NULL'),
     deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
-    deletePoints: db.prepare('DELETE FROM points WHERE collection = ?'),
+    deletePoints: db.prepare(`DELETE FROM points WHERE collection = ${KEY}`),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
-    existing: db.prepare('SELECT id FROM points WHERE collection = ? AND id IN (SELECT value FROM json_each(?))').pluck(),
+    // Answers with the ids as asked (the text), so nothing is formatted back from bytes.
+    get: db.prepare(`SELECT id, payload, vector FROM points WHERE collection = ${KEY} AND id IN (SELECT unhex(value, '-') FROM json_each(?))`),
+    existing: db.prepare(`SELECT j.value FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM points WHERE collection = ${KEY} AND id = unhex(j.value, '-'))`).pluck(),
   }
   // Upserts go to a writer thread of their own, started on the first (tools that only read never start it).
   let writer: PointWriter | undefined
   const info = (name: string): CollectionInfo | null => {
-    const row = statements.collection.get(name) as { name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null } | undefined
+    const row = statements.collection.get(name) as { key: number; name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null } | undefined
     if (!row) return null
-    const { n } = statements.countAll.get(name) as { n: number }
+    const { n } = statements.countAll.get(row.key) as { n: number }
     return { name: row.name, dim: row.dim, distance: row.distance, points: n, marker: row.marker ?? undefined }
   }
-  const toScored = (row: { id: string; payload: string; vector?: Buffer; score?: number }, withVector?: boolean): ScoredPoint => ({
-    id: row.id,
+  const toScored = (row: { id: Buffer; payload: string; vector?: Buffer; score?: number }, withVector?: boolean): ScoredPoint => ({
+    id: uuidText(row.id),
     score: row.score ?? 1,
     payload: JSON.parse(row.payload) as PointPayload,
     vector: withVector && row.vector ? fromBlob(row.vector) : undefined,
@@ -213,11 +195,15 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     },
     async existing(ids) {
       // One statement over the ids as a JSON array: 15% less time an id than chunks of 500 bound parameters (measured, 5,000 ids).
-      return storageErrors('id look-up', () => new Set(statements.existing.all(c, JSON.stringify(ids)) as string[]))
+      return storageErrors('id look-up', () => new Set(statements.existing.all(JSON.stringify(ids), c) as string[]))
     },
     async upsert(points) {
-      for (const p of points) checkVector(p.vector)
-      writer ??= startPointWriter({ path: opts.path, cacheMb: opts.cacheMb ?? 16, upsertSql: UPSERT_SQL })
+      for (const p of points) {
+        checkVector(p.vector)
+        // Qdrant takes UUIDs (or integers, which the job never makes) as ids, and so does this store: it keeps their 16 bytes.
+        if (!isUuid(p.id)) throw new LogstreamError('STORE_REJECTED', `point id ${JSON.stringify(p.id)} is not a UUID`)
+      }
+      writer ??= startPointWriter({ path: opts.path, cacheMb: opts.cacheMb ?? 16, upsertSql: UPSERT_SQL, keySql: `SELECT key FROM collections WHERE name = ?` })
       // Acknowledged only once committed and durable (the writer syncs the WAL before it answers).
       await writer.write(c, points).catch((err: unknown) => {
         throw writeError('upsert', err)
@@ -234,45 +220,43 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     },
     async count(filter) {
       const f = filterSql(filter)
-      return (db.prepare(`SELECT COUNT(*) FROM points WHERE collection = ?${f.sql}`).pluck().get(c, ...f.params) as number) ?? 0
+      return (db.prepare(`SELECT COUNT(*) FROM points WHERE collection = ${KEY}${f.sql}`).pluck().get(c, ...f.params) as number) ?? 0
     },
     async get(ids, o) {
-      const out: ScoredPoint[] = []
-      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-        const chunk = ids.slice(i, i + LOOKUP_CHUNK)
-        const rows = db.prepare(`SELECT id, payload, vector FROM points WHERE collection = ? AND id IN (${chunk.map(() => '?').join(',')})`).all(c, ...chunk) as Array<{ id: string; payload: string; vector: Buffer }>
-        out.push(...rows.map((r) => toScored(r, o?.withVector)))
-      }
-      return out
+      const rows = statements.get.all(c, JSON.stringify(ids)) as Array<{ id: Buffer; payload: string; vector: Buffer }>
+      return rows.map((r) => toScored(r, o?.withVector))
     },
     async search(vector, o) {
       checkVector(vector)
       const f = filterSql(o.filter)
       const rows = db
         .prepare(
-          `SELECT id, payload, vector, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ?${f.sql} ORDER BY score DESC, id LIMIT ?`,
+          `SELECT id, payload, vector, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ${KEY}${f.sql} ORDER BY score DESC, id LIMIT ?`,
         )
-        .all(toBlob(vector), c, ...f.params, o.k) as Array<{ id: string; payload: string; vector: Buffer; score: number }>
+        .all(toBlob(vector), c, ...f.params, o.k) as Array<{ id: Buffer; payload: string; vector: Buffer; score: number }>
       return rows.map((r) => toScored(r, o.withVector))
     },
     async searchMany(vectors, o) {
       for (const v of vectors) checkVector(v)
       const f = filterSql(o.filter)
       // Ids and similarities only: each query scans the collection, and carrying payloads through it would cost more than the distances.
-      const nearest = db.prepare(`SELECT id, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ?${f.sql} ORDER BY score DESC, id LIMIT ?`)
+      const nearest = db.prepare(`SELECT id, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ${KEY}${f.sql} ORDER BY score DESC, id LIMIT ?`)
       return storageErrors('neighbour search', () =>
-        db.transaction(() => vectors.map((v) => nearest.all(toBlob(v), c, ...f.params, o.k) as Array<{ id: string; score: number }>))(),
+        db.transaction(() =>
+          vectors.map((v) => (nearest.all(toBlob(v), c, ...f.params, o.k) as Array<{ id: Buffer; score: number }>).map((r) => ({ id: uuidText(r.id), score: r.score }))),
+        )(),
       )
     },
     async scroll(o) {
       const f = filterSql(o.filter)
-      const after = o.after === undefined ? '' : ' AND id > ?'
+      // Ids sort as their bytes, which is the order of their lowercase text.
+      const after = o.after === undefined ? '' : " AND id > unhex(?, '-')"
       const params = o.after === undefined ? f.params : [o.after, ...f.params]
       const rows = db
-        .prepare(`SELECT id, payload, vector FROM points WHERE collection = ?${after}${f.sql} ORDER BY id LIMIT ?`)
-        .all(c, ...params, o.limit + 1) as Array<{ id: string; payload: string; vector: Buffer }>
-      const page = rows.slice(0, o.limit)
-      return { points: page.map((r) => toScored(r, o.withVector)), next: rows.length > o.limit ? page.at(-1)!.id : null }
+        .prepare(`SELECT id, payload, vector FROM points WHERE collection = ${KEY}${after}${f.sql} ORDER BY id LIMIT ?`)
+        .all(c, ...params, o.limit + 1) as Array<{ id: Buffer; payload: string; vector: Buffer }>
+      const page = rows.slice(0, o.limit).map((r) => toScored(r, o.withVector))
+      return { points: page, next: rows.length > o.limit ? page.at(-1)!.id : null }
     },
     async listCollections() {
       const rows = statements.collections.all() as Array<{ name: string }>

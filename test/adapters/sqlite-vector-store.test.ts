@@ -88,14 +88,14 @@ test('upserts run on the writer thread: acknowledged means committed (another co
   await store.upsert(points.slice(0, 100))
   const other = new Database(path, { readonly: true })
   t.after(() => other.close())
-  const count = () => (other.prepare("SELECT COUNT(*) AS n FROM points WHERE collection = 'c'").get() as { n: number }).n
+  const count = () => (other.prepare("SELECT COUNT(*) AS n FROM points WHERE collection = (SELECT key FROM collections WHERE name = 'c')").get() as { n: number }).n
   assert.equal(count(), 100)
   // Two writes in flight, then close: both land.
   const inFlight = [store.upsert(points.slice(100, 200)), store.upsert(points.slice(200))]
   await store.close()
   await Promise.all(inFlight)
   assert.equal(count(), 300)
-  const [stored] = other.prepare("SELECT payload, vector FROM points WHERE collection = 'c' AND id = ?").all(points[7]!.id) as Array<{ payload: string; vector: Buffer }>
+  const [stored] = other.prepare("SELECT payload, vector FROM points WHERE collection = (SELECT key FROM collections WHERE name = 'c') AND id = unhex(?, '-')").all(points[7]!.id) as Array<{ payload: string; vector: Buffer }>
   assert.deepEqual(JSON.parse(stored!.payload), points[7]!.payload)
   assert.deepEqual(new Float32Array(stored!.vector.buffer.slice(stored!.vector.byteOffset, stored!.vector.byteOffset + stored!.vector.byteLength)), Float32Array.from(points[7]!.vector))
 })
@@ -103,7 +103,7 @@ test('upserts run on the writer thread: acknowledged means committed (another co
 test('a writer thread that cannot work fails its writes with a typed error, and the ones after, instead of leaving them waiting', async (t) => {
   const { startPointWriter, PointWriteError } = await import('../../src/adapters/sqlite-point-writer.ts')
   const dir = tempDir(t)
-  const writer = startPointWriter({ path: join(dir, 'missing', 'dir', 'vectors.sqlite'), cacheMb: 1, upsertSql: 'SELECT 1' })
+  const writer = startPointWriter({ path: join(dir, 'missing', 'dir', 'vectors.sqlite'), cacheMb: 1, upsertSql: 'SELECT 1', keySql: 'SELECT 1' })
   t.after(() => writer.close())
   await assert.rejects(writer.write('c', [point(1)]), (err: InstanceType<typeof PointWriteError>) => err instanceof PointWriteError && err.stage === 'worker')
   await assert.rejects(writer.write('c', [point(2)]), (err: InstanceType<typeof PointWriteError>) => err.stage === 'worker')

@@ -1,0 +1,164 @@
+/**
+ * The embedded store's file layout: files of layout 1 (collection names and
+ * text ids in every row) move to layout 2 when a store opens them, all or
+ * nothing; ids are UUIDs kept as 16 bytes and answered as Qdrant does.
+ */
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import test from 'node:test'
+import Database from 'better-sqlite3'
+import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
+import { STORE_LAYOUT } from '../../src/adapters/sqlite-store-layout.ts'
+import type { Point } from '../../operators/contracts.ts'
+import { DIM, point } from '../helpers/vector-store-contract.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
+
+/** Layout 1 as files were written until 2026-11-26 (`withMarker: false`: before collections had a marker). */
+function writeLayout1(path: string, collections: Array<{ name: string; points: Point[]; entry?: boolean }>, opts: { withMarker: boolean }): void {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.exec(`
+    CREATE TABLE collections (name TEXT PRIMARY KEY, dim INTEGER NOT NULL, distance TEXT NOT NULL, created_at INTEGER NOT NULL${opts.withMarker ? ', marker TEXT' : ''}) STRICT;
+    CREATE TABLE points (seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, vector BLOB NOT NULL, payload TEXT NOT NULL,
+      log_level TEXT, node_type TEXT, source TEXT, timestamp TEXT) STRICT;
+    CREATE UNIQUE INDEX points_id ON points (collection, id);
+    CREATE INDEX points_level ON points (collection, log_level);
+    CREATE INDEX points_node_type ON points (collection, node_type);
+    CREATE INDEX points_source ON points (collection, source);
+    CREATE INDEX points_timestamp ON points (collection, timestamp);
+  `)
+  const insert = db.prepare('INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+  for (const c of collections) {
+    if (c.entry !== false) {
+      if (opts.withMarker) db.prepare('INSERT INTO collections VALUES (?, ?, ?, ?, ?)').run(c.name, DIM, 'Cosine', 1, `marker-of-${c.name}`)
+      else db.prepare('INSERT INTO collections VALUES (?, ?, ?, ?)').run(c.name, DIM, 'Cosine', 1)
+    }
+    for (const p of c.points) {
+      const q = p.payload
+      insert.run(c.name, p.id, Buffer.from(Float32Array.from(p.vector).buffer), JSON.stringify(q), q.log_level, q.node_type, q.source, q.timestamp)
+    }
+  }
+  db.close()
+}
+
+const layoutOf = (path: string) => {
+  const db = new Database(path, { readonly: true })
+  try {
+    return db.pragma('user_version', { simple: true }) as number
+  } finally {
+    db.close()
+  }
+}
+
+test('a layout 1 file moves to the current layout when a store opens it: every point keeps its id, payload, vector and order; collections keep their marker', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const a = Array.from({ length: 120 }, (_, i) => point(i))
+  const b = Array.from({ length: 30 }, (_, i) => point(1000 + i))
+  writeLayout1(path, [{ name: 'logs_embeddings', points: a }, { name: 'other', points: b }], { withMarker: true })
+  assert.equal(layoutOf(path), 0)
+
+  const told: Array<{ points: number; collections: number; orphanCollections: readonly string[] }> = []
+  const store = createSqliteVectorStore({ path, collection: 'logs_embeddings', dim: DIM, distance: 'Cosine', onMigrated: (m) => told.push(m) })
+  t.after(() => store.close())
+  assert.deepEqual(told.slice(), [{ points: 150, collections: 2, orphanCollections: [] }])
+  assert.equal(layoutOf(path), STORE_LAYOUT)
+
+  assert.deepEqual(
+    (await store.listCollections()).map((c) => [c.name, c.points, c.marker]),
+    [
+      ['logs_embeddings', 120, 'marker-of-logs_embeddings'],
+      ['other', 30, 'marker-of-other'],
+    ],
+  )
+  const asked = [...a.map((p) => p.id), ...b.slice(0, 5).map((p) => p.id)]
+  assert.deepEqual([...(await store.existing(asked))].sort(), a.map((p) => p.id).sort(), 'look-ups find this collection’s ids only')
+  const got = await store.get([a[7]!.id, a[99]!.id], { withVector: true })
+  assert.deepEqual(got.map((p) => p.id).sort(), [a[7]!.id, a[99]!.id].sort())
+  const seven = got.find((p) => p.id === a[7]!.id)!
+  assert.deepEqual(seven.payload, a[7]!.payload)
+  assert.deepEqual(seven.vector, Array.from(Float32Array.from(a[7]!.vector)))
+  // Pages come in the order of the ids' text, as before the move.
+  const seen: string[] = []
+  for (let after: string | undefined; ; ) {
+    const page = await store.scroll({ limit: 50, after })
+    seen.push(...page.points.map((p) => p.id))
+    if (page.next === null) break
+    after = page.next
+  }
+  assert.deepEqual(seen, a.map((p) => p.id).sort())
+  // Points 3, 11, 19… share a direction: the nearest is one of them, by its id.
+  const [nearest] = await store.search(a[3]!.vector, { k: 1 })
+  assert.ok(a.filter((_, i) => i % DIM === 3).some((p) => p.id === nearest!.id) && nearest!.score > 0.99, `nearest ${JSON.stringify(nearest)}`)
+  // The moved store takes writes as any other; a second open moves nothing.
+  await store.ensureCollection()
+  await store.upsert([point(5000), a[0]!])
+  assert.equal(await store.count(), 121)
+  const again = createSqliteVectorStore({ path, collection: 'other', dim: DIM, distance: 'Cosine', onMigrated: (m) => told.push(m) })
+  t.after(() => again.close())
+  assert.equal(told.length, 1)
+  assert.equal(await again.count(), 30)
+})
+
+test('a layout 1 file from before collection markers, and points whose collection entry was deleted mid-write, move with nothing left behind', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  writeLayout1(path, [{ name: 'c', points: [point(1), point(2)] }, { name: 'gone', points: [point(3)], entry: false }], { withMarker: false })
+  const told: Array<{ orphanCollections: readonly string[] }> = []
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine', onMigrated: (m) => told.push(m) })
+  t.after(() => store.close())
+  assert.deepEqual(told[0]!.orphanCollections, ['gone'])
+  const listed = await store.listCollections()
+  assert.deepEqual(listed.map((c) => [c.name, c.dim, c.points, c.marker]), [['c', DIM, 2, undefined], ['gone', DIM, 1, undefined]])
+  // A collection without a marker gets one on first use, as before.
+  assert.equal(typeof (await store.ensureCollection()).marker, 'string')
+})
+
+test('a layout 1 file that cannot move (an id that is not a UUID) is refused with a typed error naming it, and left as it was', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  writeLayout1(path, [{ name: 'c', points: [point(1), { ...point(2), id: 'not-a-uuid' }] }], { withMarker: true })
+  assert.throws(() => createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'STORAGE_FAILED')
+    assert.match(err.message, /"not-a-uuid" in collection c.*nothing was changed/)
+    return true
+  })
+  const db = new Database(path, { readonly: true })
+  t.after(() => db.close())
+  assert.equal(db.pragma('user_version', { simple: true }), 0)
+  assert.deepEqual(db.prepare('SELECT collection, id FROM points ORDER BY seq').all(), [
+    { collection: 'c', id: point(1).id },
+    { collection: 'c', id: 'not-a-uuid' },
+  ])
+})
+
+test('a file of a newer layout is refused, not written', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const db = new Database(path)
+  db.pragma(`user_version = ${STORE_LAYOUT + 1}`)
+  db.close()
+  assert.throws(() => createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' }), { code: 'STORAGE_FAILED', message: /has layout 3, newer than this logstream knows \(2\)/ })
+})
+
+test('ids are UUIDs, as in Qdrant: another string is refused; a UUID in capitals or without hyphens is the same point, answered in lowercase with hyphens', async (t) => {
+  const store = createSqliteVectorStore({ path: join(tempDir(t), 'vectors.sqlite'), collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  await store.ensureCollection()
+  await assert.rejects(store.upsert([{ ...point(1), id: 'line-1' }]), { code: 'STORE_REJECTED', message: /"line-1" is not a UUID/ })
+  const p = point(2)
+  await store.upsert([{ ...p, id: p.id.toUpperCase() }])
+  await store.upsert([{ ...p, id: p.id.replaceAll('-', '') }])
+  assert.equal(await store.count(), 1)
+  assert.deepEqual([...(await store.existing([p.id, p.id.toUpperCase()]))].sort(), [p.id.toUpperCase(), p.id].sort())
+  assert.deepEqual((await store.get([p.id])).map((x) => x.id), [p.id])
+})
+
+test('a collection deleted while the job writes into it stops the write as COLLECTION_LOST, not a retry', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  await store.ensureCollection()
+  await store.upsert([point(1)])
+  const other = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  assert.equal(await other.deleteCollection('c'), true)
+  await other.close()
+  await assert.rejects(store.upsert([point(2)]), { code: 'COLLECTION_LOST', message: /no collection c/ })
+  assert.equal(await store.count(), 0)
+})
