@@ -4,8 +4,12 @@
  * nothing; ids are UUIDs kept as 16 bytes and answered as Qdrant does.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
 import { STORE_LAYOUT } from '../../src/adapters/sqlite-store-layout.ts'
@@ -110,6 +114,32 @@ test('a layout 1 file from before collection markers, and points whose collectio
   assert.deepEqual(listed.map((c) => [c.name, c.dim, c.points, c.marker]), [['c', DIM, 2, undefined], ['gone', DIM, 1, undefined]])
   // A collection without a marker gets one on first use, as before.
   assert.equal(typeof (await store.ensureCollection()).marker, 'string')
+})
+
+test('jobs that open one layout 1 file at the same instant all open it; one of them moves it, once', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'vectors.sqlite')
+  writeLayout1(path, [{ name: 'c', points: Array.from({ length: 400 }, (_, i) => point(i)) }], { withMarker: true })
+  const racer = fileURLToPath(new URL('../helpers/layout-racer.ts', import.meta.url))
+  const goFile = join(dir, 'go')
+  const runs = Array.from({ length: 4 }, (_, i) => {
+    const ready = join(dir, `ready-${i}`)
+    const run = { ready, exited: false, done: Promise.resolve('') }
+    run.done = new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', racer, path, 'c', ready, goFile], { encoding: 'utf8' }, (err, out) => {
+        run.exited = true
+        resolve(out || String(err))
+      })
+      child.on('error', reject)
+    })
+    return run
+  })
+  // A process that dies before it is ready fails the test below instead of hanging it here.
+  while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
+  writeFileSync(goFile, '')
+  const results = (await Promise.all(runs.map((r) => r.done))).sort()
+  assert.deepEqual(results, ['moved 400', 'opened 400', 'opened 400', 'opened 400'])
+  assert.equal(layoutOf(path), STORE_LAYOUT)
 })
 
 test('a layout 1 file that cannot move (an id that is not a UUID) is refused with a typed error naming it, and left as it was', async (t) => {
