@@ -7,27 +7,11 @@
  * store's upsert did on the main thread; the store's reads see it from then
  * on (WAL: one writer, readers beside it).
  *
- * The worker is plain JavaScript evaluated from a string, with better-sqlite3
- * loaded from the path the main thread resolved: it runs the same from the
- * TypeScript sources (tsx registered in the main thread only) and from the
- * compiled build. The main thread packs a batch into arrays of strings and one
- * transferred buffer of vectors, so nothing is copied twice.
+ * The main thread packs a batch into arrays of strings and one transferred
+ * buffer of vectors, so nothing is copied twice.
  */
-import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import type { Point } from '../../operators/contracts.ts'
-
-/** A failed write: `stage` says whether SQLite (`write`, a SQLite error code) or the fsync (`sync`, an errno code) failed. */
-export class PointWriteError extends Error {
-  override readonly name = 'PointWriteError'
-  constructor(
-    message: string,
-    readonly stage: 'write' | 'sync' | 'worker',
-    readonly code: string | undefined,
-  ) {
-    super(message)
-  }
-}
+import { startSqliteThread } from './sqlite-thread.ts'
 
 export interface PointWriterOptions {
   readonly path: string
@@ -46,24 +30,9 @@ export interface PointWriter {
   close(): Promise<void>
 }
 
-interface Answer {
-  readonly seq: number
-  readonly ok?: true
-  readonly stage?: 'write' | 'sync'
-  readonly code?: string
-  readonly message?: string
-}
-
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads')
+// `core/sqlite-wal.ts`'s syncWal, as the thread runs it (it loads no TypeScript).
+const SCRIPT = `
 const { openSync, fsyncSync, closeSync } = require('node:fs')
-const Database = require(workerData.betterSqlite3)
-const db = new Database(workerData.path)
-db.pragma('journal_mode = WAL')
-db.pragma('synchronous = NORMAL')
-db.pragma('busy_timeout = 30000')
-db.pragma('cache_size = -' + workerData.cacheKib)
-db.pragma('wal_autocheckpoint = 10000')
 const upsert = db.prepare(workerData.upsertSql)
 const keyOf = db.prepare(workerData.keySql).pluck()
 const write = db.transaction((m) => {
@@ -81,58 +50,21 @@ function syncWal() {
   try { fd = openSync(workerData.path + '-wal', 'r') } catch (err) { if (err.code === 'ENOENT') return; throw err }
   try { fsyncSync(fd) } finally { closeSync(fd) }
 }
-parentPort.on('message', (m) => {
-  if (m.close) { db.close(); parentPort.postMessage({ seq: m.seq, ok: true }); return }
-  try { write(m) } catch (err) { parentPort.postMessage({ seq: m.seq, stage: 'write', code: err.code, message: err.message }); return }
-  try { syncWal() } catch (err) { parentPort.postMessage({ seq: m.seq, stage: 'sync', code: err.code, message: err.message }); return }
-  parentPort.postMessage({ seq: m.seq, ok: true })
-})
+function handle(m) {
+  write(m)
+  try { syncWal() } catch (err) { err.stage = 'sync'; throw err }
+}
 `
 
 const nullable = (v: unknown): string | null => (typeof v === 'string' ? v : v === undefined || v === null ? null : String(v))
 
 /**
  * @example
- * const writer = startPointWriter({ path: '.logstream/vectors.sqlite', cacheMb: 16, upsertSql })
+ * const writer = startPointWriter({ path: '.logstream/vectors.sqlite', cacheMb: 16, upsertSql, keySql })
  * await writer.write('logs_embeddings', points)
  */
 export function startPointWriter(opts: PointWriterOptions): PointWriter {
-  const require = createRequire(import.meta.url)
-  const worker = new Worker(WORKER, {
-    eval: true,
-    workerData: { path: opts.path, cacheKib: opts.cacheMb * 1024, upsertSql: opts.upsertSql, keySql: opts.keySql, betterSqlite3: require.resolve('better-sqlite3') },
-  })
-  const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>()
-  let seq = 0
-  let dead: Error | undefined
-  // The worker keeps the process alive only while a write is in flight.
-  worker.unref()
-
-  const settle = (n: number, err?: Error) => {
-    const p = pending.get(n)
-    if (!p) return
-    pending.delete(n)
-    if (pending.size === 0) worker.unref()
-    if (err) p.reject(err)
-    else p.resolve()
-  }
-  const fail = (err: Error) => {
-    dead ??= err
-    for (const n of [...pending.keys()]) settle(n, err)
-  }
-  worker.on('message', (a: Answer) => settle(a.seq, a.ok ? undefined : new PointWriteError(a.message ?? 'write failed', a.stage ?? 'write', a.code)))
-  worker.on('error', (err) => fail(new PointWriteError(`the embedded store's writer thread failed: ${err.message}`, 'worker', (err as NodeJS.ErrnoException).code)))
-  worker.on('exit', (code) => fail(new PointWriteError(`the embedded store's writer thread exited (${code})`, 'worker', undefined)))
-
-  const send = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (dead) return reject(dead)
-      const n = ++seq
-      if (pending.size === 0) worker.ref()
-      pending.set(n, { resolve, reject })
-      worker.postMessage({ ...message, seq: n }, transfer)
-    })
-
+  const thread = startSqliteThread({ role: 'writer', path: opts.path, cacheMb: opts.cacheMb, script: SCRIPT, data: { upsertSql: opts.upsertSql, keySql: opts.keySql } })
   return {
     write(collection, points) {
       if (points.length === 0) return Promise.resolve()
@@ -155,11 +87,8 @@ export function startPointWriter(opts: PointWriterOptions): PointWriter {
         sources[i] = nullable(q.source)
         timestamps[i] = nullable(q.timestamp)
       }
-      return send({ collection, dim, ids, payloads, levels, nodeTypes, sources, timestamps, vectors: vectors.buffer }, [vectors.buffer])
+      return thread.request<void>({ collection, dim, ids, payloads, levels, nodeTypes, sources, timestamps, vectors: vectors.buffer }, [vectors.buffer])
     },
-    async close() {
-      if (!dead) await send({ close: true }).catch(() => undefined)
-      await worker.terminate()
-    },
+    close: () => thread.close(),
   }
 }

@@ -101,10 +101,11 @@ test('upserts run on the writer thread: acknowledged means committed (another co
 })
 
 test('a writer thread that cannot work fails its writes with a typed error, and the ones after, instead of leaving them waiting', async (t) => {
-  const { startPointWriter, PointWriteError } = await import('../../src/adapters/sqlite-point-writer.ts')
+  const { startPointWriter } = await import('../../src/adapters/sqlite-point-writer.ts')
+  const { SqliteThreadError } = await import('../../src/adapters/sqlite-thread.ts')
   const dir = tempDir(t)
   const writer = startPointWriter({ path: join(dir, 'missing', 'dir', 'vectors.sqlite'), cacheMb: 1, upsertSql: 'SELECT 1', keySql: 'SELECT 1' })
   t.after(() => writer.close())
-  await assert.rejects(writer.write('c', [point(1)]), (err: InstanceType<typeof PointWriteError>) => err instanceof PointWriteError && err.stage === 'worker')
-  await assert.rejects(writer.write('c', [point(2)]), (err: InstanceType<typeof PointWriteError>) => err.stage === 'worker')
+  await assert.rejects(writer.write('c', [point(1)]), (err: InstanceType<typeof SqliteThreadError>) => err instanceof SqliteThreadError && err.stage === 'worker')
+  await assert.rejects(writer.write('c', [point(2)]), (err: InstanceType<typeof SqliteThreadError>) => err.stage === 'worker')
 })
