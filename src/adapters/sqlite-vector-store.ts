@@ -147,7 +147,14 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   // Checkpoint the WAL in larger steps.
   db.pragma('wal_autocheckpoint = 10000')
   // Files of layout 1 move to the current one here (collections without a marker get one on first use).
-  const opened = storageErrors('opening', () => openLayout(db, opts.path))
+  let opened: LayoutOpened
+  try {
+    opened = storageErrors('opening', () => openLayout(db, opts.path))
+  } catch (err) {
+    // A file refused (or a move that failed) leaves no connection open behind the error.
+    db.close()
+    throw err
+  }
   if (opened.migrated) {
     syncWal(opts.path)
     opts.onMigrated?.(opened.migrated)

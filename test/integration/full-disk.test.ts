@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmdirSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseHdfsLine } from '../../operators/hdfs-line.ts'
@@ -16,6 +16,10 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedPayloads } from '../helpers/store.ts'
+import Database from 'better-sqlite3'
+import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
+import { DIM, point } from '../helpers/vector-store-contract.ts'
+import { writeLayout1 } from '../helpers/store-layout1.ts'
 
 function mountTmpfs(t: { after(fn: () => unknown): void }, bytes: number): { dir: string; resize(bytes: number): void } {
   const dir = mkdtempSync(join(tmpdir(), 'logstream-full-'))
@@ -59,4 +63,32 @@ test('a full disk stops a Kafka job with a non-zero exit within the shutdown tim
   const restarted = await runCli(args(disk.dir), { timeoutMs: 180_000 })
   assert.equal(restarted.code, 0, restarted.stderr)
   assert.deepEqual(await storedPayloads(disk.dir), reference)
+})
+
+test('moving a layout 1 store on a disk without room for the copy fails with STORAGE_FULL and changes nothing; with room, it moves', async (t) => {
+  const made = join(tempDir(t), 'vectors.sqlite')
+  const points = Array.from({ length: 6000 }, (_, i) => point(i))
+  writeLayout1(made, [{ name: 'c', points }], { withMarker: true })
+  const disk = mountTmpfs(t, 6 << 20)
+  const path = join(disk.dir, 'vectors.sqlite')
+  copyFileSync(made, path)
+  const state = () => {
+    const db = new Database(path, { readonly: true })
+    try {
+      return { layout: db.pragma('user_version', { simple: true }), points: db.prepare('SELECT COUNT(*) FROM points').pluck().get(), id: db.prepare('SELECT typeof(id) FROM points LIMIT 1').pluck().get() }
+    } finally {
+      db.close()
+    }
+  }
+  assert.throws(() => createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'STORAGE_FULL', err.message)
+    return true
+  })
+  assert.deepEqual(state(), { layout: 0, points: 6000, id: 'text' })
+
+  disk.resize(64 << 20)
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  assert.equal(await store.count(), 6000)
+  assert.deepEqual(state(), { layout: 2, points: 6000, id: 'blob' })
 })
