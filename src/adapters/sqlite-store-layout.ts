@@ -5,9 +5,9 @@
  * and its id as the UUID's 16 bytes, instead of the collection's name and the
  * 36-character text. Every index a point enters is keyed by the collection,
  * and the id index at random: smaller keys mean fewer pages to write and to
- * read. Measured on 200,000 points in 1,000-point durable batches: 70,000
- * upserts/s against 47,000–52,000 for layout 1, and look-ups 1.1 against 1.3 µs
- * an id (found) and 0.7 against 1.0 (not found).
+ * read. Measured through the store, filling 1,000,000 points in 1,000-point
+ * durable batches: 1.35× the upserts a second and 1.2× the look-ups of layout 1
+ * (BENCHMARKS.md, Round 4).
  *
  * Layout 1 (files written before 2026-11-27) is moved in one transaction when
  * a store opens the file: nothing changes unless all of it moves.

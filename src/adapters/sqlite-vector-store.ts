@@ -81,8 +81,9 @@ function syncFailed(what: string, err: unknown): LogstreamError {
   return new LogstreamError('STORAGE_FAILED', `the embedded store failed to sync its file during ${what} (${code ?? 'error'}): ${(err as Error).message}`, { cause: err })
 }
 
-/** The key of a collection by its name; every statement finds its collection through it. */
-const KEY = '(SELECT key FROM collections WHERE name = ?)'
+/** The key of a collection by its name; every statement finds its collection through it (the writer thread once a transaction). */
+const KEY_SQL = 'SELECT key FROM collections WHERE name = ?'
+const KEY = `(${KEY_SQL})`
 
 /** Which of the ids (a JSON array) a collection holds; answers with the ids as asked (the text), so nothing is formatted back from bytes. */
 const EXISTING_SQL = `SELECT j.value FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM points WHERE collection = ${KEY} AND id = unhex(j.value, '-'))`
@@ -224,7 +225,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
         // Qdrant takes UUIDs (or integers, which the job never makes) as ids, and so does this store: it keeps their 16 bytes.
         if (!isUuid(p.id)) throw new LogstreamError('STORE_REJECTED', `point id ${JSON.stringify(p.id)} is not a UUID`)
       }
-      writer ??= startPointWriter({ path: opts.path, cacheMb: opts.cacheMb ?? 16, upsertSql: UPSERT_SQL, keySql: `SELECT key FROM collections WHERE name = ?` })
+      writer ??= startPointWriter({ path: opts.path, cacheMb: opts.cacheMb ?? 16, upsertSql: UPSERT_SQL, keySql: KEY_SQL })
       // Acknowledged only once committed and durable (the writer syncs the WAL before it answers).
       await writer.write(c, points).catch((err: unknown) => {
         throw threadError('upsert', err)
