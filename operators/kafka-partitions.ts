@@ -25,6 +25,20 @@ export function parsePartitionSpec(spec: string): PartitionSpec[] {
 /** The name of a partition in checkpoints, metrics and logs. */
 export const partitionName = (topic: string, partition: number): string => `${topic}/${partition}`
 
+/**
+ * `partitionName` for every record of a source: the same string object for a
+ * partition each time, so no record builds one and the maps keyed by it reuse
+ * its hash instead of building and hashing a new string a record.
+ */
+export function partitionNamer(): (topic: string, partition: number) => string {
+  const byTopic = new Map<string, string[]>()
+  return (topic, partition) => {
+    let names = byTopic.get(topic)
+    if (!names) byTopic.set(topic, (names = []))
+    return (names[partition] ??= partitionName(topic, partition))
+  }
+}
+
 /** The inverse of `partitionName`; topics may hold dots, dashes and slashes. */
 export function splitPartitionName(name: string): PartitionSpec {
   const slash = name.lastIndexOf('/')

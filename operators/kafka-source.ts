@@ -36,7 +36,7 @@ import { Observable } from 'rxjs'
 import type { PartitionRange, PositionOutOfRange, Positions, Source, SourceContext, SourceRecord } from './contracts.ts'
 import type { PipelineMetrics } from './metrics.ts'
 import { createConsumer, withConsumer } from './kafka-clients.ts'
-import { partitionName, splitPartitionName, type PartitionSpec } from './kafka-partitions.ts'
+import { partitionName, partitionNamer, splitPartitionName, type PartitionSpec } from './kafka-partitions.ts'
 import { maskSecrets } from '../core/secrets.ts'
 
 /** Methods the binding has and its type declarations lack. */
@@ -68,9 +68,9 @@ export interface KafkaSourceOptions {
   readonly metrics?: PipelineMetrics | undefined
 }
 
-function toRecord(m: Message): SourceRecord {
+function toRecord(m: Message, partition: string): SourceRecord {
   return {
-    partition: partitionName(m.topic, m.partition),
+    partition,
     offset: m.offset,
     nextOffset: m.offset + 1,
     key: m.key === null || m.key === undefined ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : String(m.key),
@@ -159,6 +159,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const chunkSize = opts.chunkSize ?? 1000
   let consumer: KafkaConsumerType | null = null
   const owned = new Set<string>()
+  const nameOf = partitionNamer()
   const highWatermarks = new Map<string, number>()
   const committed = new Map<string, number>()
   const groupMode = !opts.partitions || opts.partitions.length === 0
@@ -406,7 +407,11 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                 metrics?.dependencyUp.labels('kafka').set(1)
               }
               // Records of partitions revoked since the fetch belong to their new owner.
-              const records = messages.filter((m) => owned.has(partitionName(m.topic, m.partition))).map(toRecord)
+              const records: SourceRecord[] = []
+              for (const m of messages) {
+                const name = nameOf(m.topic, m.partition)
+                if (owned.has(name)) records.push(toRecord(m, name))
+              }
               let demandChanged = false
               for (const r of records) {
                 const want = expected.get(r.partition)

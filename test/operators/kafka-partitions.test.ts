@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parsePartitionSpec, partitionName, splitPartitionName } from '../../operators/kafka-partitions.ts'
+import { parsePartitionSpec, partitionName, partitionNamer, splitPartitionName } from '../../operators/kafka-partitions.ts'
 import { maskSecrets } from '../../core/secrets.ts'
 
 test('partition groups are read from TOPIC:N and TOPIC:FROM-TO lists', () => {
@@ -17,6 +17,15 @@ test('partition groups are read from TOPIC:N and TOPIC:FROM-TO lists', () => {
 test('partition names round-trip, also for topics with dots and dashes', () => {
   assert.equal(partitionName('logs.dlq-x', 3), 'logs.dlq-x/3')
   assert.deepEqual(splitPartitionName('logs.dlq-x/3'), { topic: 'logs.dlq-x', partition: 3 })
+})
+
+test("a source's partition namer names every partition as partitionName does, topics kept apart", () => {
+  const nameOf = partitionNamer()
+  const topics = ['logs', 'logs.dlq', 'a/1', 'other']
+  for (let round = 0; round < 2; round++) {
+    for (const topic of topics) for (const p of [3, 0, 12, 1]) assert.equal(nameOf(topic, p), partitionName(topic, p))
+  }
+  assert.notEqual(nameOf('logs', 1), nameOf('other', 1))
 })
 
 test('secret librdkafka properties are masked for logs', () => {
