@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
+import { LogstreamError } from '../../core/errors.ts'
 import { DIM, point, vectorStoreContract } from '../helpers/vector-store-contract.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 
@@ -98,6 +99,28 @@ test('upserts run on the writer thread: acknowledged means committed (another co
   const [stored] = other.prepare("SELECT payload, vector FROM points WHERE collection = (SELECT key FROM collections WHERE name = 'c') AND id = unhex(?, '-')").all(points[7]!.id) as Array<{ payload: string; vector: Buffer }>
   assert.deepEqual(JSON.parse(stored!.payload), points[7]!.payload)
   assert.deepEqual(new Float32Array(stored!.vector.buffer.slice(stored!.vector.byteOffset, stored!.vector.byteOffset + stored!.vector.byteLength)), Float32Array.from(points[7]!.vector))
+})
+
+test('a look-up that fails on the reader thread (a damaged file) rejects with the typed error, not an untyped or lost one', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const points = Array.from({ length: 4000 }, (_, i) => point(i))
+  const ids = points.map((p) => p.id)
+  const first = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  await first.ensureCollection()
+  await first.upsert(points)
+  assert.equal((await first.existing(ids)).size, 4000)
+  await first.close()
+  // The second half of the file's pages overwritten: the schema and the collection (first pages) read, the id index's leaves do not.
+  const page = 16384
+  const size = statSync(path).size
+  const fd = openSync(path, 'r+')
+  for (let p = Math.floor(size / page / 2); p * page < size; p++) writeSync(fd, Buffer.alloc(page, 0x5a), 0, page, p * page)
+  closeSync(fd)
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  for (let round = 0; round < 2; round++) {
+    await assert.rejects(store.existing(ids), (err: LogstreamError) => err instanceof LogstreamError && err.code === 'STORAGE_FAILED' && /id look-up \(SQLITE_CORRUPT\)/.test(err.message))
+  }
 })
 
 test('a writer thread that cannot work fails its writes with a typed error, and the ones after, instead of leaving them waiting', async (t) => {
