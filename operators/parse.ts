@@ -25,6 +25,7 @@ import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
 import { entryOfJsonObject } from './formats/json-message.ts'
 import { originOf, pointId } from './point-id.ts'
 import { payloadProblem } from './payload-guard.ts'
+import { DecodedRecord } from './decoded-record.ts'
 
 export interface ParseOptions {
   /** Largest message accepted, in bytes; larger ones are dead-lettered as `oversized`. */
@@ -50,16 +51,26 @@ type Outcome = ParseOutcome
  * parseRecord(record, { maxMessageBytes: 1 << 20 })  // → { entry, id } or { reason, detail }
  */
 export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = new TextDecoder('utf-8', { fatal: true })): Outcome {
+  const text = decodeRecord(record, opts, decoder)
+  return typeof text === 'string' ? parseText(text, record, opts) : text
+}
+
+/** A record's bytes as text (a leading byte-order mark dropped), or why they are none. */
+function decodeRecord(record: SourceRecord, opts: ParseOptions, decoder: { decode(bytes: Uint8Array): string }): string | { reason: DeadLetterReason; detail: string } {
   const bytes = record.value
   if (bytes.length > opts.maxMessageBytes) {
     return { reason: 'oversized', detail: `${bytes.length} bytes, more than the limit of ${opts.maxMessageBytes}` }
   }
-  let text: string
   try {
-    text = decoder.decode(bytes)
+    return decoder.decode(bytes)
   } catch {
     return { reason: 'invalid-utf8', detail: 'not valid UTF-8' }
   }
+}
+
+/** Parses a record's decoded text (`decodeRecord`). */
+function parseText(decoded: string, record: SourceRecord, opts: ParseOptions): Outcome {
+  let text = decoded
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   const trimmed = text.trim()
   if (trimmed === '') return { reason: 'empty', detail: 'empty message' }
@@ -127,9 +138,11 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
     let unlogged = 0
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!
-      const outcome = parseRecord(record, opts, decoder)
+      const text = decodeRecord(record, opts, decoder)
+      const outcome = typeof text === 'string' ? parseText(text, record, opts) : text
       if ('entry' in outcome) {
-        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record }
+        // The entry keeps its record's bytes as their text: no Buffer a record in flight (see `DecodedRecord`).
+        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record: new DecodedRecord(record, text as string) }
         continue
       }
       const dead: DeadLetter = { kind: 'dead-letter', reason: outcome.reason, detail: outcome.detail, record }

@@ -1,0 +1,41 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { lastValueFrom, of, toArray } from 'rxjs'
+import { parse } from '../../operators/parse.ts'
+import { refusal } from '../../operators/refusals.ts'
+import type { ParsedEntry, SourceRecord } from '../../operators/contracts.ts'
+import { createTestContext, record } from '../helpers/context.ts'
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+const sources: SourceRecord[] = [
+  record('{"text":"PacketResponder 1 terminating","timestamp":"t"}', 0),
+  record('{"text":"naïve ünïcödé — 日本語 👍 e\u0301","timestamp":"t"}', 1, 'logs/2', { key: 'k1', timestampMs: 1_700_000_000_123, headers: { origin: 'a' } }),
+  record(Buffer.concat([BOM, Buffer.from('{"text":"after a byte-order mark","timestamp":"t"}')]), 2),
+  record(Buffer.concat([BOM, BOM, Buffer.from('{"text":"after two","timestamp":"t"}')]), 3),
+  record(Buffer.concat([BOM, Buffer.from('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating \t ')]), 4),
+]
+
+async function parsedEntries(): Promise<ParsedEntry[]> {
+  const [items] = await lastValueFrom(of(sources).pipe(parse(createTestContext('parse'), { maxMessageBytes: 1000 }), toArray()))
+  assert.deepEqual(items!.map((i) => i.kind), sources.map(() => 'entry'))
+  return items as ParsedEntry[]
+}
+
+test("an entry's record holds no Buffer, yet gives back its source's bytes exactly, with every other field", async () => {
+  const entries = await parsedEntries()
+  entries.forEach((e, i) => {
+    const source = sources[i]!
+    assert.ok(!Object.values(e.record).some((v) => Buffer.isBuffer(v)), `record ${i} keeps a Buffer`)
+    assert.ok(e.record.value.equals(source.value), `record ${i}: ${e.record.value.toString('hex')} is not ${source.value.toString('hex')}`)
+    for (const field of ['partition', 'offset', 'nextOffset', 'key', 'timestampMs', 'headers'] as const) assert.deepEqual(e.record[field], source[field], `${field} of record ${i}`)
+  })
+})
+
+test('an entry dead-lettered after the parse (refused by the embedder) carries its original bytes to the dead-letter store', async () => {
+  const entries = await parsedEntries()
+  for (const [i, e] of entries.entries()) {
+    const dead = refusal(e, 'embedding-failed', new Error('refused'))
+    assert.ok(dead.record.value.equals(sources[i]!.value))
+    assert.equal(dead.record.offset, sources[i]!.offset)
+  }
+})
