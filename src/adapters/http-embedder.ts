@@ -18,7 +18,7 @@ import { LogstreamError } from '../../core/errors.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
-import { vectorFromBase64 } from './vector-base64.ts'
+import { vectorFromBase64, vectorsFromBase64 } from './vector-base64.ts'
 import { bodyText, headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
@@ -74,7 +74,7 @@ export function vectorsOf(api: EmbeddingApi, body: unknown): Array<ArrayLike<unk
   const row = (v: unknown): ArrayLike<unknown> => (Array.isArray(v) ? v : typeof v === 'string' ? vectorFromBase64(v) : [])
   const matrix = (v: unknown, where: string): Array<ArrayLike<unknown>> => {
     if (!Array.isArray(v)) throw bad(`no list of vectors in ${where}`)
-    return v.map(row)
+    return v.every((x) => typeof x === 'string') ? vectorsFromBase64(v as string[]) : v.map(row)
   }
   const obj = body as Record<string, unknown> | null
   switch (api) {

@@ -31,3 +31,24 @@ export function vectorFromBase64(s: string): Float32Array {
   else for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4)
   return out
 }
+
+/**
+ * `vectorFromBase64` for every vector of an answer, decoded into one shared
+ * buffer: one ArrayBuffer an answer instead of one a vector. A vector lives
+ * until its point is stored, and every ArrayBuffer is memory outside V8's heap
+ * that the collector tracks and sweeps one by one (see `operators/decoded-record.ts`).
+ */
+export function vectorsFromBase64(list: readonly string[]): Float32Array[] {
+  const sizes = list.map((s) => Buffer.byteLength(s, 'base64'))
+  if (!littleEndian || sizes.some((n) => n % 4 !== 0)) return list.map(vectorFromBase64)
+  const bytes = Buffer.alloc(sizes.reduce((a, b) => a + b, 0))
+  const out: Float32Array[] = new Array(list.length)
+  let at = 0
+  for (let i = 0; i < list.length; i++) {
+    const size = sizes[i]!
+    // byteLength only estimates from the length: anything but plain base64 takes the general path.
+    out[i] = bytes.write(list[i]!, at, size, 'base64') === size ? new Float32Array(bytes.buffer, bytes.byteOffset + at, size / 4) : vectorFromBase64(list[i]!)
+    at += size
+  }
+  return out
+}
