@@ -11,6 +11,9 @@
  * letter made of it later (an embedding or the store refused it): `value`
  * gives the bytes back then, exactly, since a fatal UTF-8 decode is undone by
  * encoding again (the byte-order mark the decoder drops is put back).
+ *
+ * `value` is a getter: a record spread (`{ ...record }`) or structured-cloned
+ * loses it, so pass records on as they are and read `record.value` where needed.
  */
 import type { SourceRecord } from './contracts.ts'
 
