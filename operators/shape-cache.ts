@@ -77,7 +77,9 @@ export class ShapeCache {
     if (this.capacity <= 0) return
     const old = this.#entries.get(shape)
     if (old) this.#drop(shape, old)
-    const e: Entry = { vector, norm: norm(vector), sims: saturated(sims) ? 'zero' : sims.slice(0, RARITY_NEIGHBOURS), at: now }
+    // A copy of its own: an embedder's vector may be a view of its whole answer's buffer (`vectorsFromBase64`), which a
+    // cached view would keep alive for as long as the entry lives.
+    const e: Entry = { vector: Float32Array.from(vector), norm: norm(vector), sims: saturated(sims) ? 'zero' : sims.slice(0, RARITY_NEIGHBOURS), at: now }
     this.#entries.set(shape, e)
     if (e.sims !== 'zero') this.#merged++
     this.#bound()

@@ -60,3 +60,13 @@ test('bounded: the least recently used entry goes first, unsaturated ones beyond
   assert.equal(none.get('a', 1), undefined)
   assert.equal(none.size, 0)
 })
+
+test("an entry keeps a copy of its vector: a view of an embedder's answer buffer, reused after, changes nothing", () => {
+  const cache = new ShapeCache(10, 1000)
+  const answer = new Float32Array([1, 0, 0, 1])
+  cache.put('a', answer.subarray(0, 2), [0.5], 0)
+  // The answer's buffer written over (as a reused or pooled buffer would be): the entry still stands for (1, 0).
+  answer.set([0, 1, 0, 1])
+  cache.merge([{ shape: 'b', vector: v(1, 0), count: 1 }])
+  assert.deepEqual(cache.get('a', 1), [1, 0.5], 'b is (1, 0) itself: similarity 1 to the entry, not 0')
+})
