@@ -62,8 +62,10 @@ test('a text the service always refuses, and one it always answers null for, are
   assert.equal(done.code, 0, done.stderr)
   const texts = (await storedPayloads(dir)).map((p) => p.text)
   assert.ok(!texts.includes(refused) && !texts.includes(nulled))
-  const dead = JSON.parse((await runCli(['dlq', 'list', '--json', '--source', `file:${join(dir, 'in.log')}`, '--checkpoint-dir', join(dir, 'checkpoints')])).stdout) as Array<{ reason: string; offset: number }>
+  const dead = JSON.parse((await runCli(['dlq', 'list', '--json', '--source', `file:${join(dir, 'in.log')}`, '--checkpoint-dir', join(dir, 'checkpoints')])).stdout) as Array<{ reason: string; offset: number; value: string }>
   assert.deepEqual(dead.map((d) => d.reason), ['embedding-failed', 'embedding-failed'])
+  // Refused after the parse, they still carry their lines' bytes exactly (the file source reads a CRLF line without its CR), for a replay once the service is mended.
+  assert.deepEqual(dead.map((d) => Buffer.from(d.value, 'base64').toString('utf8')).sort(), [LINES[7]!, LINES[23]!].map((l) => l.replace(/\r$/, '')).sort())
 })
 
 test('a service that answers wrongly for everything, a probe too, is waited for; nothing is dead-lettered and the job goes on when it is right again', async (t) => {
