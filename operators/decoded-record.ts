@@ -9,15 +9,13 @@
  * and 4–6 CPU µs a message off the engine row (alternating runs; BENCHMARKS.md,
  * *Round 5*). Nothing after the parse reads an entry's bytes except a dead
  * letter made of it later (an embedding or the store refused it): `value`
- * gives the bytes back then, exactly, since a fatal UTF-8 decode is undone by
- * encoding again (the byte-order mark the decoder drops is put back).
+ * gives the bytes back then, exactly, since a fatal UTF-8 decode that keeps
+ * the byte-order mark is undone by encoding again.
  *
  * `value` is a getter: a record spread (`{ ...record }`) or structured-cloned
  * loses it, so pass records on as they are and read `record.value` where needed.
  */
 import type { SourceRecord } from './contracts.ts'
-
-const BOM = Buffer.from([0xef, 0xbb, 0xbf])
 
 export class DecodedRecord implements SourceRecord {
   readonly partition: string
@@ -27,9 +25,8 @@ export class DecodedRecord implements SourceRecord {
   readonly timestampMs: number | undefined
   readonly headers: Readonly<Record<string, string>> | undefined
   readonly #text: string
-  readonly #bom: boolean
 
-  /** `text` is what a fatal UTF-8 decoder (byte-order mark dropped) made of `record.value`. */
+  /** `text` is what a fatal UTF-8 decoder that keeps a byte-order mark made of `record.value`. */
   constructor(record: SourceRecord, text: string) {
     this.partition = record.partition
     this.offset = record.offset
@@ -38,13 +35,10 @@ export class DecodedRecord implements SourceRecord {
     this.timestampMs = record.timestampMs
     this.headers = record.headers
     this.#text = text
-    const v = record.value
-    this.#bom = v.length >= 3 && v[0] === 0xef && v[1] === 0xbb && v[2] === 0xbf
   }
 
   /** The record's bytes as the source gave them. */
   get value(): Buffer {
-    const body = Buffer.from(this.#text, 'utf8')
-    return this.#bom ? Buffer.concat([BOM, body]) : body
+    return Buffer.from(this.#text, 'utf8')
   }
 }

@@ -50,12 +50,15 @@ type Outcome = ParseOutcome
  * @example
  * parseRecord(record, { maxMessageBytes: 1 << 20 })  // → { entry, id } or { reason, detail }
  */
-export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = new TextDecoder('utf-8', { fatal: true })): Outcome {
+export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = textDecoder()): Outcome {
   const text = decodeRecord(record, opts, decoder)
   return typeof text === 'string' ? parseText(text, record, opts) : text
 }
 
-/** A record's bytes as text (a leading byte-order mark dropped), or why they are none. */
+/** Strict UTF-8 that keeps a byte-order mark, so the text encodes back to the very bytes (`DecodedRecord`). */
+const textDecoder = () => new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** A record's bytes as text, all of them (a byte-order mark too: `parseText` drops it), or why they are none. */
 function decodeRecord(record: SourceRecord, opts: ParseOptions, decoder: { decode(bytes: Uint8Array): string }): string | { reason: DeadLetterReason; detail: string } {
   const bytes = record.value
   if (bytes.length > opts.maxMessageBytes) {
@@ -69,9 +72,8 @@ function decodeRecord(record: SourceRecord, opts: ParseOptions, decoder: { decod
 }
 
 /** Parses a record's decoded text (`decodeRecord`). */
-function parseText(decoded: string, record: SourceRecord, opts: ParseOptions): Outcome {
-  let text = decoded
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+function parseText(text: string, record: SourceRecord, opts: ParseOptions): Outcome {
+  // A byte-order mark goes with the whitespace: U+FEFF is whitespace to trim().
   const trimmed = text.trim()
   if (trimmed === '') return { reason: 'empty', detail: 'empty message' }
   if (trimmed.startsWith('{')) return parseJsonMessage(trimmed, record)
@@ -129,7 +131,7 @@ function otherJsonValue(text: string): string | null {
  */
 export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<readonly SourceRecord[], ParsedItem[]> {
   const log = ctx.logger.child({ step: ctx.step })
-  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const decoder = textDecoder()
   const logLimit = opts.logLimitPerChunk ?? 10
   return map((records) => {
     ctx.metrics.messagesReceived.inc(records.length)
