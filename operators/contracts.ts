@@ -306,6 +306,12 @@ export interface VectorStore {
   describeCollection?(): Promise<CollectionInfo | null>
   /** The subset of `ids` already stored. */
   existing(ids: readonly string[]): Promise<Set<string>>
+  /**
+   * The ids of up to `limit` points stored last, 16 bytes each (a UUID's bytes), packed oldest first, where the store
+   * keeps the order points came in (the embedded store; Qdrant keeps none). The job seeds its recent-id cache with
+   * them at start, so reading again what was stored last (a restart's replay, a rebuild) costs no look-up.
+   */
+  recentIds?(limit: number): Promise<Uint8Array>
   upsert(points: readonly Point[]): Promise<void>
   /**
    * Resolves true when the store takes writes for ordinary points (server up,

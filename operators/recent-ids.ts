@@ -64,6 +64,11 @@ export class RecentIds {
   claim(id: string): boolean {
     if (this.capacity === 0) return false
     this.#keyOf(id)
+    return this.#claimKey()
+  }
+
+  /** `claim` for the key in `#k`. */
+  #claimKey(): boolean {
     const at = this.#find()
     const found = this.#table[at]!
     if (found !== EMPTY) {
@@ -74,11 +79,26 @@ export class RecentIds {
     }
     if (this.#size === this.capacity) {
       this.#remove(this.#head)
-      // The removal may have shifted entries of the probe run: find the place again.
-      this.#keyOf(id)
+      // The removal may have shifted entries of the probe run (`#k` is untouched): find the place again.
       this.#insert(this.#find())
     } else this.#insert(at)
     return false
+  }
+
+  /**
+   * Adds ids given as their 16 bytes each, packed, oldest first (a store's most
+   * recent ids at start: `VectorStore.recentIds`); an id already here moves to the
+   * young end. The same keys as `claim` gives their UUIDs, with no string made.
+   */
+  addPacked(ids: Uint8Array): void {
+    if (this.capacity === 0) return
+    if (ids.length % 16 !== 0) throw new RangeError(`packed ids must be 16 bytes each, got ${ids.length} bytes`)
+    const view = new DataView(ids.buffer, ids.byteOffset, ids.byteLength)
+    const k = this.#k
+    for (let o = 0; o < ids.length; o += 16) {
+      for (let w = 0; w < 4; w++) k[w] = view.getUint32(o + w * 4)
+      this.#claimKey()
+    }
   }
 
   /** Forgets an id (its entry was claimed and then not stored). */

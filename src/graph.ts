@@ -33,6 +33,8 @@ export interface GraphOptions {
   readonly maxInFlight: number
   readonly maxMessageBytes: number
   readonly recentIds: number
+  /** Ids the recent-id cache starts with, 16 bytes each, oldest first (`VectorStore.recentIds`). */
+  readonly recentSeed?: Uint8Array | undefined
   /** How the source's text lines are read (default: detected line by line). */
   readonly lineFormat?: LineFormatSpec | undefined
   /** Anomaly scoring at ingest; off when absent. */
@@ -83,6 +85,7 @@ export function buildGraph(
   const { source, embedder, store, checkpoints, deadLetterSink, anomalySink } = services
   const flow = new FlowControl(opts.maxInFlight)
   const recent = new RecentIds(opts.recentIds)
+  if (opts.recentSeed) recent.addPacked(opts.recentSeed)
   const ctx = (step: string): StepContext => ({ step, logger: runtime.logger, metrics: runtime.metrics, signal: runtime.signal, scheduler: runtime.scheduler })
   const at = <T extends Batch>(boundary: Boundary) => tap<T>((batch) => runtime.hooks?.onBoundary?.(boundary, batch))
 

@@ -5,7 +5,7 @@
 import { lastValueFrom, scan, defaultIfEmpty } from 'rxjs'
 import type { Logger } from 'pino'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import type { CommittedBatch, PipelineServices, PositionOutOfRange } from '../operators/contracts.ts'
+import type { CommittedBatch, PipelineServices, PositionOutOfRange, VectorStore } from '../operators/contracts.ts'
 import { createPipelineMetrics, type PipelineMetrics } from '../operators/metrics.ts'
 import { checkpointPath, openCheckpointStore } from '../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../checkpoints/store.ts'
@@ -92,6 +92,8 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     const collection = await store.ensureCollection()
     if (collection.marker) checkpoints.adoptStore(collection.marker)
     log.info({ collection: collection.name, dim: collection.dim, points: collection.points, store: store.name }, `Using collection ${collection.name} (${collection.points} points)`)
+    // Read on the store's reader thread while the other services start; never rejects.
+    const seeding = seedOfRecentIds(store, config.recentIds, log)
     const embedder = opts.services?.embedder ?? (await createEmbedder(config, adapterCtx))
     opened.push(() => embedder.close?.())
     if (embedder.dim !== config.dim) throw new LogstreamError('DIMENSION_MISMATCH', `embedder ${embedder.name} gives ${embedder.dim} dimensions, the configuration says ${config.dim}`)
@@ -111,6 +113,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     log.info({ job: config.job, source: source.describe, checkpoint: checkpoints.path, positions: Object.fromEntries(checkpoints.positions()) }, `Starting job ${config.job}: ${source.kind} ${source.describe} → ${store.name} ${collection.name}, embedder ${embedder.name}`)
     if (anomalySink) log.info({ threshold: config.anomaly.threshold, quietMs: config.anomaly.quiet, to: anomalySink.describe }, `Scoring new lines against the stored history; new patterns (score ≥ ${config.anomaly.threshold}) go to ${anomalySink.describe}`)
 
+    const recentSeed = await seeding
     const graph = buildGraph(
       { source, embedder, store, checkpoints, deadLetterSink, anomalySink },
       {
@@ -119,6 +122,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
         maxInFlight: config.maxInFlight,
         maxMessageBytes: config.maxMessageBytes,
         recentIds: config.recentIds,
+        recentSeed,
         lineFormat: resolveLineFormat(config.lineFormat),
         anomaly: scoring ? { threshold: config.anomaly.threshold, quietMs: config.anomaly.quiet, cacheShapes: config.anomaly.cacheShapes, job: config.job } : undefined,
       },
@@ -187,6 +191,24 @@ function dataLossPolicy(config: Config, checkpoints: CheckpointStore, log: Logge
     metrics.dataLoss.labels(pastEnd ? 'position-past-end' : 'position-below-start').inc()
     log.error({ ...p }, `${message}; resuming at offset ${p.low} (--on-data-loss warn)`)
     if (when === 'start') checkpoints.rewindPartition(p.partition, p.low)
+  }
+}
+
+/**
+ * The ids the store holds last, for the recent-id cache to start with (stores that keep an order of arrival: the
+ * embedded one). A restart replays what was read last, and those entries are the ones stored last: found in the
+ * cache, they cost no look-up. A store that cannot say starts the cache empty, as before.
+ */
+async function seedOfRecentIds(store: VectorStore, capacity: number, log: Logger): Promise<Uint8Array | undefined> {
+  if (!store.recentIds || capacity <= 0) return undefined
+  const started = performance.now()
+  try {
+    const seed = await store.recentIds(capacity)
+    log.info({ ids: seed.length / 16, ms: Math.round(performance.now() - started) }, 'recent-id cache seeded with the ids stored last')
+    return seed
+  } catch (err) {
+    log.warn({ err }, 'could not read the ids stored last; the recent-id cache starts empty')
+    return undefined
   }
 }
 

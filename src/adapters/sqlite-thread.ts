@@ -66,7 +66,8 @@ parentPort.on('message', (m) => {
   if (m.close) { db.close(); parentPort.postMessage({ seq: m.seq, ok: true }); return }
   let result
   try { result = handle(m) } catch (err) { parentPort.postMessage({ seq: m.seq, stage: err.stage || 'sqlite', code: err.code, message: err.message }); return }
-  parentPort.postMessage({ seq: m.seq, ok: true, result })
+  // Bytes an answer made are moved to the asking thread, not copied.
+  parentPort.postMessage({ seq: m.seq, ok: true, result }, result instanceof Uint8Array ? [result.buffer] : [])
 })
 `
 

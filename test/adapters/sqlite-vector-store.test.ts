@@ -132,3 +132,26 @@ test('a writer thread that cannot work fails its writes with a typed error, and 
   await assert.rejects(writer.write('c', [point(1)]), (err: InstanceType<typeof SqliteThreadError>) => err instanceof SqliteThreadError && err.stage === 'worker')
   await assert.rejects(writer.write('c', [point(2)]), (err: InstanceType<typeof SqliteThreadError>) => err.stage === 'worker')
 })
+
+test('the ids stored last: up to the limit, oldest first, of this collection only; an upsert of a stored id keeps its place', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  const other = createSqliteVectorStore({ path, collection: 'other', dim: DIM, distance: 'Cosine' })
+  t.after(() => Promise.all([store.close(), other.close()]))
+  await store.ensureCollection()
+  await other.ensureCollection()
+  assert.equal((await store.recentIds!(10)).length, 0, 'an empty collection has none')
+  const points = Array.from({ length: 50 }, (_, i) => point(i))
+  // Stored in three batches, the other collection's between them; then points[5] stored again.
+  await store.upsert(points.slice(0, 20))
+  await other.upsert([point(100), point(101)])
+  await store.upsert(points.slice(20, 35))
+  await store.upsert(points.slice(35))
+  await store.upsert([points[5]!])
+  const idsOf = (packed: Uint8Array) =>
+    Array.from({ length: packed.length / 16 }, (_, i) => Buffer.from(packed.subarray(i * 16, i * 16 + 16)).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'))
+  assert.deepEqual(idsOf(await store.recentIds!(12)), points.slice(38).map((p) => p.id))
+  assert.deepEqual(idsOf(await store.recentIds!(1000)), points.map((p) => p.id))
+  assert.deepEqual(idsOf(await other.recentIds!(5)), [point(100).id, point(101).id])
+  assert.equal((await store.recentIds!(0)).length, 0)
+})

@@ -10,7 +10,7 @@ import { pino } from 'pino'
 import { loadConfig } from '../../src/config.ts'
 import { createVectorStore } from '../../src/adapters/factory.ts'
 import { runJob } from '../../src/main.ts'
-import type { Embedder, ScoredPoint } from '../../operators/contracts.ts'
+import type { Embedder, ScoredPoint, VectorStore } from '../../operators/contracts.ts'
 import { createBuiltinEmbedder } from '../../src/adapters/builtin-embedder.ts'
 import { parseHdfsLine } from '../../operators/hdfs-line.ts'
 import { pointId } from '../../operators/point-id.ts'
@@ -59,16 +59,25 @@ test('the sample is stored once per distinct id; a second pass stores nothing an
   const points = await storedPoints(dir)
   assert.deepEqual(new Set(points.keys()), ids)
 
-  // The same lines again, under another job (a fresh checkpoint), with an embedder that counts its calls.
-  const asked: string[] = []
-  const builtin = createBuiltinEmbedder({ dim: 384 })
-  const counting: Embedder = { name: 'counting', dim: 384, embed: async (texts) => (asked.push(...texts), builtin.embed(texts)) }
-  const config = loadConfig({ flags: new Map([['source', [`file:${SAMPLE}`]], ['job', ['again']], ['data-dir', [join(dir, 'data')]], ['checkpoint-dir', [join(dir, 'checkpoints')]], ['trigger', ['500ms']]]) })
-  const s2 = await runJob(config, { logger: pino({ level: 'silent' }), services: { embedder: counting } })
-  assert.equal(s2.received, 2000)
-  assert.equal(s2.stored, 0)
-  assert.equal(s2.skippedExisting, 2000)
-  assert.equal(asked.length, 0, 'no embedding asked for')
+  // The same lines again, under other jobs (fresh checkpoints), with an embedder that counts its calls and a store that
+  // counts its look-ups: the recent-id cache starts with the ids stored last, so none is looked up; without the cache, all.
+  for (const [job, recentIds, lookedUpExpected] of [['again', '200000', 0], ['uncached', '0', ids.size]] as const) {
+    const asked: string[] = []
+    const builtin = createBuiltinEmbedder({ dim: 384 })
+    const counting: Embedder = { name: 'counting', dim: 384, embed: async (texts) => (asked.push(...texts), builtin.embed(texts)) }
+    const config = loadConfig({
+      flags: new Map([['source', [`file:${SAMPLE}`]], ['job', [job]], ['data-dir', [join(dir, 'data')]], ['checkpoint-dir', [join(dir, 'checkpoints')]], ['trigger', ['500ms']], ['recent-ids', [recentIds]]]),
+    })
+    const inner = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
+    let lookedUp = 0
+    const store: VectorStore = Object.assign(Object.create(inner) as VectorStore, { existing: (ids: readonly string[]) => ((lookedUp += ids.length), inner.existing(ids)) })
+    const s2 = await runJob(config, { logger: pino({ level: 'silent' }), services: { embedder: counting, store } })
+    assert.equal(s2.received, 2000, job)
+    assert.equal(s2.stored, 0, job)
+    assert.equal(s2.skippedExisting + s2.duplicatesInBatch, 2000, job)
+    assert.equal(asked.length, 0, `${job}: no embedding asked for`)
+    assert.equal(lookedUp, lookedUpExpected, `${job}: ids looked up in the store`)
+  }
   assert.equal((await storedPoints(dir)).size, ids.size)
 
   // The same job again resumes at the end of the file: nothing to read.

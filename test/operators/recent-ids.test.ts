@@ -88,3 +88,30 @@ test('recent ids: holds its capacity of point ids exactly', () => {
   assert.ok(ids.slice(0, 50_000).every((id) => !recent.has(id)))
   assert.ok(ids.slice(50_000).every((id) => recent.has(id)))
 })
+
+/** A point id's 16 bytes, as the embedded store keeps them. */
+const bytesOf = (id: string) => Buffer.from(id.replaceAll('-', ''), 'hex')
+
+test('recent ids: ids added as packed bytes are the ids their UUIDs name, oldest first, within the capacity', () => {
+  const ids = Array.from({ length: 8 }, (_, i) => pointId(`line ${i}`, 't'))
+  const recent = new RecentIds(5)
+  recent.add(ids[0]!)
+  recent.addPacked(Buffer.concat(ids.map(bytesOf)))
+  assert.equal(recent.size, 5)
+  // The newest five stay; ids[0], added first and packed again as the oldest, fell out with ids[1] and ids[2].
+  for (const [i, id] of ids.entries()) assert.equal(recent.has(id), i >= 3, `id ${i}`)
+  assert.equal(recent.claim(ids[7]!), true, 'a packed id is found by its text')
+  assert.equal(recent.has(ids[7]!.toUpperCase()), false, 'and only by the spelling every store uses')
+  // A packed id is the same key as its text: adding the text again does not add a second entry.
+  recent.add(ids[4]!)
+  assert.equal(recent.size, 5)
+  // Packed bytes at an offset into a larger buffer.
+  const inner = new RecentIds(4)
+  const packed = Buffer.concat([Buffer.alloc(3), ...ids.slice(0, 2).map(bytesOf)]).subarray(3)
+  inner.addPacked(packed)
+  assert.ok(inner.has(ids[0]!) && inner.has(ids[1]!) && inner.size === 2)
+  assert.throws(() => inner.addPacked(new Uint8Array(17)), RangeError)
+  const none = new RecentIds(0)
+  none.addPacked(bytesOf(ids[0]!))
+  assert.equal(none.size, 0)
+})
