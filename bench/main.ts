@@ -10,7 +10,7 @@
  *   3          the job with the built-in embedder and the embedded store
  *   4          the job with the HTTP embedder (serve-embeddings) and the Qdrant stand-in
  *   4q         the same with a real Qdrant (one node from scripts/qdrant.sh on the same cores)
- *   5 replay   row 2's data again, everything already stored
+ *   5 replay   row 2's data again, everything already stored (the recent-id cache starts with the store's ids)
  *   6 latency  p50/p99 from Kafka timestamp to sink acknowledgement at a fixed offered rate
  *   7 memory   peak RSS while a backlog drains
  *   8, 9       the production path, first load and replay: the HTTP embedder against
