@@ -102,9 +102,11 @@ const RECENT_IDS_SQL = `SELECT unhex(group_concat(hex(id), '' ORDER BY rowid)) F
  */
 const LOOKUP_SCRIPT = `
 const existing = db.prepare(workerData.existingSql).pluck()
-const recentIds = db.prepare(workerData.recentIdsSql).pluck()
+// Prepared when first asked: a statement that cannot be prepared fails that request, not the thread's look-ups.
+let recentIds
 function handle(m) {
   if (m.recent === undefined) return existing.all(m.ids, m.collection)
+  recentIds ??= db.prepare(workerData.recentIdsSql).pluck()
   const packed = recentIds.get(m.collection, m.recent)
   if (!packed) return new Uint8Array(0)
   // The answer's buffer is moved to the main thread: a blob that is not the whole of its buffer is copied first.

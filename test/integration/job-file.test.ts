@@ -60,8 +60,9 @@ test('the sample is stored once per distinct id; a second pass stores nothing an
   assert.deepEqual(new Set(points.keys()), ids)
 
   // The same lines again, under other jobs (fresh checkpoints), with an embedder that counts its calls and a store that
-  // counts its look-ups: the recent-id cache starts with the ids stored last, so none is looked up; without the cache, all.
-  for (const [job, recentIds, lookedUpExpected] of [['again', '200000', 0], ['uncached', '0', ids.size]] as const) {
+  // counts its look-ups: the recent-id cache starts with the ids stored last, so none is looked up; without the cache, all;
+  // and when the store cannot say which ids it stored last, the job runs on with the cache empty and looks them all up.
+  for (const [job, recentIds, lookedUpExpected, seedFails] of [['again', '200000', 0, false], ['uncached', '0', ids.size, false], ['unseeded', '200000', ids.size, true]] as const) {
     const asked: string[] = []
     const builtin = createBuiltinEmbedder({ dim: 384 })
     const counting: Embedder = { name: 'counting', dim: 384, embed: async (texts) => (asked.push(...texts), builtin.embed(texts)) }
@@ -70,7 +71,10 @@ test('the sample is stored once per distinct id; a second pass stores nothing an
     })
     const inner = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
     let lookedUp = 0
-    const store: VectorStore = Object.assign(Object.create(inner) as VectorStore, { existing: (ids: readonly string[]) => ((lookedUp += ids.length), inner.existing(ids)) })
+    const store: VectorStore = Object.assign(Object.create(inner) as VectorStore, {
+      existing: (ids: readonly string[]) => ((lookedUp += ids.length), inner.existing(ids)),
+      ...(seedFails ? { recentIds: () => Promise.reject(new Error('the ids stored last cannot be read')) } : {}),
+    })
     const s2 = await runJob(config, { logger: pino({ level: 'silent' }), services: { embedder: counting, store } })
     assert.equal(s2.received, 2000, job)
     assert.equal(s2.stored, 0, job)
