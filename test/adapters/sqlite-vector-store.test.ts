@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
+import { uuidText } from '../../src/adapters/sqlite-store-layout.ts'
 import { LogstreamError } from '../../core/errors.ts'
 import { DIM, point, vectorStoreContract } from '../helpers/vector-store-contract.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
@@ -148,8 +149,7 @@ test('the ids stored last: up to the limit, oldest first, of this collection onl
   await store.upsert(points.slice(20, 35))
   await store.upsert(points.slice(35))
   await store.upsert([points[5]!])
-  const idsOf = (packed: Uint8Array) =>
-    Array.from({ length: packed.length / 16 }, (_, i) => Buffer.from(packed.subarray(i * 16, i * 16 + 16)).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'))
+  const idsOf = (packed: Uint8Array) => Array.from({ length: packed.length / 16 }, (_, i) => uuidText(packed.subarray(i * 16, i * 16 + 16)))
   assert.deepEqual(idsOf(await store.recentIds!(12)), points.slice(38).map((p) => p.id))
   assert.deepEqual(idsOf(await store.recentIds!(1000)), points.map((p) => p.id))
   assert.deepEqual(idsOf(await other.recentIds!(5)), [point(100).id, point(101).id])
