@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { vectorFromBase64, vectorToBase64 } from '../../src/adapters/vector-base64.ts'
+import { vectorFromBase64, vectorsFromBase64, vectorToBase64 } from '../../src/adapters/vector-base64.ts'
 
 const sample = Float32Array.from({ length: 384 }, (_, i) => Math.sin(i * 0.37) / (i + 1))
 
@@ -23,8 +23,7 @@ test('bytes that are not whole float32s, or not base64 at all, give an empty vec
   assert.equal(vectorFromBase64('').length, 0)
 })
 
-test("an answer's vectors decode into one shared buffer, each the same float32s as alone, and odd ones still take the general path", async () => {
-  const { vectorsFromBase64 } = await import('../../src/adapters/vector-base64.ts')
+test("an answer's vectors decode into one shared buffer, each the same float32s as alone, and odd ones still take the general path", () => {
   const vectors = Array.from({ length: 5 }, (_, k) => Float32Array.from({ length: 384 }, (_, i) => Math.cos(i * 0.11 + k) / (k + 1)))
   const texts = vectors.map(vectorToBase64)
   const decoded = vectorsFromBase64(texts)
