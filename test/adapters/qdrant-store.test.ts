@@ -111,8 +111,10 @@ test('stand-in (fault injection): 503s and a Qdrant that is down for a while: th
   setTimeout(() => q.setDown(false), 1500)
   await store.upsert([point(2), point(1)])
   assert.equal(q.pointCount('c'), 2)
+  q.failNext(2)
+  assert.deepEqual(await store.existing([point(1).id, point(3).id]), new Set([point(1).id]), 'a look-up waits through 503s too')
   const retries = (await metrics.dependencyRetries.get()).values.find((v) => v.labels.dependency === 'qdrant')?.value ?? 0
-  assert.ok(retries >= 4)
+  assert.ok(retries >= 6)
 })
 
 test(`${kind}: a request Qdrant rejects fails at once with a clear error`, async (t) => {
@@ -122,6 +124,12 @@ test(`${kind}: a request Qdrant rejects fails at once with a clear error`, async
   t.after(() => store.deleteCollection(collection).catch(() => undefined))
   await store.ensureCollection()
   await assert.rejects(store.upsert([{ ...point(1), id: 'not-a-uuid' }]), (err: Error & { code?: string }) => err.code === 'STORE_REJECTED' && /400/.test(err.message))
+  await assert.rejects(store.existing(['not-a-uuid']), (err: Error & { code?: string }) => err.code === 'STORE_REJECTED' && /id look-up/.test(err.message))
+  await store.upsert([point(1)])
+  assert.deepEqual(await store.existing([point(1).id, point(2).id]), new Set([point(1).id]))
+  await store.deleteCollection(collection)
+  await assert.rejects(store.existing([point(1).id]), (err: Error & { code?: string }) => err.code === 'COLLECTION_LOST')
+  await assert.rejects(store.upsert([point(2)]), (err: Error & { code?: string }) => err.code === 'COLLECTION_LOST')
 })
 
 test('filters translate to Qdrant payload filters', () => {
