@@ -8,8 +8,10 @@ export class GrowingBytes {
   /** Where the next byte goes; the bytes before it are the content. */
   at: number
 
-  constructor(size: number, start = 0) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 64, start))
+  /** `from`: a buffer to write into while it is large enough (a pool's), instead of a new one. */
+  constructor(size: number, start = 0, from?: Buffer) {
+    const need = Math.max(size, 64, start)
+    this.buf = from && from.length >= need ? from : Buffer.allocUnsafe(need)
     this.at = start
   }
 
@@ -19,5 +21,32 @@ export class GrowingBytes {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
     this.buf.copy(next, 0, 0, this.at)
     this.buf = next
+  }
+}
+
+/**
+ * Buffers of request bodies that were sent and answered, kept for the next
+ * bodies. A body of a 1,000-point upsert is 2.5 MB (protobuf) to 6.6 MB
+ * (JSON) of memory outside V8's heap, and it lives until Qdrant answers, long
+ * enough to be promoted: V8 counts such memory towards the old generation's
+ * limit until a full collection frees it, so a new buffer a batch made the
+ * collector mark the whole heap every few batches (BENCHMARKS.md, Round 7).
+ * A body given back is written over by the next one: give back only a body
+ * that nothing will send again.
+ */
+export class BodyBuffers {
+  readonly #free: Buffer[] = []
+
+  constructor(readonly keep = 2) {}
+
+  /** A buffer to start a body in, if one is free (`GrowingBytes` allocates when it is too small). */
+  take(): Buffer | undefined {
+    return this.#free.pop()
+  }
+
+  /** `body` (a view from the start of its buffer) is answered: its whole buffer serves the next body. */
+  give(body: Buffer): void {
+    if (this.#free.length >= this.keep || body.byteOffset !== 0) return
+    this.#free.push(Buffer.from(body.buffer, 0, body.buffer.byteLength))
   }
 }

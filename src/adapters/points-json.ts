@@ -88,8 +88,8 @@ function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
  * @example
  * await fetch(`${url}/collections/logs/points?wait=true`, { method: 'PUT', body: upsertBody(points), headers: { 'content-type': 'application/json' } })
  */
-export function upsertBody(points: readonly Point[]): Buffer {
-  const out = new Bytes(16 + points.length * ((points[0]?.vector.length ?? 0) * 12 + 2048))
+export function upsertBody(points: readonly Point[], into?: Buffer): Buffer {
+  const out = new Bytes(16 + points.length * ((points[0]?.vector.length ?? 0) * 12 + 2048), 0, into)
   out.text('{"points":[')
   points.forEach((p, i) => {
     out.text(`${i > 0 ? ',' : ''}{"id":${JSON.stringify(p.id)},"vector":[`)

@@ -189,9 +189,9 @@ export interface UpsertMessageOptions {
  * @example
  * await grpc.unary('/qdrant.Points/Upsert', upsertFrame(points, { collection: 'logs', wait: true, ordering: 'weak' }))
  */
-export function upsertFrame(points: readonly Point[], opts: UpsertMessageOptions): Buffer {
+export function upsertFrame(points: readonly Point[], opts: UpsertMessageOptions, into?: Buffer): Buffer {
   const dim = points[0]?.vector.length ?? 0
-  const w = new ProtoWriter(64 + points.length * (dim * 4 + 1024), 5)
+  const w = new ProtoWriter(64 + points.length * (dim * 4 + 1024), 5, into)
   w.string(1, opts.collection)
   w.tag(2, 0)
   w.varint(opts.wait ? 1 : 0)

@@ -22,6 +22,7 @@ import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { splitCredentials } from './url-credentials.ts'
 import { upsertBody } from './points-json.ts'
+import { BodyBuffers } from './growing-bytes.ts'
 import { bodyText, httpRequest, type HttpAnswer } from './http-client.ts'
 import { createGrpcClient } from './grpc-client.ts'
 import { UPDATE_STATUS, updateStatusOf, upsertFrame } from './qdrant-proto.ts'
@@ -216,11 +217,21 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       // Asked to wait, Qdrant answers once the points are applied; anything else must not let offsets move.
       if (status !== UPDATE_STATUS.completed) throw Object.assign(new Error(`Qdrant answered an upsert with status ${status}, not completed`), { status: 503 })
     })
-  const encode = (points: readonly Point[]) => (grpc ? upsertFrame(points, { collection: c, wait: true, ordering }) : upsertBody(points))
+  const bodies = new BodyBuffers()
+  const encode = (points: readonly Point[]) => {
+    const into = bodies.take()
+    return grpc ? upsertFrame(points, { collection: c, wait: true, ordering }, into) : upsertBody(points, into)
+  }
   /** One chunk of points, halved until each body is under the request limit (a single point goes as it is). */
   const upsertChunk = async (points: readonly Point[]): Promise<void> => {
     const body = encode(points)
-    if (body.length <= maxBytes || points.length === 1) return grpc ? putGrpc(body) : put(body)
+    if (body.length <= maxBytes || points.length === 1) {
+      await (grpc ? putGrpc(body) : put(body))
+      // Answered, so sent whole. A body that failed is left to the collector: a request that timed out may still be writing it.
+      bodies.give(body)
+      return
+    }
+    bodies.give(body)
     const mid = Math.ceil(points.length / 2)
     await upsertChunk(points.slice(0, mid))
     await upsertChunk(points.slice(mid))
