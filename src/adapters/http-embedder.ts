@@ -20,6 +20,7 @@ import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
 import { vectorFromBase64, vectorsFromBase64 } from './vector-base64.ts'
 import { bodyText, headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
+import { parseJsonBytes } from './json-bytes.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
 /** How vectors are asked to come back: float32 bytes in base64, or JSON numbers. */
@@ -161,7 +162,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     }
     let body: unknown
     try {
-      body = JSON.parse(text())
+      body = parseJsonBytes(res.body)
     } catch (err) {
       throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered something that is not JSON: ${(err as Error).message}`)
     }
