@@ -26,17 +26,19 @@ export class GrowingBytes {
 
 /**
  * Buffers of request bodies that were sent and answered, kept for the next
- * bodies. A body of a 1,000-point upsert is 2.5 MB (protobuf) to 6.6 MB
- * (JSON) of memory outside V8's heap, and it lives until Qdrant answers, long
- * enough to be promoted: V8 counts such memory towards the old generation's
- * limit until a full collection frees it, so a new buffer a batch made the
- * collector mark the whole heap every few batches (BENCHMARKS.md, Round 7).
+ * bodies. The bodies of a 1,000-point batch take 2.5 MB (protobuf) to 6.6 MB
+ * (JSON) of memory outside V8's heap, and each lives until Qdrant answers,
+ * long enough to be promoted: V8 counts such memory towards the old
+ * generation's limit until a full collection frees it, so new buffers for
+ * every batch made the collector mark the whole heap every few batches
+ * (BENCHMARKS.md, Round 7).
  * A body given back is written over by the next one: give back only a body
  * that nothing will send again.
  */
 export class BodyBuffers {
   readonly #free: Buffer[] = []
 
+  /** `keep`: the requests in flight at most, each with a body. */
   constructor(readonly keep = 2) {}
 
   /** A buffer to start a body in, if one is free (`GrowingBytes` allocates when it is too small). */

@@ -217,7 +217,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       // Asked to wait, Qdrant answers once the points are applied; anything else must not let offsets move.
       if (status !== UPDATE_STATUS.completed) throw Object.assign(new Error(`Qdrant answered an upsert with status ${status}, not completed`), { status: 503 })
     })
-  const bodies = new BodyBuffers()
+  const bodies = new BodyBuffers(concurrency)
   const encode = (points: readonly Point[]) => {
     const into = bodies.take()
     return grpc ? upsertFrame(points, { collection: c, wait: true, ordering }, into) : upsertBody(points, into)
