@@ -20,7 +20,6 @@ import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
 import { vectorFromBase64, vectorsFromBase64 } from './vector-base64.ts'
 import { bodyText, headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
-import { parseJsonBytes } from './json-bytes.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
 /** How vectors are asked to come back: float32 bytes in base64, or JSON numbers. */
@@ -162,7 +161,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     }
     let body: unknown
     try {
-      body = parseJsonBytes(res.body)
+      body = JSON.parse(text())
     } catch (err) {
       throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered something that is not JSON: ${(err as Error).message}`)
     }
