@@ -11,14 +11,15 @@ export class GrowingBytes {
   /** `from`: a buffer to write into while it is large enough (a pool's), instead of a new one. */
   constructor(size: number, start = 0, from?: Buffer) {
     const need = Math.max(size, 64, start)
-    this.buf = from && from.length >= need ? from : Buffer.allocUnsafe(need)
+    this.buf = from && from.length >= need ? from : Buffer.allocUnsafeSlow(need)
     this.at = start
   }
 
   /** Makes room for `n` more bytes at `at`. */
   room(n: number): void {
     if (this.at + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
+    // Never a slice of Node's shared pool: a body's memory is its own, so it can be written over once answered.
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n))
     this.buf.copy(next, 0, 0, this.at)
     this.buf = next
   }
@@ -33,7 +34,8 @@ export class GrowingBytes {
  * every batch made the collector mark the whole heap every few batches
  * (BENCHMARKS.md, Round 7).
  * A body given back is written over by the next one: give back only a body
- * that nothing will send again.
+ * written by `GrowingBytes` (whose memory is its own, never a slice of
+ * Node's shared pool) that nothing will send again.
  */
 export class BodyBuffers {
   readonly #free: Buffer[] = []

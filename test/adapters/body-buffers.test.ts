@@ -5,10 +5,10 @@ import { upsertBody } from '../../src/adapters/points-json.ts'
 import { upsertFrame } from '../../src/adapters/qdrant-proto.ts'
 import type { Point } from '../../operators/contracts.ts'
 
-const points = (n: number, from = 0): Point[] =>
+const points = (n: number, from = 0, dim = 384): Point[] =>
   Array.from({ length: n }, (_, k) => ({
     id: `504f1ec0-1db3-8314-a93a-${String(from + k).padStart(12, '0')}`,
-    vector: Float32Array.from({ length: 384 }, (_, i) => Math.cos((from + k) * 7 + i) / (i + 2)),
+    vector: Float32Array.from({ length: dim }, (_, i) => Math.cos((from + k) * 7 + i) / (i + 2)),
     payload: { message: `line ${from + k} ${'é'.repeat(k % 5)}`, log_level: 'INFO', line_number: from + k } as unknown as Point['payload'],
   }))
 
@@ -47,4 +47,19 @@ test('the pool keeps as many buffers as it is told, and no view into the middle 
   const whole = Buffer.alloc(100_000)
   pool.give(whole.subarray(10, 20))
   assert.equal(pool.take(), undefined)
+})
+
+test("a body's memory is its own, never a slice of Node's shared pool that other buffers are cut from", () => {
+  for (const [kind, encode] of Object.entries(encoders)) {
+    // Bodies sized under half of Node's pool would be cut from it by Buffer.allocUnsafe.
+    const small = encode(points(1, 0, 8))
+    assert.ok(small.buffer.byteLength < Buffer.poolSize / 2, `${kind}: small enough for the shared pool`)
+    assert.equal(small.byteOffset, 0, kind)
+    assert.notEqual(small.buffer, Buffer.allocUnsafe(1).buffer, `${kind}: not the pool that small buffers come from`)
+    const pool = new BodyBuffers(1)
+    pool.give(small)
+    const neighbour = Buffer.from('neighbour')
+    encode(points(1, 50, 8), pool.take())
+    assert.equal(neighbour.toString(), 'neighbour')
+  }
 })
