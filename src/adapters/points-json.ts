@@ -83,7 +83,8 @@ function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
 
 /**
  * The body of `PUT /collections/{c}/points` for `points`; vectors must hold
- * finite numbers (the embed stage checks each), else a RangeError.
+ * finite numbers (the embed stage checks each), else a RangeError. Written
+ * into `into` when it is large enough (a buffer of `BodyBuffers`).
  *
  * @example
  * await fetch(`${url}/collections/logs/points?wait=true`, { method: 'PUT', body: upsertBody(points), headers: { 'content-type': 'application/json' } })

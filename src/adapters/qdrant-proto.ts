@@ -184,7 +184,8 @@ export interface UpsertMessageOptions {
 /**
  * A gRPC frame (the 5-byte prefix, then the message) holding `UpsertPoints`
  * for `points`; a vector must hold finite numbers, else a RangeError (as the
- * REST body refuses them).
+ * REST body refuses them). Written into `into` when it is large enough (a
+ * buffer of `BodyBuffers`).
  *
  * @example
  * await grpc.unary('/qdrant.Points/Upsert', upsertFrame(points, { collection: 'logs', wait: true, ordering: 'weak' }))
