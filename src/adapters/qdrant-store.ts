@@ -185,7 +185,8 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
   // sent over node:http (http-client.ts), the job's largest costs a point on the production path. The request is the
   // client's: PUT with wait=true.
   const base = (split?.url ?? `${opts.https ? 'https' : 'http'}://${opts.host ?? 'localhost'}:${opts.port ?? 6333}`).replace(/\/+$/, '')
-  const upsertUrl = new URL(`${base}/collections/${encodeURIComponent(c)}/points?wait=true&ordering=${opts.writeOrdering ?? 'weak'}`)
+  const pointsUrl = `${base}/collections/${encodeURIComponent(c)}/points`
+  const upsertUrl = new URL(`${pointsUrl}?wait=true&ordering=${opts.writeOrdering ?? 'weak'}`)
   const restHeaders: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...identity }
   if (opts.apiKey) restHeaders['api-key'] = opts.apiKey
   if (split?.authorization) restHeaders.authorization = split.authorization
@@ -199,7 +200,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       ok(await httpRequest(upsertUrl, { method: 'PUT', headers: restHeaders, body, timeoutMs: common.timeout, signal: opts.signal }))
     })
   // Look-ups too: the client's fetch cost more a request than the request itself (4% of the job's main thread on a first load).
-  const retrieveUrl = new URL(`${base}/collections/${encodeURIComponent(c)}/points`)
+  const retrieveUrl = new URL(pointsUrl)
   const lookUp = (ids: readonly string[]) =>
     call('id look-up', async () => {
       const body = `{"ids":${JSON.stringify(ids)},"with_payload":false,"with_vector":false}`
