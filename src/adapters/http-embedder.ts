@@ -19,6 +19,7 @@ import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { Logger } from 'pino'
 import { splitCredentials } from './url-credentials.ts'
 import { vectorFromBase64, vectorsFromBase64 } from './vector-base64.ts'
+import { VECTOR_BYTES_TYPE, vectorsFromBytes } from './vector-bytes.ts'
 import { bodyText, headersOf, httpRequest, type HttpAnswer } from './http-client.ts'
 
 export type EmbeddingApi = 'logstream' | 'tei' | 'openai' | 'ollama'
@@ -127,7 +128,9 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
   let failing = false
 
   const { url, authorization } = splitCredentials(opts.url)
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+  // The replaced job's contract in base64 also offers to take the vectors' bytes (vector-bytes.ts); JSON stays acceptable.
+  const bytesAsked = opts.api === 'logstream' && (opts.encoding ?? 'base64') === 'base64'
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: bytesAsked ? `${VECTOR_BYTES_TYPE}, application/json;q=0.9` : 'application/json' }
   if (authorization) headers.authorization = authorization
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`
 
@@ -158,6 +161,11 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     }
     if (res.status < 200 || res.status >= 300) {
       throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text().slice(0, 300)}`, { details: { status: res.status } })
+    }
+    if (bytesAsked && res.headers['content-type']?.startsWith(VECTOR_BYTES_TYPE)) {
+      const vectors = vectorsFromBytes(res.body, texts.length)
+      if (!vectors) throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${res.body.length} bytes of vectors for ${texts.length} texts, not ${texts.length} whole float32 vectors`)
+      return vectors
     }
     let body: unknown
     try {

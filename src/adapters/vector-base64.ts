@@ -4,8 +4,7 @@
  * a fifth of the bytes of JSON numbers, and no number to print or parse on
  * either side. serve-embeddings writes it, the HTTP embedder reads it.
  */
-
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+import { littleEndian } from './vector-bytes.ts'
 
 /** A vector's float32 bytes (little-endian) in base64. */
 export function vectorToBase64(v: Float32Array): string {

@@ -5,12 +5,15 @@
  * OpenAI-compatible one (`POST /v1/embeddings`), so the old topology runs
  * locally with no model download. `"encoding_format": "base64"` (OpenAI's
  * field, also taken on `/embed`) answers each vector as base64 of its float32
- * bytes instead of JSON numbers.
+ * bytes instead of JSON numbers; an `/embed` request that accepts
+ * `application/octet-stream` before JSON gets the vectors' bytes themselves
+ * (`vector-bytes.ts`).
  */
 import { HttpError } from '../../core/errors.ts'
 import { embedText } from '../adapters/builtin-embedder.ts'
 import { createRouter, listen, readJson, type Listening } from '../runtime/http.ts'
 import { vectorToBase64 } from '../adapters/vector-base64.ts'
+import { VECTOR_BYTES_TYPE, vectorsToBytes } from '../adapters/vector-bytes.ts'
 
 export interface EmbeddingServerOptions {
   readonly host: string
@@ -44,7 +47,11 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     '/embed': {
       POST: async (req) => {
         const body = (await readJson(req, maxBytes)) as Record<string, unknown> | null
-        if (body && typeof body === 'object' && 'texts' in body) return { json: { embeddings: vectors(texts(body.texts, 'texts'), body.encoding_format) } }
+        if (body && typeof body === 'object' && 'texts' in body) {
+          const list = texts(body.texts, 'texts')
+          if (bytesFirst(req.headers.accept)) return { type: VECTOR_BYTES_TYPE, body: vectorsToBytes(list.map((t) => embedText(t, opts.dim))) }
+          return { json: { embeddings: vectors(list, body.encoding_format) } }
+        }
         if (body && typeof body === 'object' && 'inputs' in body) return { json: vectors(texts(body.inputs, 'inputs'), undefined) }
         throw new HttpError('BAD_REQUEST', 'expected {"texts": [...]} or {"inputs": [...]}')
       },
@@ -58,4 +65,23 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     },
   })
   return listen(server, opts.host, opts.port)
+}
+
+// The q-value an Accept header gives a media type: of the most specific range that names it (the type, its family, or any); 1 without a header.
+function quality(accept: string | undefined, type: string): number {
+  if (accept === undefined) return 1
+  let best = { specificity: -1, q: 0 }
+  for (const range of accept.split(',')) {
+    const [name = '', ...params] = range.split(';').map((s) => s.trim().toLowerCase())
+    const specificity = name === type ? 2 : name === `${type.split('/')[0]}/*` ? 1 : name === '*/*' ? 0 : -1
+    if (specificity <= best.specificity) continue
+    const q = params.find((p) => p.startsWith('q='))
+    best = { specificity, q: q === undefined ? 1 : Number(q.slice(2)) || 0 }
+  }
+  return best.q
+}
+
+/** True when the client prefers vector bytes to JSON: it must name them, and rank them above JSON. */
+function bytesFirst(accept: string | undefined): boolean {
+  return accept !== undefined && accept.toLowerCase().includes(VECTOR_BYTES_TYPE) && quality(accept, VECTOR_BYTES_TYPE) > quality(accept, 'application/json')
 }

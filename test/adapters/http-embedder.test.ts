@@ -85,3 +85,39 @@ test('Retry-After in seconds or as a date; rate-limit reset headers', () => {
   assert.equal(retryAfterMs(new Headers({ 'x-ratelimit-reset-requests': '1m30s' }), now), 90_000)
   assert.equal(retryAfterMs(new Headers({}), now), undefined)
 })
+
+test("the replaced job's contract offers to take vector bytes: read when answered, refused when not whole vectors, JSON still read", async (t) => {
+  const { createServer } = await import('node:http')
+  const { vectorsToBytes } = await import('../../src/adapters/vector-bytes.ts')
+  let answer: (texts: string[]) => { type: string; body: Buffer } = () => ({ type: 'application/json', body: Buffer.from('{}') })
+  const accepts: Array<string | undefined> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      accepts.push(req.headers.accept)
+      const { type, body } = answer((JSON.parse(Buffer.concat(chunks).toString()) as { texts: string[] }).texts)
+      res.writeHead(200, { 'content-type': type }).end(body)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/embed`
+  const texts = ['alpha one', 'beta two', 'gamma three', 'delta four']
+  const expected = texts.map((x) => Array.from(embedText(x, DIM)))
+
+  answer = (asked) => ({ type: 'application/octet-stream', body: vectorsToBytes(asked.map((x) => embedText(x, DIM))) })
+  const vectors = await embedderFor(url, 'logstream').embed(texts)
+  assert.deepEqual(vectors.map((v) => Array.from(v)), expected)
+  assert.deepEqual(accepts, ['application/octet-stream, application/json;q=0.9', 'application/octet-stream, application/json;q=0.9'])
+
+  // A vector's last float32 cut off: the whole answer is refused, nothing is guessed.
+  answer = (asked) => ({ type: 'application/octet-stream', body: vectorsToBytes(asked.map((x) => embedText(x, DIM))).subarray(0, -4) })
+  await assert.rejects(embedderFor(url, 'logstream').embed(texts), { code: 'EMBEDDER_BAD_RESPONSE' })
+
+  // Asked for numbers, the job asks JSON only.
+  answer = (asked) => ({ type: 'application/json', body: Buffer.from(JSON.stringify({ embeddings: asked.map((x) => Array.from(embedText(x, DIM))) })) })
+  accepts.length = 0
+  assert.deepEqual((await embedderFor(url, 'logstream', { encoding: 'float' }).embed(texts)).map((v) => Array.from(v)), expected)
+  assert.deepEqual(accepts, ['application/json', 'application/json'])
+})

@@ -38,6 +38,22 @@ test('encoding_format base64 answers each vector as its float32 bytes, on the ol
   }
 })
 
+test('an /embed request that ranks application/octet-stream above JSON gets the vectors as float32 bytes; any other gets JSON', async (t) => {
+  const server = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 32 })
+  t.after(() => server.close())
+  const ask = (accept: string | undefined) =>
+    fetch(`${server.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }) }, body: JSON.stringify({ texts: ['a b', 'c'], encoding_format: 'base64' }) })
+  const answer = await ask('application/octet-stream, application/json;q=0.9')
+  assert.equal(answer.headers.get('content-type'), 'application/octet-stream')
+  const bytes = Buffer.from(await answer.arrayBuffer())
+  assert.deepEqual(bytes, Buffer.concat([Buffer.from(embedText('a b', 32).buffer), Buffer.from(embedText('c', 32).buffer)]))
+  for (const accept of [undefined, '*/*', 'application/json', 'application/json, application/octet-stream;q=0.5', 'application/*, application/octet-stream;q=0', 'application/octet-stream;q=0.5, */*']) {
+    const other = await ask(accept)
+    assert.match(other.headers.get('content-type') ?? '', /^application\/json/, String(accept))
+    assert.equal(((await other.json()) as { embeddings: string[] }).embeddings.length, 2)
+  }
+})
+
 test('bad or oversized requests get clear 4xx answers', async (t) => {
   const server = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 8, maxTexts: 2, maxBytes: 1000 })
   t.after(() => server.close())
