@@ -79,7 +79,7 @@ const fields = {
       flag: 'embedding-encoding',
       env: ['EMBEDDING_ENCODING'],
       description:
-        "Vector encoding asked of 'logstream' and 'openai' services: 'base64' (float32 bytes, as OpenAI's encoding_format: a fifth of the bytes and no numbers to parse; an answer in JSON numbers is read too) or 'float' (for a service that refuses the field)",
+        "Vector encoding asked of 'logstream' and 'openai' services: 'base64' (float32 bytes, as OpenAI's encoding_format: a fifth of the bytes and no numbers to parse; an answer in JSON numbers is read too; a 'logstream' service may answer the bytes themselves, as serve-embeddings does) or 'float' (for a service that refuses the field)",
     }),
   }),
 
