@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url'
 import { hdfsTraffic } from './hdfs-traffic.ts'
 import { parseRecord } from '../operators/parse.ts'
 import type { RowResult, Task } from './worker.ts'
+import { READY_LINE } from './worker-protocol.ts'
 import { startEmbeddingServer } from '../src/services/embedding-server.ts'
 import { connectProducer } from '../operators/kafka-clients.ts'
 import { startEmbeddingProcess, startQdrantProcess, type ServiceProcess } from './processes.ts'
@@ -119,7 +120,8 @@ async function loadTopic(name: string, partitions: number, count: number, seed: 
 
 const built = process.env.LOGSTREAM_BENCH_BUILT === '1'
 
-function runWorker(task: Task, profileAs?: string): Promise<RowResult> {
+/** Runs a row's worker to its result; `onReady` is called when a job worker's partitions are assigned (row 6 asks for it). */
+function runWorker(task: Task, profileAs?: string, onReady?: () => void): Promise<RowResult> {
   return new Promise((resolve, reject) => {
     // Rows run as the container image runs the job: the compiled build (when bin/bench.js has just built it)
     const worker = built ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
@@ -128,7 +130,13 @@ function runWorker(task: Task, profileAs?: string): Promise<RowResult> {
     const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }
     const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
-    child.stdout.on('data', (d) => (out += d))
+    child.stdout.on('data', (d) => {
+      out += d
+      if (onReady && out.includes(READY_LINE)) {
+        onReady()
+        onReady = undefined
+      }
+    })
     child.on('error', reject)
     child.on('close', (code) => {
       const line = out.trim().split('\n').at(-1)
@@ -305,6 +313,8 @@ async function main(): Promise<void> {
     // Latency at a fixed offered rate, with a 1 s trigger.
     if (want('6')) {
       createTopic(t('bench-latency'), 3)
+      let jobReady!: () => void
+      const ready = new Promise<void>((r) => (jobReady = r))
       const latencyRun = runWorker({
         kind: 'job',
         brokers,
@@ -313,8 +323,9 @@ async function main(): Promise<void> {
         expected: RATE * RATE_SECONDS,
         latencies: true,
         flags: jobFlags(t('bench-latency'), 3, fresh('latency'), { embedder: 'builtin', trigger: '1s', 'stop-when-idle': '3s', 'starting-offsets': 'earliest' }),
-      })
-      await new Promise((r) => setTimeout(r, 2500))
+      }, undefined, () => jobReady())
+      // Traffic starts when the job reads: messages sent while it still starts would count its start-up as their latency.
+      await Promise.race([ready, latencyRun.then(() => Promise.reject(new Error('the latency row ended before its partitions were assigned')))])
       const producer = await connectProducer({ brokers, properties: { 'linger.ms': '5' } })
       const lines = hdfsTraffic({ count: RATE * RATE_SECONDS, duplicateShare: DUPLICATES, seed: 3 })
       const tick = 50

@@ -3,6 +3,7 @@
  * are its own. Reads its task as JSON from argv, prints one JSON result line.
  */
 import { pino } from 'pino'
+import { READY_LINE } from './worker-protocol.ts'
 import { connect, createConsumer } from '../operators/kafka-clients.ts'
 import { loadConfig } from '../src/config.ts'
 import { runJob } from '../src/main.ts'
@@ -93,9 +94,26 @@ function traceMemory(): { stop(): void } {
   }
 }
 
+// Warnings as any row logs them; the job's "partitions assigned" only becomes READY_LINE.
+function readySignallingLogger() {
+  let ready = false
+  return pino({
+    level: 'info',
+    hooks: {
+      logMethod(args, method, level) {
+        if (level >= 40) return method.apply(this, args)
+        if (!ready && args.includes('partitions assigned')) {
+          ready = true
+          process.stdout.write(`${READY_LINE}\n`)
+        }
+      },
+    },
+  })
+}
+
 async function job(task: Task): Promise<RowResult> {
   const config = loadConfig({ flags: new Map(Object.entries(task.flags ?? {})) })
-  const logger = pino({ level: 'warn' })
+  const logger = task.latencies ? readySignallingLogger() : pino({ level: 'warn' })
   let embedCalls = 0
   let sinkWrites = 0
   // Counting wrappers: the replay row must show that nothing was embedded and nothing written.
