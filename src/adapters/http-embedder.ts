@@ -162,7 +162,7 @@ export function createHttpEmbedder(opts: HttpEmbedderOptions): Embedder {
     if (res.status < 200 || res.status >= 300) {
       throw new LogstreamError('EMBEDDER_REJECTED', `embedding service rejected the request with ${res.status}: ${text().slice(0, 300)}`, { details: { status: res.status } })
     }
-    if (bytesAsked && res.headers['content-type']?.startsWith(VECTOR_BYTES_TYPE)) {
+    if (bytesAsked && res.headers['content-type']?.toLowerCase().startsWith(VECTOR_BYTES_TYPE)) {
       const vectors = vectorsFromBytes(res.body, texts.length)
       if (!vectors) throw new LogstreamError('EMBEDDER_BAD_RESPONSE', `embedding service answered ${res.body.length} bytes of vectors for ${texts.length} texts, not ${texts.length} whole float32 vectors`)
       return vectors

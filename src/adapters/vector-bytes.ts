@@ -29,14 +29,17 @@ export function vectorsToBytes(vectors: readonly Float32Array[]): Buffer {
 /**
  * `count` vectors of equal length read from `bytes`, or undefined when the
  * bytes are not that: a length that does not split into `count` whole float32
- * vectors. The vectors share one buffer, the answer's own when it is aligned.
+ * vectors. The vectors share one buffer: the answer's own when it is all of
+ * its buffer, else a copy.
  */
 export function vectorsFromBytes(bytes: Uint8Array, count: number): Float32Array[] | undefined {
   if (count === 0) return bytes.length === 0 ? [] : undefined
   if (bytes.length === 0 || bytes.length % (count * 4) !== 0) return undefined
   const dim = bytes.length / count / 4
-  // A Float32Array starts on a multiple of 4 bytes; an answer cut from a larger buffer may not, and is copied.
-  const own = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes)
+  // Vectors live until stored: bytes that are part of a larger buffer (a small answer in Node's shared pool, or
+  // one read's slice) are copied, so no vector pins or shares memory that is not the answer's; a copy also starts
+  // on a multiple of 4 bytes, as a Float32Array must.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
   const floats = new Float32Array(own.buffer, own.byteOffset, own.length / 4)
   if (!littleEndian) {
     const view = new DataView(own.buffer, own.byteOffset, own.length)

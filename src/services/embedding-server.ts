@@ -36,8 +36,11 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     if (!list.every((t) => typeof t === 'string')) throw new HttpError('BAD_REQUEST', `"${field}" must hold strings only`)
     return list as string[]
   }
-  const vectors = (list: readonly string[], encoding: unknown): Array<number[] | string> => {
+  const checkEncoding = (encoding: unknown): void => {
     if (encoding !== undefined && encoding !== 'float' && encoding !== 'base64') throw new HttpError('BAD_REQUEST', '"encoding_format" must be "float" or "base64"')
+  }
+  const vectors = (list: readonly string[], encoding: unknown): Array<number[] | string> => {
+    checkEncoding(encoding)
     return list.map((t) => (encoding === 'base64' ? vectorToBase64(embedText(t, opts.dim)) : Array.from(embedText(t, opts.dim))))
   }
   const health = () => ({ json: { status: 'ok', dim: opts.dim } })
@@ -49,6 +52,7 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
         const body = (await readJson(req, maxBytes)) as Record<string, unknown> | null
         if (body && typeof body === 'object' && 'texts' in body) {
           const list = texts(body.texts, 'texts')
+          checkEncoding(body.encoding_format)
           if (bytesFirst(req.headers.accept)) return { type: VECTOR_BYTES_TYPE, body: vectorsToBytes(list.map((t) => embedText(t, opts.dim))) }
           return { json: { embeddings: vectors(list, body.encoding_format) } }
         }

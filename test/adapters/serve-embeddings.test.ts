@@ -47,6 +47,8 @@ test('an /embed request that ranks application/octet-stream above JSON gets the 
   assert.equal(answer.headers.get('content-type'), 'application/octet-stream')
   const bytes = Buffer.from(await answer.arrayBuffer())
   assert.deepEqual(bytes, Buffer.concat([Buffer.from(embedText('a b', 32).buffer), Buffer.from(embedText('c', 32).buffer)]))
+  const refused = await fetch(`${server.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/octet-stream' }, body: JSON.stringify({ texts: ['a'], encoding_format: 'binary' }) })
+  assert.equal(refused.status, 400, 'an unknown encoding_format is refused whatever the answer type')
   for (const accept of [undefined, '*/*', 'application/json', 'application/json, application/octet-stream;q=0.5', 'application/*, application/octet-stream;q=0', 'application/octet-stream;q=0.5, */*']) {
     const other = await ask(accept)
     assert.match(other.headers.get('content-type') ?? '', /^application\/json/, String(accept))

@@ -15,12 +15,21 @@ test('vectors written as bytes read back as the same float32s, bit for bit, litt
   assert.ok(back.every((v) => v.buffer === back[0]!.buffer))
 })
 
-test('bytes at an offset that is not a multiple of 4 are copied, not misread', () => {
+test('bytes that are part of a larger buffer are copied: not misread at an odd offset, and never sharing its memory', () => {
   const bytes = vectorsToBytes(vectors.slice(0, 2))
-  const larger = Buffer.alloc(bytes.length + 3)
-  bytes.copy(larger, 3)
-  const back = vectorsFromBytes(larger.subarray(3), 2)!
-  back.forEach((v, k) => assert.deepEqual(bits(v), bits(vectors[k]!)))
+  for (const offset of [3, 8]) {
+    const larger = Buffer.alloc(bytes.length + offset + 16)
+    bytes.copy(larger, offset)
+    const back = vectorsFromBytes(larger.subarray(offset, offset + bytes.length), 2)!
+    back.forEach((v, k) => assert.deepEqual(bits(v), bits(vectors[k]!)))
+    assert.notEqual(back[0]!.buffer, larger.buffer, `offset ${offset}`)
+    larger.fill(0)
+    back.forEach((v, k) => assert.deepEqual(bits(v), bits(vectors[k]!), 'the larger buffer written over'))
+  }
+  // A one-vector answer of 64 bytes is cut from Node's shared pool.
+  const small = Buffer.from(vectorsToBytes([Float32Array.from({ length: 16 }, (_, i) => i / 7)]))
+  assert.notEqual(small.byteLength, small.buffer.byteLength)
+  assert.equal(vectorsFromBytes(small, 1)![0]!.buffer.byteLength, 64)
 })
 
 test('bytes that do not split into the count of whole float32 vectors are refused', () => {
