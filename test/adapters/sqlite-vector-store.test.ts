@@ -102,6 +102,26 @@ test('upserts run on the writer thread: acknowledged means committed (another co
   assert.deepEqual(new Float32Array(stored!.vector.buffer.slice(stored!.vector.byteOffset, stored!.vector.byteOffset + stored!.vector.byteLength)), Float32Array.from(points[7]!.vector))
 })
 
+test('payloads with newlines, line separators, quotes and lone surrogates, and missing filter fields, are stored exactly, each in its own row', async (t) => {
+  const store = createSqliteVectorStore({ path: join(tempDir(t), 'vectors.sqlite'), collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  await store.ensureCollection()
+  const texts = ['two\nlines', 'a\u2028separator\u2029and "quotes" \\ \t', 'lone \ud800 surrogate', '\n\n', '']
+  const points = texts.map((text, i) => {
+    const p = point(i)
+    const payload: Record<string, unknown> = { ...p.payload, text, original_text: `${text}\n${i}` }
+    if (i === 3) delete payload.log_level
+    if (i === 4) payload.source = null
+    return { ...p, payload: payload as typeof p.payload }
+  })
+  await store.upsert(points)
+  const stored = new Map((await store.get(points.map((p) => p.id))).map((s) => [s.id, s.payload]))
+  for (const p of points) assert.deepEqual(stored.get(p.id), JSON.parse(JSON.stringify(p.payload)))
+  // The filter columns line up with their rows: one point has no level, one no source.
+  assert.equal(await store.count({ logLevel: 'WARN' }), points.filter((p) => p.payload.log_level === 'WARN').length)
+  assert.equal(await store.count({ source: 'hdfs_datanode' }), 4)
+})
+
 test('a look-up that fails on the reader thread (a damaged file) rejects with the typed error, not an untyped or lost one', async (t) => {
   const path = join(tempDir(t), 'vectors.sqlite')
   const points = Array.from({ length: 4000 }, (_, i) => point(i))
