@@ -52,9 +52,9 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
         const body = (await readJson(req, maxBytes)) as Record<string, unknown> | null
         if (body && typeof body === 'object' && 'texts' in body) {
           const list = texts(body.texts, 'texts')
+          if (!bytesFirst(req.headers.accept)) return { json: { embeddings: vectors(list, body.encoding_format) } }
           checkEncoding(body.encoding_format)
-          if (bytesFirst(req.headers.accept)) return { type: VECTOR_BYTES_TYPE, body: vectorsToBytes(list.map((t) => embedText(t, opts.dim))) }
-          return { json: { embeddings: vectors(list, body.encoding_format) } }
+          return { type: VECTOR_BYTES_TYPE, body: vectorsToBytes(list.map((t) => embedText(t, opts.dim))) }
         }
         if (body && typeof body === 'object' && 'inputs' in body) return { json: vectors(texts(body.inputs, 'inputs'), undefined) }
         throw new HttpError('BAD_REQUEST', 'expected {"texts": [...]} or {"inputs": [...]}')
