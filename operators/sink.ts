@@ -2,7 +2,10 @@
  * Sink: upserts each batch's fresh entries with their vectors, and publishes its
  * dead letters where one is configured besides the checkpoint store. Resolves
  * only once the store has acknowledged the points as durable, so the commit
- * that follows may move the source positions past them.
+ * that follows may move the source positions past them. Two batches are
+ * stored at once: the next batch's points go to the store while the one
+ * before waits for its acknowledgement (its fsync or round trip); batches
+ * leave, and so commit, in the order they came.
  *
  * No single point can stop the job: a point the store refuses (or whose
  * payload cannot be built) is found by retries and halving the batch (see
@@ -12,7 +15,7 @@
 import type { DeadLetter, DeadLetterSink, EmbeddedBatch, ParsedEntry, Point, StepContext, StoredBatch, VectorStore } from './contracts.ts'
 import { backoff, isFatal, runIsolated, type ItemOutcome } from './isolate.ts'
 import { isolationReporter, refusal, withoutRefused } from './refusals.ts'
-import { stage } from './stage.ts'
+import { overlappingStage } from './stage.ts'
 
 export interface SinkOptions {
   readonly store: Pick<VectorStore, 'upsert' | 'name'> & Partial<Pick<VectorStore, 'probe'>>
@@ -24,6 +27,11 @@ export interface SinkOptions {
   readonly delayMs?: (n: number) => number
   /** Told of the ids of entries dead-lettered here, so nothing takes them for stored. */
   readonly release?: (ids: readonly string[]) => void
+  /**
+   * Batches being stored at once (default 2): the next batch's points go to the store while the one before waits for its
+   * acknowledgement. Batches still leave, and commit, in order.
+   */
+  readonly concurrency?: number
 }
 
 /** The point of one entry: every message field, its source position and when it was stored. */
@@ -50,7 +58,7 @@ export function sink(ctx: StepContext, opts: SinkOptions) {
   const delayMs = opts.delayMs ?? backoff(500, 60_000)
   const probe = opts.store.probe ? () => opts.store.probe!().catch(() => false) : async () => true
 
-  return stage<EmbeddedBatch, StoredBatch>(ctx, async (batch, log) => {
+  return overlappingStage<EmbeddedBatch, StoredBatch>(ctx, opts.concurrency ?? 2, async (batch, log) => {
     const ingestedAt = now().toISOString()
     const items = batch.fresh.map((e, i) => ({ e, vector: batch.vectors[i]! }))
     const upsertSome = async (some: ReadonlyArray<(typeof items)[number]>): Promise<Array<ItemOutcome<true>>> => {

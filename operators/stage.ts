@@ -1,9 +1,10 @@
 /**
- * The frame every batch stage shares: one batch at a time, in order; the time
+ * The frame every batch stage shares: one batch at a time (or a few at once,
+ * `overlappingStage`), leaving in order; the time
  * the work took goes into the batch's stage timings (for the batch report and
  * `checkpoint show`) and into `logstream_stage_duration_seconds{step}`.
  */
-import { concatMap, type OperatorFunction } from 'rxjs'
+import { concatMap, map, pipe, type OperatorFunction } from 'rxjs'
 import type { Logger } from 'pino'
 import type { Batch, StageName, StepContext } from './contracts.ts'
 
@@ -20,4 +21,45 @@ export function stage<In extends Batch, Out extends Batch>(ctx: StepContext, wor
     ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
     return { ...out, stageTimings: { ...out.stageTimings, [ctx.step as StageName]: seconds } }
   })
+}
+
+/**
+ * As `stage`, but up to `concurrency` batches are worked on at once: a batch's
+ * work starts as it arrives once the batch `concurrency` places before it is
+ * done, so one batch's waiting (a store's round trip, its fsync) overlaps with
+ * the next one's work. Batches still leave in the order they came, and a
+ * batch whose work failed fails the ones that waited for it, none of which
+ * started.
+ *
+ * @example
+ * export const sink = (ctx, opts) => overlappingStage(ctx, 2, async (batch) => ({ ...batch, stored: await ... }))
+ */
+export function overlappingStage<In extends Batch, Out extends Batch>(
+  ctx: StepContext,
+  concurrency: number,
+  work: (batch: In, log: Logger) => Promise<Out>,
+): OperatorFunction<In, Out> {
+  const log = ctx.logger.child({ step: ctx.step })
+  // The work of the batches started last, oldest first: the next batch waits for the first of them.
+  const running: Array<Promise<unknown>> = []
+  const begin = (batch: In) => {
+    const before = running.length >= concurrency ? running.shift()! : Promise.resolve()
+    const done = before.then(async () => {
+      const started = performance.now()
+      const out = await work(batch, log)
+      return { out, seconds: (performance.now() - started) / 1000 }
+    })
+    // Awaited in batch order below (or by the batch after it): a failure before then is not unhandled.
+    done.catch(() => {})
+    running.push(done)
+    return done
+  }
+  return pipe(
+    map(begin),
+    concatMap(async (done) => {
+      const { out, seconds } = await done
+      ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
+      return { ...out, stageTimings: { ...out.stageTimings, [ctx.step as StageName]: seconds } }
+    }),
+  )
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { firstValueFrom, of } from 'rxjs'
+import { firstValueFrom, lastValueFrom, of, Subject, toArray } from 'rxjs'
 import type { DeadLetter, EmbeddedBatch, Point } from '../../operators/contracts.ts'
 import { sink } from '../../operators/sink.ts'
 import { createMemoryStore } from '../helpers/memory-store.ts'
@@ -83,4 +83,66 @@ test('a point copies its entry: the entry is not changed, and a field named __pr
   assert.deepEqual(Object.getOwnPropertyDescriptor(p.payload, '__proto__')?.value, { polluted: true })
   assert.equal(p.payload.text, 'a')
   assert.equal(p.payload.ingested_at, 'now')
+})
+
+/** A store whose upserts wait until the test acknowledges them, in any order. */
+function gatedStore() {
+  const memory = createMemoryStore({ dim: 2 })
+  const waiting: Array<{ texts: string[]; ack: () => void; fail: (err: Error) => void }> = []
+  const store = {
+    ...memory,
+    name: 'gated',
+    upsert: (points: readonly Point[]) =>
+      new Promise<void>((resolve, reject) => {
+        const texts = points.map((p) => p.payload.text)
+        waiting.push({ texts, ack: () => void memory.upsert(points).then(resolve, reject), fail: reject })
+      }),
+  }
+  return { store, waiting }
+}
+
+/** Waits turns of the event loop until `condition` holds; fails if it still does not after many. */
+const until = async (condition: () => boolean) => {
+  for (let turns = 0; !condition(); turns++) {
+    if (turns > 10_000) throw new Error('the condition never came true')
+    await new Promise((r) => setImmediate(r))
+  }
+}
+
+test('the next batch goes to the store while the one before waits for its acknowledgement; two at once, and they leave in order', async () => {
+  const { store, waiting } = gatedStore()
+  const batches = new Subject<EmbeddedBatch>()
+  const out: string[][] = []
+  const done = lastValueFrom(batches.pipe(sink(createTestContext('sink'), { store }), toArray()))
+  void done.then((all) => out.push(...all.map((b) => b.entries.map((e) => e.entry.text))))
+  batches.next(embedded(['a']))
+  batches.next(embedded(['b']))
+  batches.next(embedded(['c']))
+  await until(() => waiting.length === 2)
+  assert.deepEqual(waiting.map((w) => w.texts), [['a'], ['b']], 'the third batch waits for the first')
+  waiting[1]!.ack()
+  // The second batch is stored, but it does not leave before the first, nor does it let the third start.
+  await new Promise((r) => setImmediate(r))
+  assert.equal(waiting.length, 2)
+  waiting[0]!.ack()
+  await until(() => waiting.length === 3)
+  assert.deepEqual(waiting[2]!.texts, ['c'])
+  waiting[2]!.ack()
+  batches.complete()
+  await done
+  assert.deepEqual(out, [['a'], ['b'], ['c']])
+})
+
+test('a batch the store fails for good fails the stream, and the batch that waited for it is never sent', async () => {
+  const { store, waiting } = gatedStore()
+  const batches = new Subject<EmbeddedBatch>()
+  const done = lastValueFrom(batches.pipe(sink(createTestContext('sink'), { store, delayMs: () => 1 }), toArray()))
+  batches.next(embedded(['a']))
+  batches.next(embedded(['b']))
+  batches.next(embedded(['c']))
+  await until(() => waiting.length === 2)
+  waiting[0]!.fail(Object.assign(new Error('disk full'), { code: 'STORAGE_FULL' }))
+  await assert.rejects(done, /disk full/)
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(waiting.map((w) => w.texts), [['a'], ['b']])
 })
