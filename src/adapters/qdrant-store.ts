@@ -18,6 +18,7 @@ import type { Logger } from 'pino'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { LogstreamError } from '../../core/errors.ts'
+import { InFlightLimit } from '../../core/in-flight-limit.ts'
 import { retry, type RetryOptions } from '../runtime/retry.ts'
 import type { CollectionAdmin } from './sqlite-vector-store.ts'
 import { splitCredentials } from './url-credentials.ts'
@@ -139,6 +140,8 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
   const log = opts.logger?.child({ step: 'qdrant' })
   const batchSize = opts.upsertBatchSize ?? 128
   const concurrency = opts.upsertConcurrency ?? 2
+  const upsertSlots = new InFlightLimit(concurrency)
+  let upserts = 0
   const maxBytes = opts.maxRequestBytes ?? 24 << 20
   let failing = false
 
@@ -330,9 +333,15 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       // Chunks by count; a chunk whose body is too large is halved when it is written.
       const chunks: Point[][] = []
       for (let i = 0; i < points.length; i += batchSize) chunks.push(points.slice(i, i + batchSize))
+      // The sink stores two batches at once: the limit is the store's, so `concurrency` stays the requests in flight at most,
+      // and the older batch's chunks go first.
+      const order = upserts++
       let next = 0
       const worker = async () => {
-        while (next < chunks.length) await upsertChunk(chunks[next++]!)
+        while (next < chunks.length) {
+          const chunk = chunks[next++]!
+          await upsertSlots.run(order, () => upsertChunk(chunk))
+        }
       }
       await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker))
     },

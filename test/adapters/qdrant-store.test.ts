@@ -90,6 +90,17 @@ test('stand-in (requests inspected): dedup look-ups and upserts are chunked; ups
   assert.deepEqual(q.responseProblems, [])
 })
 
+test('stand-in (requests inspected): upserts of batches stored at once share the upsert concurrency: never more requests in flight', async (t) => {
+  const q = await startQdrantStandIn(t)
+  const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, upsertBatchSize: 64, upsertConcurrency: 2 })
+  await store.ensureCollection()
+  // Slow answers, so that the two batches' chunks would overlap if nothing held them.
+  q.delay(100)
+  await Promise.all([store.upsert(Array.from({ length: 300 }, (_, i) => point(i))), store.upsert(Array.from({ length: 300 }, (_, i) => point(300 + i)))])
+  assert.equal(q.pointCount('c'), 600)
+  assert.ok(q.mostInFlight <= 2, `${q.mostInFlight} requests in flight at once`)
+})
+
 test('stand-in (requests inspected): upserts are chunked by body size too', async (t) => {
   const q = await startQdrantStandIn(t)
   const store = createQdrantStore({ url: q.url, collection: 'c', dim: 4, upsertBatchSize: 1000, maxRequestBytes: 4000 })

@@ -55,6 +55,8 @@ export interface QdrantStandIn {
   setDown(down: boolean): void
   /** Answers after `ms`. */
   delay(ms: number): void
+  /** The most requests it was answering at once. */
+  readonly mostInFlight: number
   pointCount(collection: string): number
   close(): Promise<void>
 }
@@ -155,6 +157,8 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
   let failures: number[] = []
   let down = false
   let delayMs = 0
+  let inFlight = 0
+  let mostInFlight = 0
   let opId = 0
 
   const need = (name: string): Collection => {
@@ -321,6 +325,9 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
       req.socket.destroy()
       return
     }
+    inFlight++
+    mostInFlight = Math.max(mostInFlight, inFlight)
+    res.once('close', () => inFlight--)
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs))
@@ -386,6 +393,9 @@ export async function startQdrantStandIn(t?: { after(fn: () => unknown): void },
     },
     delay(ms) {
       delayMs = ms
+    },
+    get mostInFlight() {
+      return mostInFlight
     },
     pointCount(name) {
       return collections.get(name)?.points.size ?? 0
