@@ -7,7 +7,8 @@
  */
 import { concatMap, map, pipe, tap, type OperatorFunction } from 'rxjs'
 import type { CheckpointStore } from '../checkpoints/store.ts'
-import type { Batch, CommittedBatch, Source, StageName, StepContext, StoredBatch } from './contracts.ts'
+import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
+import { timed } from './stage.ts'
 import type { FlowControl } from './flow-control.ts'
 
 /** Ids of the points a batch stored that its checkpoint row keeps, so a start can tell a store that lost recent points. */
@@ -134,9 +135,7 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
       log.warn({ err, batch: batch.id }, 'source commit failed; the checkpoint holds the positions')
     }
     opts.flow.release(size)
-    const seconds = (performance.now() - started) / 1000
-    ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
-    return { ...batch, committedAt, stageTimings: { ...batch.stageTimings, [ctx.step as StageName]: seconds } }
+    return timed(ctx, { ...batch, committedAt }, (performance.now() - started) / 1000)
   })
   return pipe(
     write,

@@ -11,7 +11,8 @@
  * storing of earlier batches. Batches leave in the order they came.
  */
 import { concatMap, map, pipe, type OperatorFunction } from 'rxjs'
-import type { Batch, DedupedBatch, ParsedEntry, StageName, StepContext, VectorStore } from './contracts.ts'
+import type { Batch, DedupedBatch, ParsedEntry, StepContext, VectorStore } from './contracts.ts'
+import { timed } from './stage.ts'
 import type { RecentIds } from './recent-ids.ts'
 import { coalescedExistence } from './existence-lookups.ts'
 
@@ -68,10 +69,8 @@ export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Ba
     ctx.metrics.entriesSkippedExisting.inc(skippedExisting)
     ctx.metrics.entriesNew.inc(fresh.length)
     // The stage's time is the batch's own work and look-up, not the wait for the batches before it.
-    const seconds = (at - startedAt) / 1000
-    ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
     log.debug({ batch: batch.id, fresh: fresh.length, skippedExisting, duplicatesInBatch, lookedUp: unknown.length }, 'deduplicated')
-    return { ...batch, fresh, skippedExisting, duplicatesInBatch, stageTimings: { ...batch.stageTimings, [ctx.step as StageName]: seconds } }
+    return timed(ctx, { ...batch, fresh, skippedExisting, duplicatesInBatch }, (at - startedAt) / 1000)
   }
 
   return pipe(map(start), concatMap(finish))

@@ -6,6 +6,7 @@ import { sink } from '../../operators/sink.ts'
 import { createMemoryStore } from '../helpers/memory-store.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
 import { batchOf, entry } from '../helpers/batches.ts'
+import { eventually } from '../helpers/cli.ts'
 
 const embedded = (texts: string[], deadLetters: DeadLetter[] = []): EmbeddedBatch => {
   const batch = batchOf(texts.map((t, i) => entry(t, i)))
@@ -101,20 +102,12 @@ function gatedStore() {
   return { store, waiting }
 }
 
-/** Waits turns of the event loop until `condition` holds; fails if it still does not after many. */
-const until = async (condition: () => boolean) => {
-  for (let turns = 0; !condition(); turns++) {
-    if (turns > 10_000) throw new Error('the condition never came true')
-    await new Promise((r) => setImmediate(r))
-  }
-}
+const until = (condition: () => boolean) => eventually(condition, 10_000, 1)
 
 test('the next batch goes to the store while the one before waits for its acknowledgement; two at once, and they leave in order', async () => {
   const { store, waiting } = gatedStore()
   const batches = new Subject<EmbeddedBatch>()
-  const out: string[][] = []
   const done = lastValueFrom(batches.pipe(sink(createTestContext('sink'), { store }), toArray()))
-  void done.then((all) => out.push(...all.map((b) => b.entries.map((e) => e.entry.text))))
   batches.next(embedded(['a']))
   batches.next(embedded(['b']))
   batches.next(embedded(['c']))
@@ -129,8 +122,24 @@ test('the next batch goes to the store while the one before waits for its acknow
   assert.deepEqual(waiting[2]!.texts, ['c'])
   waiting[2]!.ack()
   batches.complete()
-  await done
-  assert.deepEqual(out, [['a'], ['b'], ['c']])
+  const out = await done
+  assert.deepEqual(out.map((b) => b.entries.map((e) => e.entry.text)), [['a'], ['b'], ['c']])
+})
+
+test('once the sink is unsubscribed (the job stopping), a batch still waiting for its turn is never sent', async () => {
+  const { store, waiting } = gatedStore()
+  const batches = new Subject<EmbeddedBatch>()
+  const subscription = batches.pipe(sink(createTestContext('sink'), { store })).subscribe({ error: () => {} })
+  batches.next(embedded(['a']))
+  batches.next(embedded(['b']))
+  batches.next(embedded(['c']))
+  await until(() => waiting.length === 2)
+  subscription.unsubscribe()
+  waiting[0]!.ack()
+  waiting[1]!.ack()
+  await new Promise((r) => setImmediate(r))
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(waiting.map((w) => w.texts), [['a'], ['b']])
 })
 
 test('a batch the store fails for good fails the stream, and the batch that waited for it is never sent', async () => {
