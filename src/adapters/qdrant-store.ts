@@ -336,14 +336,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       // The sink stores two batches at once: the limit is the store's, so `concurrency` stays the requests in flight at most,
       // and the older batch's chunks go first.
       const order = upserts++
-      let next = 0
-      const worker = async () => {
-        while (next < chunks.length) {
-          const chunk = chunks[next++]!
-          await upsertSlots.run(order, () => upsertChunk(chunk))
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker))
+      await Promise.all(chunks.map((chunk) => upsertSlots.run(order, () => upsertChunk(chunk))))
     },
     async count(filter) {
       return (await call('count', () => client.count(c, { filter: qdrantFilter(filter) as never, exact: true }))).count
