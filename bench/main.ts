@@ -220,17 +220,17 @@ async function main(): Promise<void> {
 
     const engineDir = fresh('engine')
     if (want('2') || want('5')) rows.push({ name: '2 engine: no-op embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, engineDir) }, 'engine')) })
-    if (want('3')) rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) })), note: 'anomaly scoring on (its default here)' })
+    if (want('3')) rows.push({ name: '3 built-in embedder, embedded store', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin'), { embedder: 'builtin' }) }, 'builtin')), note: 'anomaly scoring on (its default here)' })
     // Anomaly scoring the other way round: on for the engine row (its default is off there), off for row 3 (on by default).
-    if (want('2s')) rows.push({ name: '2s engine with anomaly scoring on', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('engine-scoring'), { 'anomaly-scoring': 'on' }) })) })
-    if (want('3o')) rows.push({ name: '3o built-in embedder, anomaly scoring off', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin-off'), { embedder: 'builtin', 'anomaly-scoring': 'off' }) })) })
+    if (want('2s')) rows.push({ name: '2s engine with anomaly scoring on', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('engine-scoring'), { 'anomaly-scoring': 'on' }) }, 'engine-scoring')) })
+    if (want('3o')) rows.push({ name: '3o built-in embedder, anomaly scoring off', ...(await runWorker({ kind: 'job', brokers, topic: t('bench-3'), partitions: 3, expected: N, flags: jobFlags(t('bench-3'), 3, fresh('builtin-off'), { embedder: 'builtin', 'anomaly-scoring': 'off' }) }, 'builtin-scoring-off')) })
 
     if (want('4') || want('4q')) await loadTopic(t('bench-http'), 3, HTTP_N, 2)
     const httpRow = async (key: string, name: string, qdrantUrl: string, note: string) => {
       const embeddings = await startEmbeddingServer({ host: '127.0.0.1', port: 0, dim: 384 })
       try {
         const flags = jobFlags(t('bench-http'), 3, fresh(`http-${key}`), { embedder: 'http', 'embedding-url': `${embeddings.url}/embed`, sink: 'qdrant', 'qdrant-url': qdrantUrl, collection: `bench_${key}` })
-        rows.push({ name, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-http'), partitions: 3, expected: HTTP_N, flags })), note: `${HTTP_N} msgs; ${note}` })
+        rows.push({ name, ...(await runWorker({ kind: 'job', brokers, topic: t('bench-http'), partitions: 3, expected: HTTP_N, flags }, `http-${key}`)), note: `${HTTP_N} msgs; ${note}` })
       } finally {
         await embeddings.close()
       }
@@ -358,7 +358,7 @@ async function main(): Promise<void> {
 
     // Reading text lines: format detection, and the built-in embedder's masking, per message in process (bench/formats.ts).
     for (const [row, step, name] of [['10', 'parse', '10 parse with format detection'], ['11', 'mask', '11 masking (built-in embedder)']] as const) {
-      if (want(row)) rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 })), note: 'in process; 9 LogHub sets, lines mixed' })
+      if (want(row)) rows.push({ name, ...(await runWorker({ kind: 'formats', step, rounds: quick ? 3 : 20, brokers, topic: '', partitions: 0, expected: 0 }, `formats-${step}`)), note: 'in process; 9 LogHub sets, lines mixed' })
     }
 
     // The score stage alone, in process (bench/scoring.ts): HDFS traffic, then every line a shape of its own.
@@ -370,7 +370,7 @@ async function main(): Promise<void> {
     ] as const) {
       if (!want(row)) continue
       try {
-        const r = (await runWorker({ kind: 'scoring', traffic, sink, brokers, topic: '', partitions: 0, expected: count })) as Row & { queried: number; cached: number; storeCpuSeconds?: number }
+        const r = (await runWorker({ kind: 'scoring', traffic, sink, brokers, topic: '', partitions: 0, expected: count }, `scoring-${traffic}-${sink}`)) as Row & { queried: number; cached: number; storeCpuSeconds?: number }
         const qdrantCpu = r.storeCpuSeconds === undefined ? '' : `; Qdrant's own CPU ${((r.storeCpuSeconds / r.messages) * 1e6).toFixed(0)} µs/line`
         rows.push({ ...r, name, note: `in process, ${sink === 'qdrant' ? 'a real Qdrant node' : 'embedded store'}; ${r.queried} shapes asked of the store, ${r.cached} answered by the cache${qdrantCpu}` })
       } catch (err) {
