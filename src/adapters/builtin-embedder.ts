@@ -8,7 +8,7 @@
  * whatever ids they carried, while lines that share few words stay apart.
  */
 import type { Embedder } from '../../operators/contracts.ts'
-import { shapeOf } from '../../operators/mask.ts'
+import { rememberShapeOf } from '../../operators/mask.ts'
 
 export interface BuiltinEmbedderOptions {
   readonly dim: number
@@ -56,7 +56,7 @@ function features(shape: string): Map<string, number> {
  */
 export function embedText(text: string, dim: number): Float32Array {
   const v = new Float32Array(dim)
-  for (const [feature, weight] of features(shapeOf(text))) {
+  for (const [feature, weight] of features(rememberShapeOf(text))) {
     const h = fnv1a(feature)
     // A feature seen again adds less each time (log1p of its summed weight), so repeated tokens do not drown the rest;
     // one bit of the hash picks the sign, so collisions cancel out on average instead of piling up.
