@@ -7,7 +7,7 @@
  *   'Received block blk_-1608999687919862906 of size 91178 from /10.250.10.6'
  *   → 'Received block <blk> of size <num> from <ip>'
  *
- * Deterministic and cheap (one pass of each of a few regular expressions): the built-in
+ * Deterministic and cheap (one pass of each of a few regular expressions, skipped where it could replace nothing): the built-in
  * embedder embeds the shape, `stats` groups by it, and it can serve as a cache
  * key for embeddings.
  */
