@@ -50,7 +50,7 @@ function corpus(): string[] {
   })
   const alphabet = 'abcfx0189:/.-_ \\ABCDEFXTZ+,%~<>user blk_ http://'
   let seed = 7
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
   for (let i = 0; i < 20_000; i++) texts.push(Array.from({ length: 5 + Math.floor(next() * 60) }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''))
   return texts
 }
