@@ -221,10 +221,15 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             const committed = resume === undefined && groupMode ? await groupOffset(tp) : undefined
             const reset = opts.startingOffsets === 'latest' ? high : low
             const next = resume ?? (committed === undefined || committed < low || committed > high ? reset : committed)
-            if (next < high) return false
+            // On a topic written in transactions the log ends with a commit marker, which no consumer receives as a record, and
+            // an aborted transaction's records are skipped: the next record's offset stays below the end for good.
+            // librdkafka's position steps over both.
+            if (Math.max(next, consumedTo(tp)) < high) return false
           }
           return true
         }
+        /** The offset after what the consumer has returned and stepped over in a partition, or -1 before it has any. */
+        const consumedTo = (tp: PartitionSpec): number => c.position([{ topic: tp.topic, partition: tp.partition }])[0]?.offset ?? -1
         const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
           new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
 
