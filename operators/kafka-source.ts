@@ -89,6 +89,21 @@ function headersOf(list: NonNullable<Message['headers']>): Record<string, string
 
 type Watermarks = { low: number; high: number }
 
+/**
+ * The offset after what the consumer has returned and stepped over in a partition (librdkafka's position, which moves
+ * past transaction markers and aborted records), or -1 before it has any.
+ */
+function consumedTo(c: KafkaConsumerType, name: string): number {
+  if (!c.isConnected()) return -1
+  const { topic, partition } = splitPartitionName(name)
+  try {
+    return c.position([{ topic, partition }])[0]?.offset ?? -1
+  } catch {
+    // A partition the consumer no longer holds: nothing stepped over that counts.
+    return -1
+  }
+}
+
 function queryWatermarks(c: KafkaConsumerType, p: PartitionSpec): Promise<Watermarks> {
   return new Promise((resolve, reject) =>
     c.queryWatermarkOffsets(p.topic, p.partition, 10_000, (err, w) => (err ? reject(err) : resolve({ low: w.lowOffset, high: w.highOffset }))),
@@ -162,6 +177,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const nameOf = partitionNamer()
   const highWatermarks = new Map<string, number>()
   const committed = new Map<string, number>()
+  // Next offset expected per partition: a record elsewhere means records were skipped or the log was replaced.
+  const expected = new Map<string, number>()
   const groupMode = !opts.partitions || opts.partitions.length === 0
 
   const sourceSettings: Record<string, unknown> = {
@@ -183,7 +200,10 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
 
   const updateLag = (partition: string) => {
     const hi = highWatermarks.get(partition)
-    const pos = committed.get(partition)
+    let pos = committed.get(partition)
+    // Once every record received from a partition is committed, what the consumer stepped over since (a transaction's
+    // marker, an aborted transaction's records) is not lag: without this a transactional log ends with a lag of 1 for good.
+    if (pos !== undefined && consumer && owned.has(partition) && expected.get(partition) === pos) pos = Math.max(pos, consumedTo(consumer, partition))
     if (hi !== undefined && opts.metrics) opts.metrics.consumerLag.labels(partition).set(Math.max(0, hi - (pos ?? 0)))
   }
 
@@ -205,8 +225,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         let holdTimer: ReturnType<typeof setTimeout> | null = null
         const demand = new ReplayDemand(ctx.replay ?? [])
         let demandProgressAt = Date.now()
-        // Next offset expected per partition: a record elsewhere means records were skipped or the log was replaced.
-        const expected = new Map<string, number>()
+        expected.clear()
         const gapCheckedAt = new Map<string, number>()
         let checkingIdle = false
         /** True when every owned partition's next offset is at its log end. */
@@ -224,12 +243,10 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             // On a topic written in transactions the log ends with a commit marker, which no consumer receives as a record, and
             // an aborted transaction's records are skipped: the next record's offset stays below the end for good.
             // librdkafka's position steps over both.
-            if (Math.max(next, consumedTo(tp)) < high) return false
+            if (Math.max(next, consumedTo(c, name)) < high) return false
           }
           return true
         }
-        /** The offset after what the consumer has returned and stepped over in a partition, or -1 before it has any. */
-        const consumedTo = (tp: PartitionSpec): number => c.position([{ topic: tp.topic, partition: tp.partition }])[0]?.offset ?? -1
         const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
           new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
 

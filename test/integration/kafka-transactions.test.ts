@@ -2,7 +2,8 @@
  * Topics written in transactions (Kafka Streams, Connect and Flink with
  * exactly-once on): the job reads only committed records, as librdkafka does
  * by default, and `--stop-when-idle` still finds the end of a log that ends
- * with a transaction marker no consumer receives as a record.
+ * with a transaction marker no consumer receives as a record, and the lag it
+ * reports reaches 0 there.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,7 +13,7 @@ import { parseHdfsLine } from '../../operators/hdfs-line.ts'
 import { pointId } from '../../operators/point-id.ts'
 import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { runCli, summaryOf } from '../helpers/cli.ts'
+import { eventually, runCli, startCli, summaryOf } from '../helpers/cli.ts'
 import { sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
 
@@ -77,4 +78,29 @@ test('a topic written in transactions: committed records are stored, aborted one
   const again = await runCli(job, { timeoutMs: 90_000 })
   assert.equal(again.code, 0, again.stderr)
   assert.equal(summaryOf(again).stored, 0)
+})
+
+test('on a topic written in transactions the reported consumer lag reaches 0 at the end of each partition, past the final markers', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName('transactions-lag')
+  await broker.createTopic(topic, 2)
+  const committed = traffic(50, 21)
+  await produceInTransactions(broker.bootstrap, topic, [
+    { messages: committed.messages, commit: true },
+    { messages: traffic(10, 22).messages, commit: false },
+  ])
+  const dir = tempDir(t)
+  const job = startCli(['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--trigger', '300ms', '--metrics-host', '127.0.0.1', '--metrics-port', '0'])
+  t.after(() => job.child.kill('SIGKILL'))
+  const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
+  const lags = async () => {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    return [0, 1].map((p) => Number(new RegExp(`^logstream_consumer_lag\\{partition="${topic}/${p}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
+  }
+  // Before the fix each partition's lag stayed at 1 or more: the marker (and the aborted records) past its last record.
+  await eventually(async () => (await lags()).every((lag) => lag === 0), 60_000, 500)
+  job.child.kill('SIGTERM')
+  const done = await job.done
+  assert.equal(done.code, 0, done.stderr)
+  assert.deepEqual(new Set(await storedIds(dir)), new Set(committed.ids))
 })
