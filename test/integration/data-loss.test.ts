@@ -12,25 +12,17 @@ import { truncateSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import Database from 'better-sqlite3'
-import { parseHdfsLine } from '../../operators/hdfs-line.ts'
-import { pointId } from '../../operators/point-id.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, eventually, runCli, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName, type Broker } from '../helpers/kafka-broker.ts'
 import { storedIds, storedPayloads } from '../helpers/store.ts'
 import { suiteQdrant, suiteQdrantKind } from '../helpers/qdrant.ts'
-import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
+import { hdfsMessages, kcatLine } from '../helpers/hdfs-messages.ts'
 
-/** `count` messages of HDFS traffic, each line's JSON message keyed by its block id, and their ids. */
+/** `count` messages of HDFS traffic as keyed lines, and their ids. */
 function traffic(count: number, seed: number): { messages: string[]; ids: Set<string> } {
-  const messages: string[] = []
-  const ids = new Set<string>()
-  for (const line of hdfsTraffic({ count, duplicateShare: 0, seed })) {
-    const e = parseHdfsLine(line)!
-    messages.push(`${e.block_id}\t${JSON.stringify(e)}`)
-    ids.add(pointId(e.text, e.timestamp))
-  }
-  return { messages, ids }
+  const messages = hdfsMessages(count, seed)
+  return { messages: messages.map(kcatLine), ids: new Set(messages.map((m) => m.id)) }
 }
 
 function kafkaJob(broker: Broker, topic: string, dir: string): string[] {

@@ -9,30 +9,22 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import Kafka from '@confluentinc/kafka-javascript'
-import { parseHdfsLine } from '../../operators/hdfs-line.ts'
-import { pointId } from '../../operators/point-id.ts'
-import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
+import { hdfsMessages, type HdfsMessage } from '../helpers/hdfs-messages.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { eventually, runCli, startCli, summaryOf } from '../helpers/cli.ts'
 import { sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
 
-/** HDFS messages keyed by block id, and their point ids. */
-function traffic(count: number, seed: number): { messages: Array<{ key: string; value: string }>; ids: string[] } {
-  const messages: Array<{ key: string; value: string }> = []
-  const ids: string[] = []
-  for (const line of hdfsTraffic({ count, duplicateShare: 0, seed })) {
-    const e = parseHdfsLine(line)!
-    messages.push({ key: String(e.block_id), value: JSON.stringify(e) })
-    ids.push(pointId(e.text, e.timestamp))
-  }
-  return { messages, ids }
+/** `count` messages of HDFS traffic, and their ids. */
+function traffic(count: number, seed: number): { messages: HdfsMessage[]; ids: string[] } {
+  const messages = hdfsMessages(count, seed)
+  return { messages, ids: messages.map((m) => m.id) }
 }
 
 const call = (f: (done: (err: unknown) => void) => void) => new Promise<void>((resolve, reject) => f((err) => (err ? reject(err) : resolve())))
 
 /** Produces each group of messages in a transaction of its own, committed or aborted as the group says. */
-async function produceInTransactions(bootstrap: string, topic: string, groups: ReadonlyArray<{ messages: ReadonlyArray<{ key: string; value: string }>; commit: boolean }>): Promise<void> {
+async function produceInTransactions(bootstrap: string, topic: string, groups: ReadonlyArray<{ messages: readonly HdfsMessage[]; commit: boolean }>): Promise<void> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': bootstrap, 'transactional.id': `${topic}-writer` })
   await new Promise<void>((resolve, reject) => {
     producer.once('ready', () => resolve())
