@@ -14,7 +14,9 @@
  *
  * Offsets are never auto-committed nor auto-stored: librdkafka commits stored
  * offsets on unassign, so nothing is stored until a batch is checkpointed, and
- * then `commit` commits exactly the checkpointed positions. A revoked
+ * then `commit` commits exactly the checkpointed positions (and, once every
+ * record received from a partition is checkpointed, the position past the
+ * transaction markers librdkafka stepped over after them). A revoked
  * partition's records already in flight are finished and checkpointed by this
  * instance (their Kafka commit is skipped, the new owner's offsets win); the
  * new owner may read some of them again, which costs nothing because point ids
@@ -90,18 +92,21 @@ function headersOf(list: NonNullable<Message['headers']>): Record<string, string
 type Watermarks = { low: number; high: number }
 
 /**
- * The offset after what the consumer has returned and stepped over in a partition (librdkafka's position, which moves
- * past transaction markers and aborted records), or -1 before it has any.
+ * librdkafka's position in each of `names` (the offset after what the consumer has returned and stepped over: it moves
+ * past transaction markers and aborted records), -1 where it has none. Read only between consume calls: during one,
+ * librdkafka has moved it past records the call has not handed over yet.
  */
-function consumedTo(c: KafkaConsumerType, name: string): number {
-  if (!c.isConnected()) return -1
-  const { topic, partition } = splitPartitionName(name)
+function positionsOf(c: KafkaConsumerType, names: Iterable<string>): Map<string, number> {
+  const found = new Map<string, number>()
+  const list = [...names].map((name) => ({ name, ...splitPartitionName(name) }))
+  if (list.length === 0 || !c.isConnected()) return found
   try {
-    return c.position([{ topic, partition }])[0]?.offset ?? -1
+    const got = c.position(list.map(({ topic, partition }) => ({ topic, partition })))
+    for (let i = 0; i < list.length; i++) found.set(list[i]!.name, got[i]?.offset ?? -1)
   } catch {
-    // A partition the consumer no longer holds: nothing stepped over that counts.
-    return -1
+    // Partitions the consumer no longer holds: nothing stepped over that counts.
   }
+  return found
 }
 
 function queryWatermarks(c: KafkaConsumerType, p: PartitionSpec): Promise<Watermarks> {
@@ -176,7 +181,11 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
   const owned = new Set<string>()
   const nameOf = partitionNamer()
   const highWatermarks = new Map<string, number>()
+  // Per partition: the checkpoint's position (where the instance resumed, then each commit), the offset last committed to
+  // Kafka, and librdkafka's position as of the last consume call's end.
   const committed = new Map<string, number>()
+  const committedToKafka = new Map<string, number>()
+  const stepped = new Map<string, number>()
   // Next offset expected per partition: a record elsewhere means records were skipped or the log was replaced.
   const expected = new Map<string, number>()
   const groupMode = !opts.partitions || opts.partitions.length === 0
@@ -198,13 +207,31 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
     'receive.message.max.bytes': 1_000_000_000,
   }
 
+  /**
+   * Where a partition is done once `next` is committed: past what the consumer stepped over after its last record (a
+   * transaction's marker, an aborted transaction's records) when every record received is committed, else `next`.
+   * Without it a log written in transactions ends 1 behind for good, in the lag gauge and in Kafka's own tools.
+   */
+  const donePast = (partition: string, next: number): number =>
+    owned.has(partition) && expected.get(partition) === next ? Math.max(next, stepped.get(partition) ?? -1) : next
+
   const updateLag = (partition: string) => {
     const hi = highWatermarks.get(partition)
-    let pos = committed.get(partition)
-    // Once every record received from a partition is committed, what the consumer stepped over since (a transaction's
-    // marker, an aborted transaction's records) is not lag: without this a transactional log ends with a lag of 1 for good.
-    if (pos !== undefined && consumer && owned.has(partition) && expected.get(partition) === pos) pos = Math.max(pos, consumedTo(consumer, partition))
-    if (hi !== undefined && opts.metrics) opts.metrics.consumerLag.labels(partition).set(Math.max(0, hi - (pos ?? 0)))
+    const pos = committed.get(partition)
+    if (hi !== undefined && opts.metrics) opts.metrics.consumerLag.labels(partition).set(Math.max(0, hi - (pos === undefined ? 0 : donePast(partition, pos))))
+  }
+
+  /** Commits to Kafka (asynchronously: the checkpoint already holds these positions; this is for the group and for monitoring). */
+  const commitToKafka = (c: KafkaConsumerType | null, offsets: Array<{ topic: string; partition: number; offset: number }>) => {
+    if (!c || !c.isConnected() || offsets.length === 0) return
+    for (const o of offsets) committedToKafka.set(partitionName(o.topic, o.partition), o.offset)
+    c.commit(offsets)
+  }
+
+  /** Where the instance resumes a partition: what it has committed there so far. */
+  const resumedAt = (name: string, offset: number) => {
+    expected.set(name, offset)
+    if (offset > (committed.get(name) ?? -1)) committed.set(name, offset)
   }
 
   return {
@@ -243,9 +270,27 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             // On a topic written in transactions the log ends with a commit marker, which no consumer receives as a record, and
             // an aborted transaction's records are skipped: the next record's offset stays below the end for good.
             // librdkafka's position steps over both.
-            if (Math.max(next, consumedTo(c, name)) < high) return false
+            if (Math.max(next, stepped.get(name) ?? -1) < high) return false
           }
           return true
+        }
+        /**
+         * Between consume calls: notes where librdkafka's position is, and commits to Kafka the partitions whose records
+         * are all committed and that it has stepped past since (a transaction's final marker), so Kafka's tools and lag
+         * exporters see them at their end, as they see a Java consumer's.
+         */
+        const stepOver = (k: KafkaConsumerType) => {
+          for (const [name, offset] of positionsOf(k, owned)) stepped.set(name, offset)
+          const offsets: Array<{ topic: string; partition: number; offset: number }> = []
+          for (const name of owned) {
+            const next = committed.get(name)
+            if (next === undefined) continue
+            const past = donePast(name, next)
+            if (past <= next || past <= (committedToKafka.get(name) ?? -1)) continue
+            offsets.push({ ...splitPartitionName(name), offset: past })
+            updateLag(name)
+          }
+          commitToKafka(k, offsets)
         }
         const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
           new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
@@ -265,7 +310,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                 for (const tp of withOffsets) {
                   const name = partitionName(tp.topic, tp.partition)
                   owned.add(name)
-                  if (tp.offset !== undefined) expected.set(name, tp.offset)
+                  if (tp.offset !== undefined) resumedAt(name, tp.offset)
                   else expected.delete(name)
                 }
                 lastMessageAt = Date.now()
@@ -281,6 +326,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                   owned.delete(name)
                   pausedNow.delete(name)
                   expected.delete(name)
+                  stepped.delete(name)
                 }
                 if (demand.drop(revoked)) applyPause(this)
                 log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions revoked; their records in flight still complete')
@@ -304,8 +350,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             for (const tp of list) {
               const mine = known.find((k2) => k2.topic === tp.topic && k2.partition === tp.partition)?.offset
               if (mine !== undefined && tp.offset > mine) {
-                log.info({ partition: partitionName(tp.topic, tp.partition), checkpoint: mine, group: tp.offset }, 'the group committed further than the checkpoint; resuming there')
-                expected.set(partitionName(tp.topic, tp.partition), tp.offset)
+                log.info({ partition: partitionName(tp.topic, tp.partition), checkpoint: mine, group: tp.offset }, 'the group committed further than the checkpoint (another member read on, or this job stepped over transaction markers); resuming there')
+                resumedAt(partitionName(tp.topic, tp.partition), tp.offset)
                 k.seek({ topic: tp.topic, partition: tp.partition, offset: tp.offset }, 5000, (e) => e && log.warn({ err: e }, 'seek failed'))
               }
             }
@@ -450,13 +496,17 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                 ctx.flow.admit(records.length)
                 subscriber.next(records)
               }
-            } else if (opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs && !checkingIdle) {
+            }
+            if (closed) return
+            stepOver(c)
+            if (messages.length === 0 && opts.stopWhenIdleMs && opts.stopWhenIdleMs > 0 && owned.size > 0 && ctx.flow.inFlight === 0 && Date.now() - lastMessageAt > opts.stopWhenIdleMs && !checkingIdle) {
               // Quiet is not the end: on a busy machine fetches can pause for longer than the idle time. Stop only when every partition is read to its end.
               checkingIdle = true
               readToEnd().then(
                 (done) => {
                   checkingIdle = false
-                  if (!done) return void (lastMessageAt = Date.now())
+                  // Records may have come while the broker was asked.
+                  if (!done || ctx.flow.inFlight > 0) return void (lastMessageAt = Date.now())
                   log.info({ idleMs: opts.stopWhenIdleMs }, 'every partition read to its end and nothing in flight: stopping')
                   finish()
                 },
@@ -497,7 +547,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             c.assign(assignment as never)
             for (const a of assignment) {
               owned.add(partitionName(a.topic, a.partition))
-              if (typeof a.offset === 'number') expected.set(partitionName(a.topic, a.partition), a.offset)
+              if (typeof a.offset === 'number') resumedAt(partitionName(a.topic, a.partition), a.offset)
             }
             demand.drop([...demand.wanted()].filter((name) => !owned.has(name)))
             log.info({ partitions: assignment.map((a) => `${partitionName(a.topic, a.partition)}@${a.offset}`) }, 'partitions assigned')
@@ -522,16 +572,13 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
     },
 
     async commit(positions: Positions): Promise<void> {
-      const c = consumer
       const offsets: Array<{ topic: string; partition: number; offset: number }> = []
       for (const [name, next] of positions) {
         committed.set(name, next)
         updateLag(name)
-        if (owned.has(name)) offsets.push({ ...splitPartitionName(name), offset: next })
+        if (owned.has(name)) offsets.push({ ...splitPartitionName(name), offset: donePast(name, next) })
       }
-      if (!c || !c.isConnected() || offsets.length === 0) return
-      // Asynchronous: the checkpoint already holds these positions; this is for the group and for monitoring.
-      c.commit(offsets)
+      commitToKafka(consumer, offsets)
     },
 
     async close(): Promise<void> {

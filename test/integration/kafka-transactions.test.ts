@@ -3,7 +3,7 @@
  * exactly-once on): the job reads only committed records, as librdkafka does
  * by default, and `--stop-when-idle` still finds the end of a log that ends
  * with a transaction marker no consumer receives as a record, and the lag it
- * reports reaches 0 there.
+ * reports, and the offsets it commits to Kafka, reach the end there.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -23,6 +23,24 @@ function traffic(count: number, seed: number): { messages: HdfsMessage[]; ids: s
 
 const call = (f: (done: (err: unknown) => void) => void) => new Promise<void>((resolve, reject) => f((err) => (err ? reject(err) : resolve())))
 
+/** Each partition's end (high watermark) and the offset `group` committed there (-1001: none), as Kafka's own tools read them. */
+async function kafkaView(bootstrap: string, group: string, topic: string, partitions: number): Promise<{ ends: number[]; committed: number[] }> {
+  const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': bootstrap, 'group.id': group, 'enable.auto.commit': false }, {})
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())))
+  try {
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))
+    const ends = await Promise.all(
+      tps.map((tp) => new Promise<number>((resolve, reject) => consumer.queryWatermarkOffsets(topic, tp.partition, 10_000, (err, w) => (err ? reject(err) : resolve(w.highOffset))))),
+    )
+    const committed = await new Promise<number[]>((resolve, reject) =>
+      consumer.committed(tps, 10_000, (err, list) => (err ? reject(err) : resolve(tps.map((tp) => list.find((c) => c.partition === tp.partition)?.offset ?? -1001)))),
+    )
+    return { ends, committed }
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()))
+  }
+}
+
 /** Produces each group of messages in a transaction of its own, committed or aborted as the group says. */
 async function produceInTransactions(bootstrap: string, topic: string, groups: ReadonlyArray<{ messages: readonly HdfsMessage[]; commit: boolean }>): Promise<void> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': bootstrap, 'transactional.id': `${topic}-writer` })
@@ -35,6 +53,9 @@ async function produceInTransactions(bootstrap: string, topic: string, groups: R
     for (const group of groups) {
       await call((done) => producer.beginTransaction(done))
       for (const m of group.messages) producer.produce(topic, null, Buffer.from(m.value), m.key)
+      // Written to the log before the transaction ends, as a real writer's are: an abort then leaves its records in the log
+      // for readers to skip (an abort at once would drop them unsent, and can race the registration of the partitions).
+      await call((done) => producer.flush(30_000, done))
       if (group.commit) await call((done) => producer.commitTransaction(30_000, done))
       else await call((done) => producer.abortTransaction(30_000, done))
     }
@@ -43,7 +64,7 @@ async function produceInTransactions(bootstrap: string, topic: string, groups: R
   }
 }
 
-test('a topic written in transactions: committed records are stored, aborted ones never, and --stop-when-idle stops at the final marker', async (t) => {
+test('a topic written in transactions: committed records are stored, aborted ones never, --stop-when-idle stops at the final marker, and Kafka sees the group at the end', async (t) => {
   const broker = await sharedBroker()
   const topic = topicName('transactions')
   await broker.createTopic(topic, 2)
@@ -56,7 +77,7 @@ test('a topic written in transactions: committed records are stored, aborted one
     { messages: last.messages, commit: true },
   ])
   const dir = tempDir(t)
-  const job = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s']
+  const job = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s']
 
   // Before the fix the job read on for ever: its last record's next offset stayed one below the log's end.
   const run = await runCli(job, { timeoutMs: 90_000 })
@@ -65,6 +86,12 @@ test('a topic written in transactions: committed records are stored, aborted one
   assert.equal(summaryOf(run).stored, first.ids.length + last.ids.length)
   const stored = new Set(await storedIds(dir))
   assert.deepEqual(stored, new Set([...first.ids, ...last.ids]), 'the committed records, and none of the aborted transaction')
+  // Committed past each partition's final marker, as a Java consumer commits its position: before, Kafka's tools and lag
+  // exporters showed every partition 1 behind for good.
+  const view = await kafkaView(broker.bootstrap, topic, topic, 2)
+  // Each transaction touched both partitions: its records, the aborted ones included, and a marker in each.
+  assert.equal(view.ends[0]! + view.ends[1]!, first.ids.length + aborted.ids.length + last.ids.length + 3 * 2, 'the aborted records are in the log')
+  assert.deepEqual(view.committed, view.ends, 'the group committed each partition to its end')
 
   // A restart resumes at the checkpoint, finds nothing new past the markers, and stops again.
   const again = await runCli(job, { timeoutMs: 90_000 })
@@ -72,7 +99,7 @@ test('a topic written in transactions: committed records are stored, aborted one
   assert.equal(summaryOf(again).stored, 0)
 })
 
-test('on a topic written in transactions the reported consumer lag reaches 0 at the end of each partition, past the final markers', async (t) => {
+test('on a topic written in transactions the reported consumer lag reaches 0 at the end of each partition, past the final markers, and again after a restart', async (t) => {
   const broker = await sharedBroker()
   const topic = topicName('transactions-lag')
   await broker.createTopic(topic, 2)
@@ -82,17 +109,28 @@ test('on a topic written in transactions the reported consumer lag reaches 0 at 
     { messages: traffic(10, 22).messages, commit: false },
   ])
   const dir = tempDir(t)
-  const job = startCli(['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--trigger', '300ms', '--metrics-host', '127.0.0.1', '--metrics-port', '0'])
-  t.after(() => job.child.kill('SIGKILL'))
-  const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
-  const lags = async () => {
-    const text = await (await fetch(`${url}/metrics`)).text()
-    return [0, 1].map((p) => Number(new RegExp(`^logstream_consumer_lag\\{partition="${topic}/${p}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
+  const args = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--trigger', '300ms', '--metrics-host', '127.0.0.1', '--metrics-port', '0']
+  /** Runs the job until its gauge reads 0 on both partitions, then stops it with SIGTERM. */
+  const runToZeroLag = async () => {
+    const job = startCli(args)
+    t.after(() => job.child.kill('SIGKILL'))
+    const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
+    const lags = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text()
+      return [0, 1].map((p) => Number(new RegExp(`^logstream_consumer_lag\\{partition="${topic}/${p}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
+    }
+    await eventually(async () => (await lags()).every((lag) => lag === 0), 60_000, 500)
+    job.child.kill('SIGTERM')
+    const done = await job.done
+    assert.equal(done.code, 0, done.stderr)
+    return done
   }
   // Before the fix each partition's lag stayed at 1 or more: the marker (and the aborted records) past its last record.
-  await eventually(async () => (await lags()).every((lag) => lag === 0), 60_000, 500)
-  job.child.kill('SIGTERM')
-  const done = await job.done
-  assert.equal(done.code, 0, done.stderr)
+  await runToZeroLag()
   assert.deepEqual(new Set(await storedIds(dir)), new Set(committed.ids))
+  // A restart with nothing new: before, the gauge read each partition's whole length until a batch committed there.
+  const again = await runToZeroLag()
+  assert.equal(summaryOf(again).stored, 0)
+  const view = await kafkaView(broker.bootstrap, topic, topic, 2)
+  assert.deepEqual(view.committed, view.ends, 'the group committed each partition to its end')
 })
