@@ -2,7 +2,9 @@
  * `logstream run`: the streaming job. SIGTERM or SIGINT stops reading, lets the
  * batch in flight finish and commit, and exits 0 within the shutdown timeout;
  * a second signal exits at once, which is safe because nothing is committed
- * before it is stored.
+ * before it is stored. The same signal again within `REPEATED_SIGNAL_MS` of
+ * the first is the same request delivered twice (GNU `timeout` and some init
+ * processes signal both the process and its group), not a second one.
  */
 import { defineCommand } from './command.ts'
 import type { Config } from '../config.ts'
@@ -14,6 +16,9 @@ import { bool, field } from '../options.ts'
 import { exitCodeFor } from '../../core/errors.ts'
 import { resetToEarliest } from './checkpoint.ts'
 import type { CheckpointStore } from '../../checkpoints/store.ts'
+
+/** How long a repeat of the first stop signal counts as the same request. */
+export const REPEATED_SIGNAL_MS = 2000
 
 export const command = defineCommand({
   name: 'run',
@@ -32,11 +37,11 @@ export const command = defineCommand({
     const stop = new AbortController()
     const abort = new AbortController()
     const state = new JobState()
-    let signals = 0
+    let first: { signal: NodeJS.Signals; at: number } | undefined
     let shutdownTimer: NodeJS.Timeout | undefined
     const onSignal = (signal: NodeJS.Signals) => {
-      signals++
-      if (signals === 1) {
+      if (!first) {
+        first = { signal, at: Date.now() }
         logger.info({ signal, timeoutMs: config.shutdownTimeout }, 'stopping: finishing the batch in flight')
         state.setPhase('stopping')
         stop.abort()
@@ -46,6 +51,8 @@ export const command = defineCommand({
           process.exit(1)
         }, config.shutdownTimeout)
         shutdownTimer.unref()
+      } else if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) {
+        logger.info({ signal }, 'the same signal again at once: still stopping (send it again later to exit now)')
       } else {
         logger.warn({ signal }, 'second signal: exiting now; uncommitted work is replayed on restart')
         process.exit(130)

@@ -74,7 +74,8 @@ export async function startEmbeddingStub(t: { after(fn: () => unknown): void }, 
         const chunks: Buffer[] = []
         for await (const c of req) chunks.push(c as Buffer)
         stub.requests++
-        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs))
+        // Unreferenced: an answer still delayed when the test ends does not hold its process open.
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs).unref())
         const failure = failures.shift()
         if (failure) {
           res.writeHead(failure.status, failure.retryAfter ? { 'retry-after': failure.retryAfter } : {}).end('{"error":"told to fail"}')

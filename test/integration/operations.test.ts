@@ -8,11 +8,12 @@ import assert from 'node:assert/strict'
 import { copyFileSync, appendFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { SAMPLE, startCli, eventually } from '../helpers/cli.ts'
+import { SAMPLE, startCli, eventually, summaryOf } from '../helpers/cli.ts'
 import { storedIds } from '../helpers/store.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
 import { metricSum } from '../helpers/metrics.ts'
+import { REPEATED_SIGNAL_MS } from '../../src/cli/run.ts'
 
 /** A copy of the sample with malformed lines mixed in, followed, so the job (and its server) stays up. */
 function mixedInput(dir: string): { path: string; good: number; bad: number } {
@@ -110,6 +111,62 @@ test('SIGTERM while a batch is in flight: /readyz turns not-ready first, the bat
   const committed = result.logs.filter((l) => typeof l.stored === 'number' && typeof l.batch === 'number')
   assert.ok(committed.length >= 1, 'the batch in flight committed')
   assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
+})
+
+test('the same stop signal delivered twice at once (GNU timeout signals the process and its group) still lets the batch in flight complete: exit 0', async (t) => {
+  const dir = tempDir(t)
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
+  stub.delay(1500)
+  const job = startCli(runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500']))
+  t.after(() => job.child.kill('SIGKILL'))
+  await serverUrl(job)
+  await eventually(() => stub.requests > 0, 30_000, 20)
+  job.child.kill('SIGTERM')
+  // The second delivery comes once the first has been handled, as a group's signal after the process's own.
+  await job.waitFor((l) => l.msg === 'stopping: finishing the batch in flight')
+  job.child.kill('SIGTERM')
+  const result = await job.done
+  // Before, the second delivery exited at once with 130, leaving the batch to a replay.
+  assert.equal(result.code, 0, result.stderr)
+  assert.ok(result.logs.some((l) => String(l.msg).startsWith('the same signal again at once')), 'the repeat is logged')
+  const committed = result.logs.filter((l) => typeof l.stored === 'number' && typeof l.batch === 'number')
+  assert.ok(committed.length >= 1, 'the batch in flight committed')
+  assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
+})
+
+test('a second stop signal sent later exits at once with 130, and a restart stores what the first run had not', async (t) => {
+  const dir = tempDir(t)
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
+  // Answers slower than any test waits: the first signal's stop cannot finish.
+  stub.delay(120_000)
+  const args = runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500'])
+  const job = startCli(args)
+  t.after(() => job.child.kill('SIGKILL'))
+  await serverUrl(job)
+  await eventually(() => stub.requests > 0, 30_000, 20)
+  job.child.kill('SIGTERM')
+  await job.waitFor((l) => l.msg === 'stopping: finishing the batch in flight')
+  // Past the window in which a repeat counts as the same delivery (the job handled the first before it logged it).
+  await new Promise((resolve) => setTimeout(resolve, REPEATED_SIGNAL_MS + 200))
+  job.child.kill('SIGTERM')
+  const result = await job.done
+  assert.equal(result.code, 130, result.stderr)
+  assert.ok(result.logs.some((l) => String(l.msg).startsWith('second signal: exiting now')))
+  assert.equal((await storedIds(dir)).length, 0, 'nothing was committed')
+  stub.delay(0)
+  const again = startCli(args)
+  t.after(() => again.child.kill('SIGKILL'))
+  const url = await serverUrl(again)
+  await eventually(async () => {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    return metricSum(text, 'logstream_messages_received_total') === 2000 && metricSum(text, 'logstream_records_in_flight') === 0
+  }, 60_000, 200)
+  again.child.kill('SIGTERM')
+  const done = await again.done
+  assert.equal(done.code, 0, done.stderr)
+  const stored = summaryOf(done).stored
+  assert.ok(stored > 0)
+  assert.equal((await storedIds(dir)).length, stored, 'the restart stored the batch the first run left, and nothing else was there')
 })
 
 test('the status page lists new patterns in headless Chromium (first seen, lines since, score, level, example line), and their counts grow as lines arrive', async (t) => {
