@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { copyFileSync, appendFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { SAMPLE, startCli, eventually, summaryOf } from '../helpers/cli.ts'
+import { SAMPLE, startCli, eventually, summaryOf, type RunningCli } from '../helpers/cli.ts'
 import { storedIds } from '../helpers/store.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
@@ -93,14 +93,28 @@ test('the status page shows the run in headless Chromium, draws its charts, refr
   assert.equal((await job.done).code, 0)
 })
 
-test('SIGTERM while a batch is in flight: /readyz turns not-ready first, the batch completes, exit 0', async (t) => {
+/** The job on the sample with an embedding service that answers after `delayMs`, once its first batch is being embedded. */
+async function jobEmbedding(t: { after(fn: () => unknown): void }, delayMs: number) {
   const dir = tempDir(t)
   const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
-  stub.delay(1500)
-  const job = startCli(runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500']))
+  stub.delay(delayMs)
+  const args = runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500'])
+  const job = startCli(args)
   t.after(() => job.child.kill('SIGKILL'))
   const url = await serverUrl(job)
   await eventually(() => stub.requests > 0, 30_000, 20)
+  return { dir, stub, args, job, url }
+}
+
+/** Asserts that a batch committed before the exit, and that the store holds exactly what the committed batches stored. */
+async function assertBatchCommitted(result: Awaited<RunningCli['done']>, dir: string): Promise<void> {
+  const committed = result.logs.filter((l) => typeof l.stored === 'number' && typeof l.batch === 'number')
+  assert.ok(committed.length >= 1, 'the batch in flight committed')
+  assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
+}
+
+test('SIGTERM while a batch is in flight: /readyz turns not-ready first, the batch completes, exit 0', async (t) => {
+  const { dir, job, url } = await jobEmbedding(t, 1500)
   assert.equal((await fetch(`${url}/readyz`)).status, 200)
   job.child.kill('SIGTERM')
   await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 5000, 20)
@@ -108,19 +122,11 @@ test('SIGTERM while a batch is in flight: /readyz turns not-ready first, the bat
   assert.match(notReady.reason, /stopping/)
   const result = await job.done
   assert.equal(result.code, 0, result.stderr)
-  const committed = result.logs.filter((l) => typeof l.stored === 'number' && typeof l.batch === 'number')
-  assert.ok(committed.length >= 1, 'the batch in flight committed')
-  assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
+  await assertBatchCommitted(result, dir)
 })
 
 test('the same stop signal delivered twice at once (GNU timeout signals the process and its group) still lets the batch in flight complete: exit 0', async (t) => {
-  const dir = tempDir(t)
-  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
-  stub.delay(1500)
-  const job = startCli(runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500']))
-  t.after(() => job.child.kill('SIGKILL'))
-  await serverUrl(job)
-  await eventually(() => stub.requests > 0, 30_000, 20)
+  const { dir, job } = await jobEmbedding(t, 1500)
   job.child.kill('SIGTERM')
   // The second delivery comes once the first has been handled, as a group's signal after the process's own.
   await job.waitFor((l) => l.msg === 'stopping: finishing the batch in flight')
@@ -129,21 +135,12 @@ test('the same stop signal delivered twice at once (GNU timeout signals the proc
   // Before, the second delivery exited at once with 130, leaving the batch to a replay.
   assert.equal(result.code, 0, result.stderr)
   assert.ok(result.logs.some((l) => String(l.msg).startsWith('the same signal again at once')), 'the repeat is logged')
-  const committed = result.logs.filter((l) => typeof l.stored === 'number' && typeof l.batch === 'number')
-  assert.ok(committed.length >= 1, 'the batch in flight committed')
-  assert.equal((await storedIds(dir)).length, committed.reduce((s, l) => s + Number(l.stored), 0))
+  await assertBatchCommitted(result, dir)
 })
 
 test('a second stop signal sent later exits at once with 130, and a restart stores what the first run had not', async (t) => {
-  const dir = tempDir(t)
-  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
   // Answers slower than any test waits: the first signal's stop cannot finish.
-  stub.delay(120_000)
-  const args = runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500'])
-  const job = startCli(args)
-  t.after(() => job.child.kill('SIGKILL'))
-  await serverUrl(job)
-  await eventually(() => stub.requests > 0, 30_000, 20)
+  const { dir, stub, args, job } = await jobEmbedding(t, 120_000)
   job.child.kill('SIGTERM')
   await job.waitFor((l) => l.msg === 'stopping: finishing the batch in flight')
   // Past the window in which a repeat counts as the same delivery (the job handled the first before it logged it).
