@@ -13,12 +13,16 @@ export interface HdfsMessage {
   readonly id: string
 }
 
-/** `count` distinct messages of traffic `seed` (no duplicates). */
-export function hdfsMessages(count: number, seed: number): HdfsMessage[] {
-  return [...hdfsTraffic({ count, duplicateShare: 0, seed })].map((line) => {
-    const e = parseHdfsLine(line)!
-    return { key: String(e.block_id), value: JSON.stringify(e), id: pointId(e.text, e.timestamp) }
-  })
+/** One HDFS log line as the job's keyed message, with its point id. */
+export function hdfsMessage(line: string): HdfsMessage {
+  const e = parseHdfsLine(line)
+  if (!e) throw new Error(`not an HDFS line: ${line}`)
+  return { key: String(e.block_id), value: JSON.stringify(e), id: pointId(e.text, e.timestamp) }
+}
+
+/** `count` messages of traffic `seed`, `duplicateShare` of them exact duplicates of earlier ones (none by default). */
+export function hdfsMessages(count: number, seed: number, duplicateShare = 0): HdfsMessage[] {
+  return [...hdfsTraffic({ count, duplicateShare, seed })].map(hdfsMessage)
 }
 
 /** A message as a keyed line for `kcatProduce(…, { keyed: true })`. */

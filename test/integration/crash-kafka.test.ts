@@ -6,56 +6,37 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { parseRecord } from '../../operators/parse.ts'
-import { pointId } from '../../operators/point-id.ts'
 import { loadConfig } from '../../src/config.ts'
 import { jobIdentity } from '../../src/adapters/factory.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
-import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli, startCli, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedPayloads, toFlags } from '../helpers/store.ts'
+import { hdfsMessages, kcatLine } from '../helpers/hdfs-messages.ts'
 
 const MALFORMED = ['{"text": oops', '{"log_level": "INFO"}', '{"text": 12}', '[1, 2]']
 
-/** Input: HDFS traffic with exact duplicates, as messages, and a few malformed ones mixed in. */
-function input(count: number, seed: number): string[] {
-  const lines = [...hdfsTraffic({ count, duplicateShare: 0.15, seed })]
-  const messages = lines.map((l) => {
-    const out = parseRecord({ partition: 'x', offset: 0, nextOffset: 1, key: null, value: Buffer.from(l) }, { maxMessageBytes: 1 << 20 })
-    if (!('entry' in out)) throw new Error('generated a bad line')
-    return `${out.entry.block_id}\t${JSON.stringify(out.entry)}`
-  })
+/** Input: HDFS traffic with exact duplicates, as keyed lines, with a few malformed ones mixed in; and the ids of the good ones. */
+function input(count: number, seed: number): { messages: string[]; ids: Set<string> } {
+  const traffic = hdfsMessages(count, seed, 0.15)
+  const messages = traffic.map(kcatLine)
   MALFORMED.forEach((m, i) => messages.splice(Math.floor(((i + 1) * messages.length) / (MALFORMED.length + 1)), 0, `bad-${i}\t${m}`))
-  return messages
-}
-
-function expectedIds(messages: string[]): Set<string> {
-  const ids = new Set<string>()
-  for (const m of messages) {
-    try {
-      const e = JSON.parse(m.slice(m.indexOf('\t') + 1)) as { text?: unknown; timestamp?: string }
-      if (typeof e.text === 'string' && e.text) ids.add(pointId(e.text, e.timestamp ?? ''))
-    } catch {
-      // malformed on purpose
-    }
-  }
-  return ids
+  return { messages, ids: new Set(traffic.map((m) => m.id)) }
 }
 
 async function setup(t: { after(fn: () => unknown): void }, count: number, seed: number) {
   const broker = await sharedBroker()
   const topic = topicName('crash')
   await broker.createTopic(topic, 3)
-  const messages = input(count, seed)
+  const { messages, ids } = input(count, seed)
   await kcatProduce(broker.bootstrap, topic, messages, { keyed: true })
   const args = (dir: string) => ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-2`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--batch-size', '100', '--trigger', '200ms', '--max-in-flight', '300', '--stop-when-idle', '2s']
   const reference = tempDir(t)
   const whole = await runCli(args(reference))
   assert.equal(whole.code, 0, whole.stderr)
   const referencePoints = await storedPayloads(reference)
-  assert.deepEqual(new Set(referencePoints.map((p) => p.id)), expectedIds(messages))
+  assert.deepEqual(new Set(referencePoints.map((p) => p.id)), ids)
   return { topic, messages, args, referencePoints }
 }
 

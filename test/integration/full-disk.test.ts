@@ -10,8 +10,7 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseHdfsLine } from '../../operators/hdfs-line.ts'
-import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
+import { hdfsMessages, kcatLine } from '../helpers/hdfs-messages.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
@@ -40,8 +39,7 @@ test('a full disk stops a Kafka job with a non-zero exit within the shutdown tim
   const broker = await sharedBroker()
   const topic = topicName('full')
   await broker.createTopic(topic, 3)
-  const messages = [...hdfsTraffic({ count: 4000, seed: 21, duplicateShare: 0.1 })].map((l) => `${parseHdfsLine(l)!.block_id}\t${JSON.stringify(parseHdfsLine(l))}`)
-  await kcatProduce(broker.bootstrap, topic, messages, { keyed: true })
+  await kcatProduce(broker.bootstrap, topic, hdfsMessages(4000, 21, 0.1).map(kcatLine), { keyed: true })
   const args = (dir: string) => ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-2`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--batch-size', '250', '--trigger', '300ms', '--stop-when-idle', '3s', '--shutdown-timeout', '10s']
 
   const clean = tempDir(t)

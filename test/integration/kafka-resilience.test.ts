@@ -5,19 +5,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseHdfsLine } from '../../operators/hdfs-line.ts'
-import { pointId } from '../../operators/point-id.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, startCli, eventually, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, ownBroker, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
-import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
+import { hdfsMessage, hdfsMessages, kcatLine, type HdfsMessage } from '../helpers/hdfs-messages.ts'
 
-const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean)
-const ids = (ls: string[]) => new Set(ls.map((l) => {
-  const e = parseHdfsLine(l)!
-  return pointId(e.text, e.timestamp)
-}))
+const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean).map(hdfsMessage)
+const ids = (ms: readonly HdfsMessage[]) => new Set(ms.map((m) => m.id))
 const isCommit = (l: Record<string, unknown>) => typeof l.msg === 'string' && l.msg.startsWith('Processing batch')
 
 test('the broker stopped for 20 s mid-stream: the job recovers by itself, nothing lost or stored twice', async (t) => {
@@ -27,7 +22,7 @@ test('the broker stopped for 20 s mid-stream: the job recovers by itself, nothin
   const dir = tempDir(t)
   const first = lines.slice(0, 1000)
   const second = lines.slice(1000)
-  await kcatProduce(broker.bootstrap, topic, first.map((l) => JSON.stringify(parseHdfsLine(l))))
+  await kcatProduce(broker.bootstrap, topic, first.map((m) => m.value))
   const job = startCli(['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-2`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '300ms', '--batch-size', '200'])
   t.after(() => job.child.kill('SIGKILL'))
   await eventually(async () => (await storedIds(dir)).length === first.length, 60_000)
@@ -35,7 +30,7 @@ test('the broker stopped for 20 s mid-stream: the job recovers by itself, nothin
   await broker.stop()
   await new Promise((r) => setTimeout(r, 20_000))
   await broker.restart()
-  await kcatProduce(broker.bootstrap, topic, second.map((l) => JSON.stringify(parseHdfsLine(l))))
+  await kcatProduce(broker.bootstrap, topic, second.map((m) => m.value))
   await eventually(async () => (await storedIds(dir)).length >= lines.length, 120_000)
   job.child.kill('SIGTERM')
   const result = await job.done
@@ -53,11 +48,10 @@ test('a cooperative rebalance in the middle of an open batch window loses nothin
   const dir = tempDir(t)
   const group = `g-${topic}`
   const common = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--group-id', group, '--data-dir', join(dir, 'data')]
-  const message = (l: string) => `${parseHdfsLine(l)!.block_id}\t${JSON.stringify(parseHdfsLine(l))}`
-  await kcatProduce(broker.bootstrap, topic, lines.map(message), { keyed: true })
+  await kcatProduce(broker.bootstrap, topic, lines.map(kcatLine), { keyed: true })
   // Member A reads everything into one batch window that only its size closes (no timer: nothing here depends on how
   // long anything takes to start); then B joins and takes partitions from it while the window is open.
-  const extra = [...hdfsTraffic({ count: 500, seed: 5 })]
+  const extra = hdfsMessages(500, 5)
   const a = startCli([...common, '--checkpoint-dir', join(dir, 'a'), '--trigger', '1h', '--batch-size', String(lines.length + extra.length), '--metrics-port', '0'])
   t.after(() => a.child.kill('SIGKILL'))
   const metrics = `${String((await a.waitFor((l) => /metrics and status on/.test(String(l.msg)))).url)}/metrics`
@@ -70,7 +64,7 @@ test('a cooperative rebalance in the middle of an open batch window loses nothin
   // Fill A's open window to its size through a partition A kept: it closes, and commits records of the partitions it lost too.
   const bPartitions = new Set((assigned.partitions as string[]).map((p) => Number(p.split('/').at(-1))))
   const kept = [0, 1, 2, 3, 4, 5].find((p) => !bPartitions.has(p))!
-  await kcatProduce(broker.bootstrap, topic, extra.map(message), { keyed: true, partition: kept })
+  await kcatProduce(broker.bootstrap, topic, extra.map(kcatLine), { keyed: true, partition: kept })
   const all = new Set([...ids(lines), ...ids(extra)])
   await eventually(async () => (await storedIds(dir)).length >= all.size, 120_000)
   // B reads its partitions from their start (A never committed them to the group): wait until it has committed what it read.

@@ -7,28 +7,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { parseRecord } from '../../operators/parse.ts'
-import { pointId } from '../../operators/point-id.ts'
-import { hdfsTraffic } from '../../bench/hdfs-traffic.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { eventually, runCli, startCli } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { qdrantCluster, realQdrantAvailable } from '../helpers/qdrant.ts'
 import { storedPayloads } from '../helpers/store.ts'
+import { hdfsMessages, kcatLine, type HdfsMessage } from '../helpers/hdfs-messages.ts'
 
-/** HDFS traffic with exact duplicates, as keyed messages. */
-function input(count: number, seed: number): string[] {
-  return [...hdfsTraffic({ count, duplicateShare: 0.15, seed })].map((l) => {
-    const out = parseRecord({ partition: 'x', offset: 0, nextOffset: 1, key: null, value: Buffer.from(l) }, { maxMessageBytes: 1 << 20 })
-    if (!('entry' in out)) throw new Error('generated a bad line')
-    return `${out.entry.block_id}\t${JSON.stringify(out.entry)}`
-  })
-}
-
-const idOf = (m: string) => {
-  const e = JSON.parse(m.slice(m.indexOf('\t') + 1)) as { text: string; timestamp: string }
-  return pointId(e.text, e.timestamp)
-}
+const idOf = (m: HdfsMessage) => m.id
 
 async function rest<T>(url: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -70,7 +56,8 @@ test(
     const broker = await sharedBroker()
     const topic = topicName('cluster')
     await broker.createTopic(topic, 3)
-    const messages = input(4500, 21)
+    // HDFS traffic with exact duplicates.
+    const messages = hdfsMessages(4500, 21, 0.15)
     const expected = new Set(messages.map(idOf))
     const thirds = [messages.slice(0, 1500), messages.slice(1500, 3000), messages.slice(3000)]
 
@@ -87,7 +74,7 @@ test(
     ])
     t.after(() => job.child.kill('SIGKILL'))
 
-    await kcatProduce(broker.bootstrap, topic, thirds[0]!, { keyed: true })
+    await kcatProduce(broker.bootstrap, topic, thirds[0]!.map(kcatLine), { keyed: true })
     await eventually(() => storedSoFar(job.logs) > 0, 120_000)
     const info = await rest<{ config: { params: Record<string, unknown> } }>(url!, `/collections/${collection}`)
     assert.deepEqual([info.config.params.shard_number, info.config.params.replication_factor, info.config.params.write_consistency_factor], [3, 2, 2])
@@ -95,7 +82,7 @@ test(
     await cluster.kill(2)
     const killedAt = job.logs.length
     const storedBefore = storedSoFar(job.logs)
-    await kcatProduce(broker.bootstrap, topic, thirds[1]!, { keyed: true })
+    await kcatProduce(broker.bootstrap, topic, thirds[1]!.map(kcatLine), { keyed: true })
     // While the peer is away, two of the three shards have one live replica of the two the write
     // consistency asks for: Qdrant answers their upserts with 500 (the replicas stay Active, not Dead),
     // so the job retries and commits nothing of those batches until the peer is back.
@@ -108,7 +95,7 @@ test(
     assert.ok((await replicaStates(url!, collection)).every((r) => r.endsWith(': Active')), 'no replica is marked dead: the writes fail instead')
 
     await cluster.restart(2)
-    await kcatProduce(broker.bootstrap, topic, thirds[2]!, { keyed: true })
+    await kcatProduce(broker.bootstrap, topic, thirds[2]!.map(kcatLine), { keyed: true })
     await eventually(() => storedSoFar(job.logs) === expected.size, 180_000)
     // The returning peer's replicas are brought back by Qdrant (shard transfers from the replicas that stayed).
     await eventually(async () => {

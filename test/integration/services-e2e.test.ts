@@ -9,23 +9,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseHdfsLine } from '../../operators/hdfs-line.ts'
-import { pointId } from '../../operators/point-id.ts'
 import { startEmbeddingServer } from '../../src/services/embedding-server.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, eventually, startCli } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { dropCollection, ownQdrant, suiteQdrant, suiteQdrantKind } from '../helpers/qdrant.ts'
+import { hdfsMessage, kcatLine } from '../helpers/hdfs-messages.ts'
 
-const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean)
-const messages = lines.map((l) => {
-  const e = parseHdfsLine(l)!
-  return `${e.block_id}\t${JSON.stringify(e)}`
-})
-const expected = new Set(lines.map((l) => {
-  const e = parseHdfsLine(l)!
-  return pointId(e.text, e.timestamp)
-}))
+const sample = readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean).map(hdfsMessage)
+const messages = sample.map(kcatLine)
+const expected = new Set(sample.map((m) => m.id))
 
 async function storedIds(qdrantUrl: string, collection: string): Promise<string[]> {
   const ids: string[] = []
