@@ -327,6 +327,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                   pausedNow.delete(name)
                   expected.delete(name)
                   stepped.delete(name)
+                  committedToKafka.delete(name)
                 }
                 if (demand.drop(revoked)) applyPause(this)
                 log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions revoked; their records in flight still complete')
