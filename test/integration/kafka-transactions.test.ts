@@ -134,3 +134,29 @@ test('on a topic written in transactions the reported consumer lag reaches 0 at 
   const view = await kafkaView(broker.bootstrap, topic, topic, 2)
   assert.deepEqual(view.committed, view.ends, 'the group committed each partition to its end')
 })
+
+test('consumer-group mode on a topic written in transactions: the group is committed past the final markers, and a restart resumes there and stores nothing', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName('transactions-group')
+  await broker.createTopic(topic, 2)
+  const committed = traffic(40, 31)
+  await produceInTransactions(broker.bootstrap, topic, [
+    { messages: committed.messages, commit: true },
+    { messages: traffic(10, 32).messages, commit: false },
+  ])
+  const dir = tempDir(t)
+  const job = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s']
+  const run = await runCli(job, { timeoutMs: 90_000 })
+  assert.equal(run.code, 0, run.stderr)
+  assert.deepEqual(new Set(await storedIds(dir)), new Set(committed.ids))
+  const view = await kafkaView(broker.bootstrap, topic, topic, 2)
+  assert.deepEqual(view.committed, view.ends, 'the group committed each partition to its end')
+
+  // The checkpoint holds the offsets after the last records, the group the ends past the markers: the restart resumes at
+  // the group's (and says so), reads nothing, stores nothing, and stops.
+  const again = await runCli(job, { timeoutMs: 90_000 })
+  assert.equal(again.code, 0, again.stderr)
+  assert.equal(summaryOf(again).stored, 0)
+  assert.equal(summaryOf(again).received, 0)
+  assert.ok(again.logs.some((l) => String(l.msg).startsWith('the group committed further than the checkpoint')), 'the resume past the checkpoint is logged')
+})
