@@ -294,6 +294,27 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         }
         const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
           new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
+        /**
+         * Where reading starts in a partition the checkpoint has no position for (the group's committed offset, else the
+         * starting offset): the lag counts from there until a batch commits. Without it an idle partition started at
+         * 'latest' showed its whole length as lag for good.
+         */
+        const countFromStart = (name: string) => {
+          const tp = splitPartitionName(name)
+          const start = async () => {
+            const { low, high } = await queryWatermarks(c, tp)
+            const group = groupMode ? await groupOffset(tp) : undefined
+            return group !== undefined && group >= low && group <= high ? group : opts.startingOffsets === 'latest' ? high : low
+          }
+          start().then(
+            (offset) => {
+              if (!owned.has(name) || committed.has(name)) return
+              committed.set(name, offset)
+              updateLag(name)
+            },
+            (err: unknown) => log.debug({ err, partition: name }, 'could not find where reading starts; the lag counts from 0 until a batch commits'),
+          )
+        }
 
         const startOffset = (p: PartitionSpec): number | 'earliest' | 'latest' => ctx.resumeFrom(partitionName(p.topic, p.partition)) ?? opts.startingOffsets
 
@@ -311,7 +332,10 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
                   const name = partitionName(tp.topic, tp.partition)
                   owned.add(name)
                   if (tp.offset !== undefined) resumedAt(name, tp.offset)
-                  else expected.delete(name)
+                  else {
+                    expected.delete(name)
+                    countFromStart(name)
+                  }
                 }
                 lastMessageAt = Date.now()
                 log.info({ partitions: assignment.map((tp) => partitionName(tp.topic, tp.partition)) }, 'partitions assigned')
@@ -549,6 +573,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
             for (const a of assignment) {
               owned.add(partitionName(a.topic, a.partition))
               if (typeof a.offset === 'number') resumedAt(partitionName(a.topic, a.partition), a.offset)
+              else countFromStart(partitionName(a.topic, a.partition))
             }
             demand.drop([...demand.wanted()].filter((name) => !owned.has(name)))
             log.info({ partitions: assignment.map((a) => `${partitionName(a.topic, a.partition)}@${a.offset}`) }, 'partitions assigned')
