@@ -259,18 +259,13 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         const readToEnd = async (): Promise<boolean> => {
           for (const name of owned) {
             const tp = splitPartitionName(name)
-            const { low, high } = await queryWatermarks(c, tp)
-            // A partition this instance has read nothing of starts where the checkpoint says, else (consumer-group mode) the
-            // group's committed offset, else the starting offset; a committed offset outside the log is reset to the
-            // starting offset by the consumer (auto.offset.reset), so an emptied log is read to its end at once.
-            const resume = expected.get(name) ?? ctx.resumeFrom(name)
-            const committed = resume === undefined && groupMode ? await groupOffset(tp) : undefined
-            const reset = opts.startingOffsets === 'latest' ? high : low
-            const next = resume ?? (committed === undefined || committed < low || committed > high ? reset : committed)
+            const w = await queryWatermarks(c, tp)
+            // A partition this instance has read nothing of starts where the checkpoint says, else where reading starts.
+            const next = expected.get(name) ?? ctx.resumeFrom(name) ?? (await startOf(tp, w))
             // On a topic written in transactions the log ends with a commit marker, which no consumer receives as a record, and
             // an aborted transaction's records are skipped: the next record's offset stays below the end for good.
             // librdkafka's position steps over both.
-            if (Math.max(next, stepped.get(name) ?? -1) < high) return false
+            if (Math.max(next, stepped.get(name) ?? -1) < w.high) return false
           }
           return true
         }
@@ -295,18 +290,21 @@ export function createKafkaSource(opts: KafkaSourceOptions): Source {
         const groupOffset = (tp: PartitionSpec): Promise<number | undefined> =>
           new Promise((resolve, reject) => c.committed([{ topic: tp.topic, partition: tp.partition }], 10_000, (err, list) => (err ? reject(err) : resolve(list[0] && list[0].offset >= 0 ? list[0].offset : undefined))))
         /**
-         * Where reading starts in a partition the checkpoint has no position for (the group's committed offset, else the
-         * starting offset): the lag counts from there until a batch commits. Without it an idle partition started at
-         * 'latest' showed its whole length as lag for good.
+         * Where reading starts in a partition the checkpoint has no position for: in consumer-group mode the group's
+         * committed offset, else the starting offset. A committed offset outside the log is reset to the starting offset by
+         * the consumer (auto.offset.reset), so an emptied log is read to its end at once.
+         */
+        const startOf = async (tp: PartitionSpec, { low, high }: Watermarks): Promise<number> => {
+          const group = groupMode ? await groupOffset(tp) : undefined
+          return group !== undefined && group >= low && group <= high ? group : opts.startingOffsets === 'latest' ? high : low
+        }
+        /**
+         * The lag of a partition the checkpoint has no position for counts from where reading starts until a batch commits
+         * there. Without it an idle partition started at 'latest' showed its whole length as lag for good.
          */
         const countFromStart = (name: string) => {
           const tp = splitPartitionName(name)
-          const start = async () => {
-            const { low, high } = await queryWatermarks(c, tp)
-            const group = groupMode ? await groupOffset(tp) : undefined
-            return group !== undefined && group >= low && group <= high ? group : opts.startingOffsets === 'latest' ? high : low
-          }
-          start().then(
+          queryWatermarks(c, tp).then((w) => startOf(tp, w)).then(
             (offset) => {
               if (!owned.has(name) || committed.has(name)) return
               committed.set(name, offset)
