@@ -12,3 +12,9 @@ export function metricSum(text: string, name: string, labels: Record<string, str
   }
   return total
 }
+
+/** Each of a topic's first `partitions` partitions' `logstream_consumer_lag` at `url`, NaN while the job has not reported it. */
+export async function consumerLags(url: string, topic: string, partitions: number): Promise<number[]> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return Array.from({ length: partitions }, (_, p) => Number(new RegExp(`^logstream_consumer_lag\\{partition="${topic}/${p}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
+}

@@ -11,12 +11,7 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { eventually, startCli, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
-
-/** Each partition's `logstream_consumer_lag`, NaN while the job has not reported it. */
-async function lags(url: string, topic: string, partitions: number): Promise<number[]> {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  return Array.from({ length: partitions }, (_, p) => Number(new RegExp(`^logstream_consumer_lag\\{partition="${topic}/${p}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
-}
+import { consumerLags } from '../helpers/metrics.ts'
 
 test('started at latest on a topic with history, the job reports a lag of 0 while nothing new comes, then reads and stores only what comes after', async (t) => {
   const broker = await sharedBroker()
@@ -29,12 +24,12 @@ test('started at latest on a topic with history, the job reports a lag of 0 whil
   t.after(() => job.child.kill('SIGKILL'))
   const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
   // Before, each partition's gauge read its whole length (about 30) for as long as no batch committed there.
-  await eventually(async () => (await lags(url, topic, 2)).every((lag) => lag === 0), 60_000, 500)
+  await eventually(async () => (await consumerLags(url, topic, 2)).every((lag) => lag === 0), 60_000, 500)
 
   const later = hdfsMessages(20, 42)
   await kcatProduce(broker.bootstrap, topic, later.map(kcatLine), { keyed: true })
   await eventually(async () => (await storedIds(dir)).length === later.length, 60_000, 200)
-  await eventually(async () => (await lags(url, topic, 2)).every((lag) => lag === 0), 60_000, 500)
+  await eventually(async () => (await consumerLags(url, topic, 2)).every((lag) => lag === 0), 60_000, 500)
   job.child.kill('SIGTERM')
   const done = await job.done
   assert.equal(done.code, 0, done.stderr)

@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { eventually, runCli, startCli, summaryOf } from '../helpers/cli.ts'
 import { sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
+import { consumerLags } from '../helpers/metrics.ts'
 
 /** `count` messages of HDFS traffic, and their ids. */
 function traffic(count: number, seed: number): { messages: HdfsMessage[]; ids: string[] } {
@@ -39,6 +40,18 @@ async function kafkaView(bootstrap: string, group: string, topic: string, partit
   } finally {
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()))
   }
+}
+
+/** A new 2-partition topic holding `committed` in a committed transaction, then 10 more records in an aborted one. */
+async function topicWithAbort(name: string, committed: { messages: readonly HdfsMessage[] }, abortedSeed: number): Promise<{ bootstrap: string; topic: string }> {
+  const broker = await sharedBroker()
+  const topic = topicName(name)
+  await broker.createTopic(topic, 2)
+  await produceInTransactions(broker.bootstrap, topic, [
+    { messages: committed.messages, commit: true },
+    { messages: traffic(10, abortedSeed).messages, commit: false },
+  ])
+  return { bootstrap: broker.bootstrap, topic }
 }
 
 /** Produces each group of messages in a transaction of its own, committed or aborted as the group says. */
@@ -100,26 +113,16 @@ test('a topic written in transactions: committed records are stored, aborted one
 })
 
 test('on a topic written in transactions the reported consumer lag reaches 0 at the end of each partition, past the final markers, and again after a restart', async (t) => {
-  const broker = await sharedBroker()
-  const topic = topicName('transactions-lag')
-  await broker.createTopic(topic, 2)
   const committed = traffic(50, 21)
-  await produceInTransactions(broker.bootstrap, topic, [
-    { messages: committed.messages, commit: true },
-    { messages: traffic(10, 22).messages, commit: false },
-  ])
+  const { bootstrap, topic } = await topicWithAbort('transactions-lag', committed, 22)
   const dir = tempDir(t)
-  const args = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--trigger', '300ms', '--metrics-host', '127.0.0.1', '--metrics-port', '0']
+  const args = ['run', '--source', 'kafka', '--brokers', bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--trigger', '300ms', '--metrics-host', '127.0.0.1', '--metrics-port', '0']
   /** Runs the job until its gauge reads 0 on both partitions, then stops it with SIGTERM. */
   const runToZeroLag = async () => {
     const job = startCli(args)
     t.after(() => job.child.kill('SIGKILL'))
     const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
-    const lags = async () => {
-      const text = await (await fetch(`${url}/metrics`)).text()
-      return [0, 1].map((p) => Number(new RegExp(`^logstream_consumer_lag\\{partition="${topic}/${p}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN))
-    }
-    await eventually(async () => (await lags()).every((lag) => lag === 0), 60_000, 500)
+    await eventually(async () => (await consumerLags(url, topic, 2)).every((lag) => lag === 0), 60_000, 500)
     job.child.kill('SIGTERM')
     const done = await job.done
     assert.equal(done.code, 0, done.stderr)
@@ -131,25 +134,19 @@ test('on a topic written in transactions the reported consumer lag reaches 0 at 
   // A restart with nothing new: before, the gauge read each partition's whole length until a batch committed there.
   const again = await runToZeroLag()
   assert.equal(summaryOf(again).stored, 0)
-  const view = await kafkaView(broker.bootstrap, topic, topic, 2)
+  const view = await kafkaView(bootstrap, topic, topic, 2)
   assert.deepEqual(view.committed, view.ends, 'the group committed each partition to its end')
 })
 
 test('consumer-group mode on a topic written in transactions: the group is committed past the final markers, and a restart resumes there and stores nothing', async (t) => {
-  const broker = await sharedBroker()
-  const topic = topicName('transactions-group')
-  await broker.createTopic(topic, 2)
   const committed = traffic(40, 31)
-  await produceInTransactions(broker.bootstrap, topic, [
-    { messages: committed.messages, commit: true },
-    { messages: traffic(10, 32).messages, commit: false },
-  ])
+  const { bootstrap, topic } = await topicWithAbort('transactions-group', committed, 32)
   const dir = tempDir(t)
-  const job = ['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s']
+  const job = ['run', '--source', 'kafka', '--brokers', bootstrap, '--topics', topic, '--group-id', topic, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s']
   const run = await runCli(job, { timeoutMs: 90_000 })
   assert.equal(run.code, 0, run.stderr)
   assert.deepEqual(new Set(await storedIds(dir)), new Set(committed.ids))
-  const view = await kafkaView(broker.bootstrap, topic, topic, 2)
+  const view = await kafkaView(bootstrap, topic, topic, 2)
   assert.deepEqual(view.committed, view.ends, 'the group committed each partition to its end')
 
   // The checkpoint holds the offsets after the last records, the group the ends past the markers: the restart resumes at
