@@ -42,7 +42,7 @@ import type { RowResult, Task } from './worker.ts'
 import { READY_LINE } from './worker-protocol.ts'
 import { startEmbeddingServer } from '../src/services/embedding-server.ts'
 import { connectProducer } from '../operators/kafka-clients.ts'
-import { startEmbeddingProcess, startQdrantProcess, type ServiceProcess } from './processes.ts'
+import { imageProcessEnv, startEmbeddingProcess, startQdrantProcess, type ServiceProcess } from './processes.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const quick = process.env.BENCH_QUICK === '1'
@@ -126,8 +126,8 @@ function runWorker(task: Task, profileAs?: string, onReady?: () => void): Promis
     // Rows run as the container image runs the job: the compiled build (when bin/bench.js has just built it)
     const worker = built ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
     if (PROFILE && profileAs) worker.unshift('--cpu-prof', `--cpu-prof-dir=${join(PROFILE, profileAs)}`)
-    // Glibc's per-thread malloc arenas (librdkafka runs several threads) as the image sets them.
-    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' }
+    // Glibc's malloc arenas and V8's helper threads as the image sets them, unless the bench's environment says otherwise.
+    const env = { ...imageProcessEnv(ROOT), ...process.env }
     const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => {

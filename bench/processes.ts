@@ -15,6 +15,24 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
 
+/** Variables of the container image that set up the process rather than configure logstream. */
+export const IMAGE_PROCESS_VARIABLES = ['MALLOC_ARENA_MAX', 'NODE_OPTIONS'] as const
+
+/**
+ * The process settings the container image gives every process it runs (its `ENV` lines for `IMAGE_PROCESS_VARIABLES`),
+ * read from deploy/Dockerfile, so the rows and the services beside them run as the image runs them.
+ */
+export function imageProcessEnv(root: string): Record<string, string> {
+  const dockerfile = readFileSync(join(root, 'deploy/Dockerfile'), 'utf8')
+  const env: Record<string, string> = {}
+  for (const name of IMAGE_PROCESS_VARIABLES) {
+    const value = new RegExp(`^(?:ENV)?\\s+${name}=(\\S+?)\\s*\\\\?$`, 'm').exec(dockerfile)?.[1]
+    if (value === undefined) throw new Error(`deploy/Dockerfile sets no ${name}`)
+    env[name] = value
+  }
+  return env
+}
+
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
 
 export interface ServiceProcess {
@@ -27,7 +45,7 @@ export interface ServiceProcess {
 /** `serve-embeddings` (bench/embedding-service.ts) in its own process; `node` args select the compiled build or tsx. */
 export function startEmbeddingProcess(root: string, built: boolean): Promise<ServiceProcess> {
   const args = built ? [join(root, 'dist/bench/embedding-service.js')] : ['--import', 'tsx', join(root, 'bench/embedding-service.ts')]
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, env: { ...imageProcessEnv(root), ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     let out = ''
     child.once('error', reject)

@@ -14,6 +14,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import { parse as parseYaml, parseAllDocuments } from 'yaml'
 import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { CONFIG_FIELDS } from '../../src/config.ts'
+import { IMAGE_PROCESS_VARIABLES, imageProcessEnv } from '../../bench/processes.ts'
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -121,9 +122,15 @@ test('the Dockerfile builds in two stages, runs as a non-root user with a health
   for (const m of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
     for (const src of m[1]!.split(' ')) assert.ok(existsSync(`${ROOT}${src}`), `COPY ${src} exists`)
   }
-  for (const m of dockerfile.matchAll(/^\s+(\w+)=\S+/gm)) if (!['NODE_ENV', 'MALLOC_ARENA_MAX'].includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `ENV ${m[1]} is a configuration variable`)
+  const processVariables: readonly string[] = IMAGE_PROCESS_VARIABLES
+  for (const m of dockerfile.matchAll(/^\s+(\w+)=\S+/gm)) if (!['NODE_ENV', ...processVariables].includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `ENV ${m[1]} is a configuration variable`)
   const unit = read('systemd/logstream@.service')
-  for (const m of unit.matchAll(/^Environment=(\w+)=/gm)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `the unit sets ${m[1]}, a configuration variable`)
+  for (const m of unit.matchAll(/^Environment=(\w+)=/gm)) if (!processVariables.includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `the unit sets ${m[1]}, a configuration variable`)
+  // The unit runs the job as the image does, and the bench measures it so (it reads the image's values).
+  const imageEnv = imageProcessEnv(ROOT)
+  assert.deepEqual(Object.keys(imageEnv), processVariables)
+  for (const [name, value] of Object.entries(imageEnv)) assert.match(unit, new RegExp(`^Environment=${name}=${value}$`, 'm'), `the unit sets ${name}=${value} as the image does`)
+  execFileSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: imageEnv.NODE_OPTIONS } })
   assert.match(unit, /^KillSignal=SIGTERM$/m)
   assert.match(unit, /^ExecStart=.*bin\/logstream\.js run/m)
 })
