@@ -41,7 +41,8 @@ const BINARY = /[\u0000-\u0008\u000b-\u001f\u007f]/
 const JSON_LITERAL = /^(?:null|true|false|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/
 
 /** An entry with its point id, or why the record is a dead letter. */
-export type ParseOutcome = { entry: LogEntry; id: string } | { reason: DeadLetterReason; detail: string }
+/** An entry with its id and, when its line names who wrote it, the origin in the id's key (see `pointKey`); or why there is none. */
+export type ParseOutcome = { entry: LogEntry; id: string; origin?: string | undefined } | { reason: DeadLetterReason; detail: string }
 type Outcome = ParseOutcome
 
 /**
@@ -90,7 +91,15 @@ function parseText(text: string, record: SourceRecord, opts: ParseOptions): Outc
 }
 
 function keyed(entry: LogEntry, origin?: string): ParseOutcome {
-  return { entry, id: pointId(entry.text, entry.timestamp, origin) }
+  return { entry, id: pointId(entry.text, entry.timestamp, origin), origin }
+}
+
+/**
+ * A parsed line as a message of the message format, as `logstream produce` sends it: the entry, and its origin when its
+ * format names who wrote it, so the job that reads the message gives it the id the line gets read from a file.
+ */
+export function messageOfLine(outcome: { readonly entry: LogEntry; readonly origin?: string | undefined }): string {
+  return JSON.stringify(outcome.origin === undefined ? outcome.entry : { ...outcome.entry, logstream_origin: outcome.origin })
 }
 
 function parseJsonMessage(text: string, record: SourceRecord): Outcome {

@@ -1,10 +1,11 @@
 /**
  * `logstream produce PATH...`: the log processor that feeds the job. Reads log
  * files (files, folders, or one file followed as it grows), turns each line
- * into the message format as the job would read it (`--log-format`) and
- * publishes it keyed by its HDFS block id where it names one, so one block's
- * lines stay in order in one partition. Exits non-zero if
- * any message was not delivered.
+ * into the message format as the job would read it (`--log-format`), with who
+ * wrote it where its format says (`messageOfLine`: the job then gives it the id
+ * it gets read from a file), and publishes it keyed by its HDFS block id where
+ * it names one, so one block's lines stay in order in one partition. Exits
+ * non-zero if any message was not delivered.
  */
 import { readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -14,7 +15,7 @@ import { maskSecrets } from '../../core/secrets.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createFileSource } from '../../operators/file-source.ts'
 import { FlowControl } from '../../operators/flow-control.ts'
-import { parseRecord } from '../../operators/parse.ts'
+import { messageOfLine, parseRecord } from '../../operators/parse.ts'
 import { connectProducer } from '../../operators/kafka-clients.ts'
 import { bool, field, optionalField, text } from '../options.ts'
 import { defineCommand } from './command.ts'
@@ -132,7 +133,7 @@ export const command = defineCommand({
                   if (outcome.reason !== 'empty') logger.warn({ file, offset: record.offset, reason: outcome.reason }, 'line skipped')
                   continue
                 }
-                await send(Buffer.from(JSON.stringify(outcome.entry)), outcome.entry.block_id)
+                await send(Buffer.from(messageOfLine(outcome)), outcome.entry.block_id)
                 bytesDone = base + record.nextOffset
               }
               flow.release(records.length)

@@ -3,10 +3,12 @@
  * formats on one topic are stored by their message with their header parsed
  * (a year-less syslog date placed by the record's Kafka time), and every JSON
  * value that is not an object is dead-lettered alike — in the checkpoint and
- * on the dead-letter topic.
+ * on the dead-letter topic. Lines sent by `logstream produce` are stored under
+ * the ids a file source gives them.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.ts'
 import { jobIdentity } from '../../src/adapters/factory.ts'
@@ -14,7 +16,7 @@ import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-st
 import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli, summaryOf } from '../helpers/cli.ts'
 import { kcatConsumeAll, kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
-import { storedPayloads, toFlags } from '../helpers/store.ts'
+import { storedIds, storedPayloads, toFlags } from '../helpers/store.ts'
 
 const LINES = [
   'Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186',
@@ -64,4 +66,32 @@ test('a topic of mixed raw lines: each stored by its message with its header par
   const dlq = await kcatConsumeAll(broker.bootstrap, `${topic}.dlq`)
   assert.deepEqual(dlq.map((m) => m.value).sort(), [...JSON_VALUES].sort())
   assert.ok(dlq.every((m) => m.headers.includes('reason=not-an-object')))
+})
+
+test('lines sent by logstream produce are stored under the ids the file source gives them; one message of one second from two hosts stays two points', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName('produce-origin')
+  await broker.createTopic(topic, 2)
+  const dir = tempDir(t)
+  const file = join(dir, 'mixed.log')
+  const twins = ['Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown', 'Jun 14 15:16:01 other sshd(pam_unix)[19939]: check pass; user unknown']
+  const sample = (path: string) => readFileSync(new URL(`../../data/${path}`, import.meta.url), 'utf8').split('\n').slice(0, 150)
+  writeFileSync(file, [...twins, ...sample('loghub/Linux/Linux_2k.log'), ...sample('loghub/Hadoop/Hadoop_2k.log'), ...sample('hdfs/HDFS_2k.log')].join('\n') + '\n')
+
+  const produced = await runCli(['produce', file, '--brokers', broker.bootstrap, '--topic', topic, '--no-progress'])
+  assert.equal(produced.code, 0, produced.stderr)
+  const common = ['--no-http', '--trigger', '300ms']
+  const viaKafka = join(dir, 'kafka')
+  const run = await runCli(['run', '--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0-1`, '--data-dir', join(viaKafka, 'data'), '--checkpoint-dir', join(viaKafka, 'checkpoints'), ...common, '--stop-when-idle', '2s'])
+  assert.equal(run.code, 0, run.stderr)
+  const fromFile = join(dir, 'file')
+  const read = await runCli(['run', '--source', `file:${file}`, '--data-dir', join(fromFile, 'data'), '--checkpoint-dir', join(fromFile, 'checkpoints'), ...common])
+  assert.equal(read.code, 0, read.stderr)
+
+  const kafkaIds = await storedIds(viaKafka)
+  assert.ok(kafkaIds.length > 400, `${kafkaIds.length} points`)
+  assert.deepEqual(new Set(kafkaIds), new Set(await storedIds(fromFile)))
+  const twinPoints = (await storedPayloads(viaKafka)).filter((p) => twins.includes(String(p.original_text)))
+  assert.deepEqual(twinPoints.map((p) => p.host).sort(), ['combo', 'other'])
+  assert.ok(twinPoints.every((p) => !('logstream_origin' in p)), 'the origin is in the id, not the payload')
 })

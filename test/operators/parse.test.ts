@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { lastValueFrom, of, toArray } from 'rxjs'
-import { parse, parseRecord } from '../../operators/parse.ts'
+import { messageOfLine, parse, parseRecord } from '../../operators/parse.ts'
+import { LOGHUB_SETS, loadLoghub } from '../helpers/loghub.ts'
 import { pointId } from '../../operators/point-id.ts'
 import { resolveLineFormat } from '../../operators/formats/index.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
@@ -145,4 +146,52 @@ test('the stage keeps one item per record, in order, with ids, counts and logs e
   const warnings = ctx.lines.filter((l) => l.reason === 'bad-json')
   assert.equal(warnings.length, 1)
   assert.equal(warnings[0]!.offset, 1)
+})
+
+test('a line sent through logstream produce gets the id and the entry it gets read from a file, on the nine LogHub sets and JSON log lines', () => {
+  const big = { maxMessageBytes: 1 << 20 }
+  // One Kafka time for both reads: year-less dates are placed by it.
+  const at = { timestampMs: Date.UTC(2026, 0, 3) }
+  let lines = 0
+  let withOrigin = 0
+  // JSON log lines name their writer too (pino, bunyan, ECS).
+  const jsonLines = [
+    '{"level":50,"time":1531171074631,"msg":"payment failed","pid":657,"hostname":"web-1"}',
+    '{"name":"app","hostname":"h2","pid":12,"level":30,"msg":"started","time":"2024-01-01T00:00:00.000Z","v":0}',
+    '{"@timestamp":"2024-05-01T10:00:00Z","message":"GET /","log.level":"info","host":{"name":"x"}}',
+  ]
+  for (const [set, setLines] of [...LOGHUB_SETS.map((name) => [name, loadLoghub(name).lines] as const), ['JSON', jsonLines] as const]) {
+    for (const [i, line] of setLines.entries()) {
+      const read = parseRecord(record(line, i, 'file/0', at), big)
+      if (!('entry' in read)) continue
+      const produced = parseRecord(record(messageOfLine(read), i, 'logs/0', at), big)
+      assert.ok('entry' in produced, `${set} line ${i + 1}: ${JSON.stringify(produced)}`)
+      assert.equal(produced.id, read.id, `${set} line ${i + 1}: ${line}`)
+      assert.deepEqual(produced.entry, read.entry, `${set} line ${i + 1}`)
+      lines++
+      if (read.origin !== undefined) withOrigin++
+    }
+  }
+  assert.ok(lines >= 17_000, `${lines} lines read`)
+  // Syslog, log4j-style and the other formats that name a host, a process or a thread: the case the origin is for.
+  assert.ok(withOrigin >= 5_000, `${withOrigin} lines with an origin`)
+})
+
+test('a message with logstream_origin keeps it in its id, not in its payload; other producers\' messages are read as before', () => {
+  const msg = { text: 'session opened for user root', timestamp: '2026-06-14T15:16:01.000', host: 'combo', pid: '19939' }
+  const ids = ['combo_19939_', 'other_19939_'].map((origin) => {
+    const out = parseRecord(record(JSON.stringify({ ...msg, logstream_origin: origin }), 0), opts)
+    assert.ok('entry' in out)
+    assert.equal(out.id, pointId(msg.text, msg.timestamp, origin))
+    assert.equal('logstream_origin' in out.entry, false)
+    assert.equal(out.entry.host, 'combo')
+    return out.id
+  })
+  assert.notEqual(ids[0], ids[1], 'the same message from two writers is two points')
+  const plain = parseRecord(record(JSON.stringify({ ...msg, origin: 'web' }), 0), opts)
+  assert.ok('entry' in plain)
+  assert.equal(plain.id, pointId(msg.text, msg.timestamp), "the replaced job's key, whatever other fields a message has")
+  assert.equal(Object.getOwnPropertyDescriptor(plain.entry, 'origin')?.value, 'web', 'kept in the payload')
+  const wrong = parseRecord(record(JSON.stringify({ ...msg, logstream_origin: 7 }), 0), opts)
+  assert.deepEqual(wrong, { reason: 'wrong-type', detail: '"logstream_origin" is a number, not a string' })
 })
