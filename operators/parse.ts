@@ -22,7 +22,7 @@ import { map, type OperatorFunction } from 'rxjs'
 import type { DeadLetter, DeadLetterReason, LogEntry, ParsedItem, SourceRecord, StepContext } from './contracts.ts'
 import { entryOfParsed, plainEntry, timeContextOf } from './formats/entry-of.ts'
 import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
-import { entryOfJsonObject } from './formats/json-message.ts'
+import { ORIGIN_FIELD_NAME, entryOfJsonObject } from './formats/json-message.ts'
 import { originOf, pointId } from './point-id.ts'
 import { payloadProblem } from './payload-guard.ts'
 import { DecodedRecord } from './decoded-record.ts'
@@ -40,8 +40,7 @@ export interface ParseOptions {
 const BINARY = /[\u0000-\u0008\u000b-\u001f\u007f]/
 const JSON_LITERAL = /^(?:null|true|false|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/
 
-/** An entry with its point id, or why the record is a dead letter. */
-/** An entry with its id and, when its line names who wrote it, the origin in the id's key (see `pointKey`); or why there is none. */
+/** An entry with its point id and, when its line names who wrote it, the origin in the id's key (see `pointKey`); or why the record is a dead letter. */
 export type ParseOutcome = { entry: LogEntry; id: string; origin?: string | undefined } | { reason: DeadLetterReason; detail: string }
 type Outcome = ParseOutcome
 
@@ -99,7 +98,7 @@ function keyed(entry: LogEntry, origin?: string): ParseOutcome {
  * format names who wrote it, so the job that reads the message gives it the id the line gets read from a file.
  */
 export function messageOfLine(outcome: { readonly entry: LogEntry; readonly origin?: string | undefined }): string {
-  return JSON.stringify(outcome.origin === undefined ? outcome.entry : { ...outcome.entry, logstream_origin: outcome.origin })
+  return JSON.stringify(outcome.origin === undefined ? outcome.entry : { ...outcome.entry, [ORIGIN_FIELD_NAME]: outcome.origin })
 }
 
 function parseJsonMessage(text: string, record: SourceRecord): Outcome {

@@ -23,7 +23,7 @@ const KNOWN_FIELDS: Record<string, true> = Object.fromEntries(
  * of the id's key, as when the line is read from a file, and not a payload field. Named so no other producer's field
  * changes an id by chance.
  */
-const ORIGIN_FIELD_NAME = 'logstream_origin'
+export const ORIGIN_FIELD_NAME = 'logstream_origin'
 const ORIGIN_FIELD = new Set([ORIGIN_FIELD_NAME])
 
 /** An object parsed from a JSON message → an entry, or the reason it cannot be one. */
