@@ -119,6 +119,8 @@ async function loadTopic(name: string, partitions: number, count: number, seed: 
 }
 
 const built = process.env.LOGSTREAM_BENCH_BUILT === '1'
+// Glibc's malloc arenas and V8's helper threads as the image sets them, unless the bench's environment says otherwise.
+const IMAGE_ENV = imageProcessEnv(ROOT)
 
 /** Runs a row's worker to its result; `onReady` is called when a job worker's partitions are assigned (row 6 asks for it). */
 function runWorker(task: Task, profileAs?: string, onReady?: () => void): Promise<RowResult> {
@@ -126,8 +128,7 @@ function runWorker(task: Task, profileAs?: string, onReady?: () => void): Promis
     // Rows run as the container image runs the job: the compiled build (when bin/bench.js has just built it)
     const worker = built ? [join(ROOT, 'dist/bench/worker.js')] : ['--import', 'tsx', join(ROOT, 'bench/worker.ts')]
     if (PROFILE && profileAs) worker.unshift('--cpu-prof', `--cpu-prof-dir=${join(PROFILE, profileAs)}`)
-    // Glibc's malloc arenas and V8's helper threads as the image sets them, unless the bench's environment says otherwise.
-    const env = { ...imageProcessEnv(ROOT), ...process.env }
+    const env = { ...IMAGE_ENV, ...process.env }
     const child = spawn(process.execPath, [...worker, JSON.stringify(task)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => {

@@ -105,6 +105,12 @@ export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEn
   }
 }
 
+/** The address of a started job's metrics and status server, once it listens. */
+export async function metricsUrl(job: RunningCli): Promise<string> {
+  const line = await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))
+  return String(line.url)
+}
+
 /** Polls `check` until it returns true. */
 export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 250): Promise<void> {
   const end = Date.now() + timeoutMs

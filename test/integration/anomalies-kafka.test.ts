@@ -18,7 +18,7 @@ import { loadConfig } from '../../src/config.ts'
 import { jobIdentity } from '../../src/adapters/factory.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { eventually, runCli, startCli } from '../helpers/cli.ts'
+import { eventually, metricsUrl, runCli, startCli } from '../helpers/cli.ts'
 import { kcatConsumeAll, kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds, toFlags } from '../helpers/store.ts'
 import { metricSum } from '../helpers/metrics.ts'
@@ -75,7 +75,7 @@ test('HDFS traffic with a burst of a never-seen line: one announcement, its coun
   await kcatProduce(bootstrap, topic, warm, { keyed: true })
   const job = startCli(jobArgs(bootstrap, topic, dir, ['--metrics-host', '127.0.0.1', '--metrics-port', '0']))
   t.after(() => job.child.kill('SIGKILL'))
-  const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
+  const url = await metricsUrl(job)
   type Status = { totals: { received: number }; inFlight: number; patterns: Array<{ shape: string; lines: number; score: number; example: string; firstSeenAt: number }> }
   const status = async () => (await (await fetch(`${url}/status.json`)).json()) as Status
   const received = async (n: number) => eventually(async () => {

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.ts'
 import { jobIdentity } from '../../src/adapters/factory.ts'
@@ -17,6 +17,7 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli, summaryOf } from '../helpers/cli.ts'
 import { kcatConsumeAll, kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds, storedPayloads, toFlags } from '../helpers/store.ts'
+import { loadLoghub } from '../helpers/loghub.ts'
 
 const LINES = [
   'Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186',
@@ -75,8 +76,8 @@ test('lines sent by logstream produce are stored under the ids the file source g
   const dir = tempDir(t)
   const file = join(dir, 'mixed.log')
   const twins = ['Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown', 'Jun 14 15:16:01 other sshd(pam_unix)[19939]: check pass; user unknown']
-  const sample = (path: string) => readFileSync(new URL(`../../data/${path}`, import.meta.url), 'utf8').split('\n').slice(0, 150)
-  writeFileSync(file, [...twins, ...sample('loghub/Linux/Linux_2k.log'), ...sample('loghub/Hadoop/Hadoop_2k.log'), ...sample('hdfs/HDFS_2k.log')].join('\n') + '\n')
+  const sample = (set: 'Linux' | 'Hadoop' | 'HDFS') => loadLoghub(set).lines.slice(0, 150)
+  writeFileSync(file, [...twins, ...sample('Linux'), ...sample('Hadoop'), ...sample('HDFS')].join('\n') + '\n')
 
   const produced = await runCli(['produce', file, '--brokers', broker.bootstrap, '--topic', topic, '--no-progress'])
   assert.equal(produced.code, 0, produced.stderr)

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { hdfsMessages, kcatLine, type HdfsMessage } from '../helpers/hdfs-messages.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { eventually, runCli, startCli, summaryOf } from '../helpers/cli.ts'
+import { eventually, metricsUrl, runCli, startCli, summaryOf } from '../helpers/cli.ts'
 import { kcatProduce, sharedBroker, topicName, type Broker } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
 import { consumerLags } from '../helpers/metrics.ts'
@@ -18,7 +18,7 @@ import { consumerLags } from '../helpers/metrics.ts'
 async function startJob(t: TestContext, dir: string, args: readonly string[]) {
   const job = startCli(['run', '--source', 'kafka', ...args, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--trigger', '300ms', '--metrics-host', '127.0.0.1', '--metrics-port', '0'])
   t.after(() => job.child.kill('SIGKILL'))
-  const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
+  const url = await metricsUrl(job)
   return { job, url }
 }
 

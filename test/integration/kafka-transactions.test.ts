@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import Kafka from '@confluentinc/kafka-javascript'
 import { hdfsMessages, type HdfsMessage } from '../helpers/hdfs-messages.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { eventually, runCli, startCli, summaryOf } from '../helpers/cli.ts'
+import { eventually, metricsUrl, runCli, startCli, summaryOf } from '../helpers/cli.ts'
 import { sharedBroker, topicName } from '../helpers/kafka-broker.ts'
 import { storedIds } from '../helpers/store.ts'
 import { consumerLags } from '../helpers/metrics.ts'
@@ -121,7 +121,7 @@ test('on a topic written in transactions the reported consumer lag reaches 0 at 
   const runToZeroLag = async () => {
     const job = startCli(args)
     t.after(() => job.child.kill('SIGKILL'))
-    const url = String((await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))).url)
+    const url = await metricsUrl(job)
     await eventually(async () => (await consumerLags(url, topic, 2)).every((lag) => lag === 0), 60_000, 500)
     job.child.kill('SIGTERM')
     const done = await job.done

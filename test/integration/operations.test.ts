@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { copyFileSync, appendFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/temp-dir.ts'
-import { SAMPLE, startCli, eventually, summaryOf, type RunningCli } from '../helpers/cli.ts'
+import { SAMPLE, startCli, eventually, metricsUrl, summaryOf, type RunningCli } from '../helpers/cli.ts'
 import { storedIds } from '../helpers/store.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { startEmbeddingStub } from '../helpers/embedding-stub.ts'
@@ -25,17 +25,12 @@ function mixedInput(dir: string): { path: string; good: number; bad: number } {
 
 const runArgs = (dir: string, input: string, extra: string[] = []) => ['run', '--source', `file:${input}`, '--follow', '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--metrics-host', '127.0.0.1', '--metrics-port', '0', '--trigger', '300ms', ...extra]
 
-async function serverUrl(job: ReturnType<typeof startCli>): Promise<string> {
-  const line = await job.waitFor((l) => typeof l.url === 'string' && String(l.msg).startsWith('metrics and status'))
-  return String(line.url)
-}
-
 test('after a run on the HDFS sample, /metrics matches the store and the input: received = stored + skipped + dead-lettered', async (t) => {
   const dir = tempDir(t)
   const input = mixedInput(dir)
   const job = startCli(runArgs(dir, input.path))
   t.after(() => job.child.kill('SIGKILL'))
-  const url = await serverUrl(job)
+  const url = await metricsUrl(job)
   let text = ''
   await eventually(async () => {
     text = await (await fetch(`${url}/metrics`)).text()
@@ -63,7 +58,7 @@ test('the status page shows the run in headless Chromium, draws its charts, refr
   const input = mixedInput(dir)
   const job = startCli(runArgs(dir, input.path, ['--qdrant-api-key', 'very-secret-key']))
   t.after(() => job.child.kill('SIGKILL'))
-  const url = await serverUrl(job)
+  const url = await metricsUrl(job)
   await eventually(async () => {
     const s = (await (await fetch(`${url}/status.json`)).json()) as { totals: { received: number } }
     return s.totals.received === input.good + input.bad
@@ -101,7 +96,7 @@ async function jobEmbedding(t: { after(fn: () => unknown): void }, delayMs: numb
   const args = runArgs(dir, SAMPLE, ['--embedder', 'http', '--embedding-url', stub.url, '--batch-size', '500', '--max-in-flight', '500'])
   const job = startCli(args)
   t.after(() => job.child.kill('SIGKILL'))
-  const url = await serverUrl(job)
+  const url = await metricsUrl(job)
   await eventually(() => stub.requests > 0, 30_000, 20)
   return { dir, stub, args, job, url }
 }
@@ -153,7 +148,7 @@ test('a second stop signal sent later exits at once with 130, and a restart stor
   stub.delay(0)
   const again = startCli(args)
   t.after(() => again.child.kill('SIGKILL'))
-  const url = await serverUrl(again)
+  const url = await metricsUrl(again)
   await eventually(async () => {
     const text = await (await fetch(`${url}/metrics`)).text()
     return metricSum(text, 'logstream_messages_received_total') === 2000 && metricSum(text, 'logstream_records_in_flight') === 0
@@ -179,7 +174,7 @@ test('the status page lists new patterns in headless Chromium (first seen, lines
   }
   const job = startCli(runArgs(dir, input.path))
   t.after(() => job.child.kill('SIGKILL'))
-  const url = await serverUrl(job)
+  const url = await metricsUrl(job)
   await eventually(async () => ((await (await fetch(`${url}/status.json`)).json()) as { totals: { received: number } }).totals.received === input.good + input.bad)
   const browser = await launchBrowser(t)
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } })
