@@ -10,6 +10,27 @@
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs'
 import { open } from 'node:fs/promises'
+import type Database from 'better-sqlite3'
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Puts the database in WAL mode. Two processes opening one new file at once (jobs sharing an embedded store) both switch
+ * it, and SQLite answers the loser SQLITE_BUSY at once instead of calling the busy handler (it could deadlock): 10 of 60
+ * such races failed (measured). So a busy answer is retried, every 20 ms, for up to `timeoutMs`.
+ */
+export function useWal(db: Database.Database, timeoutMs = 30_000): void {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= end) throw err
+      Atomics.wait(PAUSE, 0, 0, 20)
+    }
+  }
+}
 
 /** fsyncs the WAL of the database at `path`, waiting for it. */
 export function syncWal(path: string): void {

@@ -20,7 +20,7 @@ import Database from 'better-sqlite3'
 import * as sqliteVec from 'sqlite-vec'
 import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import { LogstreamError } from '../../core/errors.ts'
-import { syncWal } from '../../core/sqlite-wal.ts'
+import { syncWal, useWal } from '../../core/sqlite-wal.ts'
 import { startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
 import { SqliteThreadError, startSqliteThread, type SqliteThread } from './sqlite-thread.ts'
 import { isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
@@ -158,7 +158,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   // A point row is about 2 KB: 16 KiB pages write half a batch's WAL frames and headers of 4 KiB ones
   // (1.5x the upsert rate and 1.4x the look-up rate, measured). Takes effect on a new file only.
   db.pragma('page_size = 16384')
-  db.pragma('journal_mode = WAL')
+  useWal(db)
   db.pragma('synchronous = NORMAL')
   // Several jobs (partition groups on one machine) may share one store file: wait for the writer's lock rather than fail.
   db.pragma('busy_timeout = 30000')
