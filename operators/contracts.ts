@@ -30,6 +30,11 @@ export interface SourceRecord {
   readonly value: Buffer
   /** Producer or broker timestamp in ms since the epoch, when the source knows one. */
   readonly timestampMs?: number | undefined
+  /**
+   * For a line of a file: the file's modification time when the line was read, which the line is not newer than. Dates
+   * without a year are placed before it, so a file's lines keep their years, and their point ids, whenever it is read.
+   */
+  readonly fileTimeMs?: number | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
 }
 

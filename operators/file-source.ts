@@ -57,6 +57,7 @@ export function createFileSource(opts: FileSourceOptions): Source {
             let lineStart = position
             let readPos = position
             let chunk: SourceRecord[] = []
+            let fileTimeMs: number | undefined
 
             const flush = async (): Promise<void> => {
               if (chunk.length === 0) return
@@ -74,6 +75,7 @@ export function createFileSource(opts: FileSourceOptions): Source {
                 offset: lineStart,
                 nextOffset,
                 key: null,
+                fileTimeMs,
                 value: value.length > 0 && value[value.length - 1] === 0x0d ? value.subarray(0, -1) : value,
                 headers: truncated ? { original_length: String(lineBytes) } : undefined,
               })
@@ -91,6 +93,8 @@ export function createFileSource(opts: FileSourceOptions): Source {
                 await sleep(pollMs, ctx.signal)
                 continue
               }
+              // Read after the bytes: no line read is newer than it.
+              fileTimeMs = plausibleFileTime((await handle.stat()).mtimeMs)
               let start = 0
               for (;;) {
                 const nl = block.indexOf(NEWLINE, start)
@@ -126,6 +130,14 @@ export function createFileSource(opts: FileSourceOptions): Source {
     },
     async close(): Promise<void> {},
   }
+}
+
+// Before 2000 a modification time says nothing of when the lines were written (archives and build tools set 0 or 1).
+const OLDEST_FILE_TIME_MS = Date.UTC(2000, 0, 1)
+
+/** A file's modification time as the time its lines are not newer than; undefined (the clock then) when it is before 2000 or ahead of the clock. */
+export function plausibleFileTime(mtimeMs: number, nowMs = Date.now()): number | undefined {
+  return mtimeMs >= OLDEST_FILE_TIME_MS && mtimeMs <= nowMs ? mtimeMs : undefined
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

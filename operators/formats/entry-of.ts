@@ -19,9 +19,9 @@ export function defaultTimestamp(record: SourceRecord): string {
   return record.timestampMs === undefined ? '' : new Date(record.timestampMs).toISOString().slice(0, 23)
 }
 
-/** Dates without a year are placed before the record's own time, else before now (see `time.ts`). */
+/** Dates without a year are placed before the record's own time, else its file's, else now (see `time.ts`). */
 export function timeContextOf(record: SourceRecord): TimeContext {
-  return { referenceMs: () => record.timestampMs ?? Date.now() }
+  return { referenceMs: () => record.timestampMs ?? record.fileTimeMs ?? Date.now() }
 }
 
 /** A line some format read. */

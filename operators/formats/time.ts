@@ -3,12 +3,13 @@
  * always date, time and at least milliseconds; the fraction as precise as the
  * line wrote it; the zone (`Z`, `+02:00`) only where the line states one, so a
  * local time stays local. A date without a year gets the year that puts it at
- * most two days after the reference time (the record's own timestamp, else the
- * clock), so a December line read in January is last year's.
+ * most two days after the reference time (the record's own timestamp, else its
+ * file's modification time, else the clock), so a December line read in
+ * January is last year's.
  */
 
 export interface TimeContext {
-  /** Milliseconds since the epoch that dates without a year are placed before: the record's time, else now. */
+  /** Milliseconds since the epoch that dates without a year are placed before: the record's time, else its file's, else now. */
   referenceMs(): number
 }
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { lastValueFrom, toArray, Subscription } from 'rxjs'
 import { pino } from 'pino'
-import { createFileSource } from '../../operators/file-source.ts'
+import { createFileSource, plausibleFileTime } from '../../operators/file-source.ts'
 import { FlowControl } from '../../operators/flow-control.ts'
 import type { SourceContext, SourceRecord } from '../../operators/contracts.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
@@ -22,6 +22,21 @@ test('lines become records with byte offsets; a last line without a newline is r
   assert.deepEqual(records.map((r) => r.value.toString()), ['first', 'second', '', 'last'])
   assert.deepEqual(records.map((r) => [r.offset, r.nextOffset]), [[0, 6], [6, 14], [14, 15], [15, 19]])
   assert.ok(records.every((r) => r.partition === `file:${path}`))
+})
+
+test("records carry the file's modification time as read, unless it cannot be when the lines were written", async (t) => {
+  const path = join(tempDir(t), 'a.log')
+  writeFileSync(path, 'a\nb\n')
+  const read = async () => (await lastValueFrom(createFileSource({ path }).open(sourceCtx()).pipe(toArray()))).flat().map((r) => r.fileTimeMs)
+  const june = Date.UTC(2024, 5, 1, 12)
+  utimesSync(path, june / 1000, june / 1000)
+  assert.deepEqual(await read(), [june, june])
+  // Archives and build tools set 0 or 1; a time ahead of the clock is no bound either.
+  utimesSync(path, 1, 1)
+  assert.deepEqual(await read(), [undefined, undefined])
+  assert.equal(plausibleFileTime(Date.now() + 60_000), undefined)
+  assert.equal(plausibleFileTime(Date.UTC(1999, 11, 31)), undefined)
+  assert.equal(plausibleFileTime(june), june)
 })
 
 test('reading resumes at a committed position', async (t) => {

@@ -77,6 +77,32 @@ test('a text line in a known format is stored as its message, with its header in
   })
 })
 
+test("a file's line without a year gets it from the file's time, not from when the file is read, so its id stays", (t) => {
+  const line = 'Mar  5 10:00:00 combo sshd(pam_unix)[19939]: check pass; user unknown'
+  const read = (fileTimeMs: number | undefined, nowMs: number) => {
+    t.mock.timers.enable({ apis: ['Date'], now: nowMs })
+    try {
+      const out = parseRecord(record(line, 0, 'file:/var/log/messages', { fileTimeMs }), opts)
+      assert.ok('entry' in out)
+      return out
+    } finally {
+      t.mock.timers.reset()
+    }
+  }
+  // A file last written on 1 June 2024, read in 2026 and again in 2031.
+  const june = Date.UTC(2024, 5, 1)
+  const first = read(june, Date.UTC(2026, 10, 27))
+  assert.equal(first.entry.timestamp, '2024-03-05T10:00:00.000')
+  assert.deepEqual(read(june, Date.UTC(2031, 0, 2)), first)
+  // Written on 1 February 2024: a March date is the year before.
+  assert.equal(read(Date.UTC(2024, 1, 1), Date.UTC(2026, 10, 27)).entry.timestamp, '2023-03-05T10:00:00.000')
+  // Without a file time the clock decides, and the id moves with it.
+  assert.notEqual(read(undefined, Date.UTC(2026, 10, 27)).id, read(undefined, Date.UTC(2031, 0, 2)).id)
+  // A record's own time (Kafka's) comes first.
+  const kafka = parseRecord(record(line, 0, 'logs/0', { timestampMs: Date.UTC(2022, 5, 1), fileTimeMs: june }), opts)
+  assert.ok('entry' in kafka && kafka.entry.timestamp === '2022-03-05T10:00:00.000')
+})
+
 test('lines that start like JSON but are not are text lines, never dead-lettered for their shape', () => {
   for (const line of ['[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties', '[INFO] building module [core]', '"GET / HTTP/1.1" 200 12', '[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy']) {
     const out = parseRecord(record(line, 0), opts)
