@@ -8,6 +8,9 @@ import { createFileSource, plausibleFileTime } from '../../operators/file-source
 import { FlowControl } from '../../operators/flow-control.ts'
 import type { SourceContext, SourceRecord } from '../../operators/contracts.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
+import { eventually } from '../helpers/cli.ts'
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const silent = pino({ level: 'silent' })
 function sourceCtx(opts: { flow?: FlowControl; from?: number; signal?: AbortSignal } = {}): SourceContext {
@@ -65,10 +68,13 @@ test('the source waits while the pipeline is full and goes on when it drains', a
   const done = new Promise<void>((resolve, reject) => {
     createFileSource({ path, chunkSize: 5 }).open(sourceCtx({ flow })).subscribe({ next: (c) => void seen.push(...c), complete: resolve, error: reject })
   })
-  await new Promise((r) => setTimeout(r, 100))
+  // Waits for what must come; a short pause only where nothing more may come (a busy machine can only make it pass).
+  await eventually(() => seen.length >= 10, 30_000, 5)
+  await pause(50)
   assert.equal(seen.length, 10, 'stops at the flow limit')
   flow.release(10)
-  await new Promise((r) => setTimeout(r, 100))
+  await eventually(() => seen.length >= 20, 30_000, 5)
+  await pause(50)
   assert.equal(seen.length, 20)
   flow.release(1000)
   // Keep releasing as records come, until the end.
@@ -87,12 +93,14 @@ test('a followed file is read as it grows, and reading stops on the stop signal'
   const done = new Promise<void>((resolve, reject) => {
     sub.add(createFileSource({ path, follow: true, pollMs: 20 }).open(sourceCtx({ signal: stop.signal })).subscribe({ next: (c) => void seen.push(...c.map((r) => r.value.toString())), complete: resolve, error: reject }))
   })
-  await new Promise((r) => setTimeout(r, 80))
+  await eventually(() => seen.length >= 1, 30_000, 5)
   appendFileSync(path, 'two\nthr')
-  await new Promise((r) => setTimeout(r, 80))
+  await eventually(() => seen.length >= 2, 30_000, 5)
+  // Three polls at least, for a partial line that must not come.
+  await pause(80)
   assert.deepEqual(seen, ['one', 'two'], 'a partial last line waits for its newline')
   appendFileSync(path, 'ee\n')
-  await new Promise((r) => setTimeout(r, 80))
+  await eventually(() => seen.length >= 3, 30_000, 5)
   assert.deepEqual(seen, ['one', 'two', 'three'])
   stop.abort()
   await done
