@@ -32,7 +32,11 @@ export function useWal(db: Database.Database, timeoutMs = 30_000): void {
   }
 }
 
-/** fsyncs the WAL of the database at `path`, waiting for it. */
+/**
+ * fsyncs the WAL of the database at `path`, waiting for it. The embedded store's writer thread runs this function from
+ * its source text (`sqlite-point-writer.ts`): it may call node:fs's openSync, fsyncSync and closeSync, and nothing else
+ * of this module's scope.
+ */
 export function syncWal(path: string): void {
   let fd: number
   try {

@@ -11,6 +11,7 @@
  * buffer of vectors, so nothing is copied twice.
  */
 import type { Point } from '../../operators/contracts.ts'
+import { syncWal } from '../../core/sqlite-wal.ts'
 import { startSqliteThread } from './sqlite-thread.ts'
 
 export interface PointWriterOptions {
@@ -30,9 +31,10 @@ export interface PointWriter {
   close(): Promise<void>
 }
 
-// `core/sqlite-wal.ts`'s syncWal, as the thread runs it (it loads no TypeScript).
+// The thread loads no TypeScript: `core/sqlite-wal.ts`'s syncWal goes in as its source text, beside the node:fs functions it calls.
 const SCRIPT = `
 const { openSync, fsyncSync, closeSync } = require('node:fs')
+${syncWal.toString()}
 const upsert = db.prepare(workerData.upsertSql)
 const keyOf = db.prepare(workerData.keySql).pluck()
 const write = db.transaction((m) => {
@@ -45,14 +47,9 @@ const write = db.transaction((m) => {
     upsert.run(key, m.ids[i], bytes.subarray(i * size, (i + 1) * size), m.payloads[i], m.levels[i], m.nodeTypes[i], m.sources[i], m.timestamps[i])
   }
 })
-function syncWal() {
-  let fd
-  try { fd = openSync(workerData.path + '-wal', 'r') } catch (err) { if (err.code === 'ENOENT') return; throw err }
-  try { fsyncSync(fd) } finally { closeSync(fd) }
-}
 function handle(m) {
   write(m)
-  try { syncWal() } catch (err) { err.stage = 'sync'; throw err }
+  try { syncWal(workerData.path) } catch (err) { err.stage = 'sync'; throw err }
 }
 `
 
