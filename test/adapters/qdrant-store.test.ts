@@ -9,13 +9,13 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { createQdrantStore, qdrantFilter } from '../../src/adapters/qdrant-store.ts'
+import { createQdrantStore, PAYLOAD_INDEXES, qdrantFilter } from '../../src/adapters/qdrant-store.ts'
 import { createPipelineMetrics } from '../../operators/metrics.ts'
 import { pointId } from '../../operators/point-id.ts'
 import { startQdrantStandIn } from '../helpers/qdrant-stand-in.ts'
 import { ownQdrant, suiteQdrant, suiteQdrantKind, type QdrantServer } from '../helpers/qdrant.ts'
 import { join } from 'node:path'
-import { SAMPLE, runCli } from '../helpers/cli.ts'
+import { SAMPLE, eventually, runCli } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { vectorStoreContract } from '../helpers/vector-store-contract.ts'
 
@@ -66,10 +66,31 @@ test('stand-in (requests inspected): a new collection gets its cluster settings 
     { field_name: 'node_type', field_schema: 'keyword' },
     { field_name: 'source', field_schema: 'keyword' },
     { field_name: 'timestamp', field_schema: 'datetime' },
+    { field_name: 'anomaly_score', field_schema: 'float' },
   ])
   await createQdrantStore({ url: q.url, collection: 'logs_embeddings', dim: 4, logger }).ensureCollection()
   assert.ok(lines.some((l) => l.msg === 'Using existing Qdrant collection: logs_embeddings'))
+  assert.equal(q.requests.filter((r) => r.path === '/collections/logs_embeddings/index').length, 5, 'an existing collection with every index gets no more')
   assert.deepEqual(q.responseProblems, [])
+})
+
+test(`${kind}: an existing collection without the payload indexes (made by hand, by the replaced job, or before a field was indexed) gets them`, async (t) => {
+  const q = await suiteQdrant(t)
+  const collection = `no_indexes_${randomBytes(4).toString('hex')}`
+  const headers = { 'content-type': 'application/json', ...(process.env.QDRANT_API_KEY ? { 'api-key': process.env.QDRANT_API_KEY } : {}) }
+  const made = await fetch(`${q.url}/collections/${collection}`, { method: 'PUT', headers, body: JSON.stringify({ vectors: { size: 4, distance: 'Cosine' } }) })
+  assert.equal(made.status, 200, await made.text())
+  const store = createQdrantStore({ url: q.url, apiKey: process.env.QDRANT_API_KEY, collection, dim: 4, retry: { ...fast, maxAttempts: 3 } })
+  t.after(() => store.deleteCollection(collection).catch(() => undefined))
+  await store.ensureCollection()
+  const schema = async () => ((await (await fetch(`${q.url}/collections/${collection}`, { headers })).json()) as { result: { payload_schema: Record<string, { data_type: string }> } }).result.payload_schema
+  // Asked for without waiting: Qdrant builds them in the background.
+  await eventually(async () => Object.keys(await schema()).length === PAYLOAD_INDEXES.length, 30_000, 100)
+  assert.deepEqual(Object.fromEntries(Object.entries(await schema()).map(([field, s]) => [field, s.data_type])), Object.fromEntries(PAYLOAD_INDEXES))
+  // The points that scored at least a threshold are found through the new index.
+  await store.upsert([point(1), { ...point(2), payload: { ...point(2).payload, anomaly_score: 0.9 } }])
+  const page = await store.scroll({ limit: 10, filter: { minAnomalyScore: 0.5 } })
+  assert.deepEqual(page.points.map((p) => p.id), [point(2).id])
 })
 
 test('stand-in (requests inspected): dedup look-ups and upserts are chunked; upserts wait and carry the write ordering', async (t) => {
