@@ -48,7 +48,9 @@ const write = db.transaction((m) => {
   }
 })
 function handle(m) {
-  write(m)
+  // IMMEDIATE: the write lock before the first read. A transaction that reads first and then writes, after another job
+  // sharing the file committed, fails at once with SQLITE_BUSY (its snapshot is stale, so the busy handler cannot help).
+  write.immediate(m)
   try { syncWal(workerData.path) } catch (err) { err.stage = 'sync'; throw err }
 }
 `

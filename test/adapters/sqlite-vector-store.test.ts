@@ -154,6 +154,24 @@ test('a writer thread that cannot work fails its writes with a typed error, and 
   await assert.rejects(writer.write('c', [point(2)]), (err: InstanceType<typeof SqliteThreadError>) => err.stage === 'worker')
 })
 
+test('jobs sharing one file write into it at once: every write lands without a lock error, and each point is stored once', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const stores = Array.from({ length: 3 }, () => createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' }))
+  t.after(() => Promise.all(stores.map((s) => s.close())))
+  for (const s of stores) await s.ensureCollection()
+  const points = Array.from({ length: 200 }, (_, i) => point(i))
+  // Each store writes every point, in batches of 20, starting at another batch.
+  await Promise.all(
+    stores.map(async (s, k) => {
+      for (let i = 0; i < 10; i++) {
+        const from = ((i + 3 * k) % 10) * 20
+        await s.upsert(points.slice(from, from + 20))
+      }
+    }),
+  )
+  assert.equal(await stores[0]!.count(), 200)
+})
+
 test('the ids stored last: up to the limit, oldest first, of this collection only; an upsert of a stored id keeps its place', async (t) => {
   const path = join(tempDir(t), 'vectors.sqlite')
   const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
