@@ -5,8 +5,9 @@
  * cluster settings: shards, replication, write consistency, on-disk vectors
  * and payload, optional int8 quantization) with payload indexes for the
  * fields the search filters and `anomalies --from store` use; an existing one
- * is checked for size and distance, and given the indexes it lacks. Dedup asks which ids exist in chunked retrieves without payload or
- * vector; upserts go in chunks by count and by body size (Qdrant's limit is 32
+ * is checked for size and distance, and given the indexes it lacks. Dedup
+ * asks which ids exist in chunked retrieves without payload or vector;
+ * upserts go in chunks by count and by body size (Qdrant's limit is 32
  * MiB a request; bodies are written by points-json.ts), a few in parallel, with `wait=true` so an acknowledged batch
  * is durable before offsets move. A Qdrant that is down, slow or answering 5xx
  * is retried with backoff for as long as it takes; the job waits and goes on
