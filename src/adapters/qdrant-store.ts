@@ -178,14 +178,19 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       return v
     })
 
-  const describeCollection = async (name: string): Promise<CollectionInfo | null> => {
+  /** A collection's info, and the payload fields it has indexes on; null when it does not exist. */
+  const describeWithIndexes = async (name: string): Promise<{ info: CollectionInfo; indexed: ReadonlySet<string> } | null> => {
     const { exists } = await call('collection look-up', () => client.collectionExists(name))
     if (!exists) return null
     const info = await call('collection info', () => client.getCollection(name))
     const vectors = info.config.params.vectors as { size?: number; distance?: CollectionInfo['distance'] } | undefined
     const marker = (info.config as { metadata?: Record<string, unknown> | null }).metadata?.[MARKER_KEY]
-    return { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0, marker: typeof marker === 'string' ? marker : undefined }
+    return {
+      info: { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0, marker: typeof marker === 'string' ? marker : undefined },
+      indexed: new Set(Object.keys(info.payload_schema ?? {})),
+    }
   }
+  const describeCollection = async (name: string): Promise<CollectionInfo | null> => (await describeWithIndexes(name))?.info ?? null
 
   // Upserts skip the client's JSON.stringify and fetch: the body is written straight into bytes (points-json.ts) and
   // sent over node:http (http-client.ts), the job's largest costs a point on the production path. The request is the
@@ -272,9 +277,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
    * replaced job) are asked for without waiting: Qdrant builds them in the background, and the job need not wait for a
    * large collection's index to start.
    */
-  const indexMissingFields = async (): Promise<void> => {
-    const info = await call('collection info', () => client.getCollection(c))
-    const indexed = new Set(Object.keys(info.payload_schema ?? {}))
+  const indexMissingFields = async (indexed: ReadonlySet<string>): Promise<void> => {
     for (const [field, type] of PAYLOAD_INDEXES) {
       if (indexed.has(field)) continue
       await call(`payload index on ${field}`, () => client.createPayloadIndex(c, { field_name: field, field_schema: type, wait: false }))
@@ -284,13 +287,14 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
 
   /** The collection, created with its payload indexes if missing, checked if there. */
   const ensureOverRest = async (): Promise<CollectionInfo> => {
-    const existing = await describeCollection(c)
-    if (existing) {
+    const described = await describeWithIndexes(c)
+    if (described) {
+      const existing = described.info
       if (existing.dim !== opts.dim || existing.distance !== 'Cosine') {
         throw new LogstreamError('COLLECTION_MISMATCH', `Qdrant collection ${c} has vectors of size ${existing.dim} with ${existing.distance} distance; this job needs ${opts.dim} with Cosine`)
       }
       log?.info({ collection: c, points: existing.points }, `Using existing Qdrant collection: ${c}`)
-      await indexMissingFields()
+      await indexMissingFields(described.indexed)
       if (existing.marker) return existing
       // A collection created before markers (or by hand) gets one now, so a later recreation is told apart.
       const marker = randomUUID()

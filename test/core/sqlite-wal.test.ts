@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { syncWal, syncWalAsync } from '../../core/sqlite-wal.ts'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { tempDir } from '../helpers/temp-dir.ts'
 
 test('the WAL of a database in WAL mode is synced, with or without waiting; a database without a WAL needs nothing', async (t) => {
