@@ -83,4 +83,7 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (batch_id, shape_id)
    ) STRICT;
    CREATE INDEX anomaly_outbox_pending ON anomaly_outbox (batch_seq) WHERE published_at IS NULL;`,
+  // A dead letter's own time (Kafka's timestamp): a message without a timestamp field, or a line without a year, takes
+  // its id from it, so a replay that gave the message a new time would store it under another id.
+  `ALTER TABLE dead_letters ADD COLUMN timestamp_ms INTEGER;`,
 ]

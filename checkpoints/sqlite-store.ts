@@ -68,6 +68,8 @@ interface DeadLetterRow {
   batch_id: string
   created_at: number
   replayed_at: number | null
+  /** Absent in a file an older version wrote, looked at read-only. */
+  timestamp_ms?: number | null
 }
 
 const IDENTITY_KEYS = ['job', 'source', 'sink', 'dim'] as const
@@ -182,7 +184,7 @@ class SqliteCheckpointStore implements CheckpointStore {
       dropPending: prepare("DELETE FROM batches WHERE state = 'planned'"),
       recent: prepare('SELECT * FROM batches ORDER BY seq DESC LIMIT ?'),
       insertDeadLetter: prepare(
-        'INSERT INTO dead_letters (partition, offset, reason, detail, key, value, headers, batch_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partition, offset) DO NOTHING',
+        'INSERT INTO dead_letters (partition, offset, reason, detail, key, value, headers, timestamp_ms, batch_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partition, offset) DO NOTHING',
       ),
       markReplayed: prepare('UPDATE dead_letters SET replayed_at = ? WHERE partition = ? AND offset = ?'),
     }
@@ -219,7 +221,7 @@ class SqliteCheckpointStore implements CheckpointStore {
       s.dropOldCommitted().run(row.seq - this.retainBatches + 1)
       for (const [partition, next] of record.positions) s.advancePosition().run(partition, next, record.batchId, now)
       for (const d of record.deadLetters) {
-        s.insertDeadLetter().run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, record.batchId, now)
+        s.insertDeadLetter().run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, d.timestampMs, record.batchId, now)
       }
     })()
   }
@@ -308,6 +310,7 @@ class SqliteCheckpointStore implements CheckpointStore {
       key: r.key,
       value: r.value,
       headers: r.headers ? (JSON.parse(r.headers) as Record<string, string>) : null,
+      timestampMs: r.timestamp_ms ?? null,
       batchId: r.batch_id,
       createdAt: r.created_at,
       replayedAt: r.replayed_at,

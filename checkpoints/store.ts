@@ -56,6 +56,8 @@ export interface DeadLetterRecord {
   readonly key: string | null
   readonly value: Buffer
   readonly headers: Readonly<Record<string, string>> | null
+  /** The record's own time (Kafka's timestamp), null when it had none: replays send it again, so the id stays. */
+  readonly timestampMs: number | null
   readonly batchId: string
   readonly createdAt: number
   readonly replayedAt: number | null

@@ -119,6 +119,7 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         key: d.record.key,
         value: d.record.value,
         headers: d.record.headers ?? null,
+        timestampMs: d.record.timestampMs ?? null,
       })),
     })
     return { batch, positions, size, started, durable: settled(opts.checkpoints.flush()) }

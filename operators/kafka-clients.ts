@@ -78,6 +78,8 @@ export interface OutgoingMessage {
   readonly key: string | null
   readonly value: Buffer
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** The message's time, ms since the epoch; now when absent. */
+  readonly timestampMs?: number | undefined
 }
 
 export interface KafkaProducer {
@@ -139,7 +141,7 @@ export async function connectProducer(opts: ProducerOptions): Promise<KafkaProdu
     const headers: MessageHeader[] = Object.entries(m.headers ?? {}).map(([k, v]) => ({ [k]: v }))
     for (;;) {
       try {
-        producer.produce(m.topic, null, m.value, m.key, Date.now(), id, headers)
+        producer.produce(m.topic, null, m.value, m.key, m.timestampMs ?? Date.now(), id, headers)
         return { delivered }
       } catch (err) {
         if ((err as LibrdKafkaError).code !== QUEUE_FULL) {

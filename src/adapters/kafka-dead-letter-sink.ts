@@ -57,12 +57,15 @@ export function deadLetterMessage(d: DeadLetter, topic: string, keptIn: string, 
     partition: String(origin.partition),
     offset: String(d.record.offset),
   }
-  if (d.record.value.length <= maxValueBytes) return { topic, key: d.record.key, value: d.record.value, headers }
+  // The original's time, as Kafka Connect's dead-letter queue keeps it: a message's id may be made of it.
+  const timestampMs = d.record.timestampMs
+  if (d.record.value.length <= maxValueBytes) return { topic, key: d.record.key, value: d.record.value, headers, timestampMs }
   return {
     topic,
     key: d.record.key,
     value: d.record.value.subarray(0, maxValueBytes),
     headers: { ...headers, truncated: 'true', original_bytes: String(d.record.value.length), kept_in: keptIn },
+    timestampMs,
   }
 }
 

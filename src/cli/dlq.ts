@@ -18,8 +18,8 @@ import { resolveLineFormat } from '../../operators/formats/index.ts'
 
 const DESCRIPTION = `list    dead letters of the job: position, reason, detail and the start of the message
         (--all includes those already replayed)
-replay  parses each again; those that now parse go back to their topic (or --to-topic,
-        or appended to --to-file for file jobs) and are marked replayed`
+replay  parses each again; those that now parse go back to their topic with their own time
+        and headers (or --to-topic, or appended to --to-file for file jobs) and are marked replayed`
 
 const preview = (v: Buffer) => v.subarray(0, 120).toString('utf8').replace(/[\u0000-\u001f\u007f]/g, '·')
 
@@ -59,14 +59,31 @@ export const command = defineCommand({
       if (action !== 'replay') throw new LogstreamError('USAGE', `unknown action ${JSON.stringify(action)}: list or replay`)
       if (config.source.kind !== 'kafka' && !toFile) throw new LogstreamError('USAGE', 'a file job replays its dead letters into a file: --to-file F (then run a job on it)')
       const letters = store.deadLetters({ limit })
-      const fixed = letters.filter((d) => 'entry' in parseRecord({ partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value }, { maxMessageBytes: config.maxMessageBytes, format: resolveLineFormat(config.lineFormat) }))
+      const fixed = letters.filter(
+        (d) =>
+          'entry' in
+          parseRecord(
+            { partition: d.partition, offset: d.offset, nextOffset: d.offset + 1, key: d.key, value: d.value, timestampMs: d.timestampMs ?? undefined },
+            { maxMessageBytes: config.maxMessageBytes, format: resolveLineFormat(config.lineFormat) },
+          ),
+      )
       if (fixed.length > 0) {
         if (toFile) appendFileSync(toFile, Buffer.concat(fixed.flatMap((d) => [d.value, Buffer.from('\n')])))
         else {
           const { connectProducer } = await import('../../operators/kafka-clients.ts')
           const producer = await connectProducer({ brokers: config.kafka.brokers, properties: config.kafka.properties, clientId: 'logstream-dlq-replay' })
           try {
-            await producer.send(fixed.map((d) => ({ topic: toTopic ?? splitPartitionName(d.partition).topic, key: d.key, value: d.value, headers: { replayed_from: `${d.partition}@${d.offset}` } })))
+            // Sent as it came, its time and headers too: a message's id may be made of its time (no timestamp field, or
+            // a line without a year), and the job that reads the replay must give it the id the original would get.
+            await producer.send(
+              fixed.map((d) => ({
+                topic: toTopic ?? splitPartitionName(d.partition).topic,
+                key: d.key,
+                value: d.value,
+                headers: { ...d.headers, replayed_from: `${d.partition}@${d.offset}` },
+                timestampMs: d.timestampMs ?? undefined,
+              })),
+            )
           } finally {
             await producer.close()
           }

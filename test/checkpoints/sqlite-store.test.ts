@@ -38,7 +38,7 @@ test('plan then commit advances positions, keeps the batch history and dead lett
   assert.equal(store.positions().size, 0)
   store.commit(
     commitOf('b0', { 'logs/0': 10 }, {
-      deadLetters: [{ partition: 'logs/0', offset: 4, reason: 'bad-json', detail: 'x', key: 'k', value: Buffer.from('{'), headers: { a: 'b' } }],
+      deadLetters: [{ partition: 'logs/0', offset: 4, reason: 'bad-json', detail: 'x', key: 'k', value: Buffer.from('{'), headers: { a: 'b' }, timestampMs: 1_700_000_000_123 }],
     }),
   )
   store.close()
@@ -54,10 +54,31 @@ test('plan then commit advances positions, keeps the batch history and dead lett
   assert.equal(dl!.offset, 4)
   assert.equal(dl!.value.toString(), '{')
   assert.deepEqual(dl!.headers, { a: 'b' })
+  assert.equal(dl!.timestampMs, 1_700_000_000_123, 'the record\'s own time, for the replay')
   again.markDeadLettersReplayed([{ partition: 'logs/0', offset: 4 }])
   assert.equal(again.deadLetters().length, 0)
   assert.equal(again.deadLetters({ includeReplayed: true }).length, 1)
   again.close()
+})
+
+test('dead letters kept before their time was: read-only they have none; the job adds the column and keeps new ones\' time', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  const db = new Database(path)
+  for (const [i, m] of MIGRATIONS.slice(0, 3).entries()) {
+    db.exec(m)
+    db.pragma(`user_version = ${i + 1}`)
+  }
+  db.prepare('INSERT INTO identity (key, value) VALUES (?, ?), (?, ?), (?, ?), (?, ?)').run('job', 'j', 'source', 'kafka:logs', 'sink', 'embedded:logs_embeddings', 'dim', '384')
+  db.prepare("INSERT INTO dead_letters (partition, offset, reason, detail, key, value, batch_id, created_at) VALUES ('logs/0', 1, 'bad-json', 'x', NULL, X'7B', 'b0', 1)").run()
+  db.close()
+  const readonly = openCheckpointStore({ path, identity, readonly: true })
+  assert.deepEqual(readonly.deadLetters().map((d) => [d.offset, d.timestampMs]), [[1, null]])
+  readonly.close()
+  const store = openCheckpointStore({ path, identity })
+  t.after(() => store.close())
+  store.plan({ id: 'b1', seq: 1, ranges: [{ partition: 'logs/0', from: 2, to: 3 }] })
+  store.commit(commitOf('b1', { 'logs/0': 3 }, { deadLetters: [{ partition: 'logs/0', offset: 2, reason: 'empty', detail: 'y', key: null, value: Buffer.from(' '), headers: null, timestampMs: 1234 }] }))
+  assert.deepEqual(store.deadLetters().map((d) => [d.offset, d.timestampMs]), [[1, null], [2, 1234]])
 })
 
 test('planning the same batch twice is harmless; committing an unplanned batch is refused', (t) => {

@@ -115,10 +115,11 @@ export function topicName(prefix = 'logs'): string {
 }
 
 /** Produces lines with kcat, an independent Kafka client: `key<TAB>value` lines when `keyed`. */
-export function kcatProduce(bootstrap: string, topic: string, lines: readonly string[], opts: { keyed?: boolean; partition?: number } = {}): Promise<void> {
+export function kcatProduce(bootstrap: string, topic: string, lines: readonly string[], opts: { keyed?: boolean; partition?: number; headers?: Record<string, string> } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const args = ['-P', '-b', bootstrap, '-t', topic, '-z', 'none']
     if (opts.keyed) args.push('-K', '\t')
+    for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`)
     if (opts.partition !== undefined) args.push('-p', String(opts.partition))
     const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] })
     let stderr = ''
@@ -129,14 +130,14 @@ export function kcatProduce(bootstrap: string, topic: string, lines: readonly st
   })
 }
 
-/** Reads a whole topic with kcat: `[partition, offset, key, value]` per message. */
-export async function kcatConsumeAll(bootstrap: string, topic: string): Promise<Array<{ partition: number; offset: number; key: string; value: string; headers: string }>> {
-  const { stdout } = await run('kcat', ['-C', '-b', bootstrap, '-t', topic, '-e', '-q', '-f', '%p\t%o\t%k\t%h\t%s\n'], { maxBuffer: 64 << 20 })
+/** Reads a whole topic with kcat: partition, offset, key, headers (`k=v,…`), timestamp (ms) and value of each message. */
+export async function kcatConsumeAll(bootstrap: string, topic: string): Promise<Array<{ partition: number; offset: number; key: string; value: string; headers: string; timestampMs: number }>> {
+  const { stdout } = await run('kcat', ['-C', '-b', bootstrap, '-t', topic, '-e', '-q', '-f', '%p\t%o\t%k\t%h\t%T\t%s\n'], { maxBuffer: 64 << 20 })
   return stdout
     .split('\n')
     .filter(Boolean)
     .map((l) => {
-      const [p, o, k, h, ...v] = l.split('\t')
-      return { partition: Number(p), offset: Number(o), key: k ?? '', headers: h ?? '', value: v.join('\t') }
+      const [p, o, k, h, ts, ...v] = l.split('\t')
+      return { partition: Number(p), offset: Number(o), key: k ?? '', headers: h ?? '', timestampMs: Number(ts), value: v.join('\t') }
     })
 }

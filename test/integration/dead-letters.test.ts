@@ -1,6 +1,7 @@
 /**
  * Dead letters: the Kafka dead-letter topic with its headers, `dlq list`, and
- * `dlq replay` after a fix (here: a larger message limit).
+ * `dlq replay` after a fix (here: a larger message limit), which sends each
+ * message again with its own time and headers, so it keeps its id.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,8 +10,13 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { runCli, summaryOf } from '../helpers/cli.ts'
 import { kcatConsumeAll, kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts'
+import { storedPayloads } from '../helpers/store.ts'
+import { pointId } from '../../operators/point-id.ts'
 
 const long = JSON.stringify({ text: `Receiving block blk_42 ${'x'.repeat(200)}`, timestamp: '2025-09-27T10:30:45.123' })
+// No timestamp field: the entry's time, and so its id, is the Kafka message's.
+const untimedText = `Receiving block blk_43 ${'x'.repeat(200)}`
+const longUntimed = JSON.stringify({ text: untimedText })
 
 test('malformed Kafka messages go to <topic>.dlq with reason and origin headers; replay after a fix re-feeds them', async (t) => {
   const broker = await sharedBroker()
@@ -20,7 +26,9 @@ test('malformed Kafka messages go to <topic>.dlq with reason and origin headers;
   const dir = tempDir(t)
   const job = ['--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
   const run = (extra: string[]) => runCli(['run', ...job, '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s', ...extra])
-  await kcatProduce(broker.bootstrap, topic, [`k1\t${JSON.stringify({ text: 'fine line', timestamp: 't' })}`, `k2\t${long}`, 'k3\t{"text": broken'], { keyed: true })
+  await kcatProduce(broker.bootstrap, topic, [`k1\t${JSON.stringify({ text: 'fine line', timestamp: 't' })}`, `k2\t${longUntimed}`, 'k3\t{"text": broken'], { keyed: true, headers: { trace: 'abc' } })
+  const original = (await kcatConsumeAll(broker.bootstrap, topic)).find((m) => m.key === 'k2')!
+  assert.ok(original.timestampMs > 0)
   const first = await run(['--max-message-bytes', '150'])
   assert.equal(first.code, 0, first.stderr)
   assert.equal(summaryOf(first).deadLettered, 2)
@@ -28,8 +36,9 @@ test('malformed Kafka messages go to <topic>.dlq with reason and origin headers;
   const dlq = await kcatConsumeAll(broker.bootstrap, `${topic}.dlq`)
   assert.equal(dlq.length, 2)
   const oversized = dlq.find((m) => m.key === 'k2')!
-  assert.equal(oversized.value, long, 'the original value')
-  for (const h of ['reason=oversized', `topic=${topic}`, 'partition=0', 'offset=1']) assert.ok(oversized.headers.includes(h), `header ${h} in ${oversized.headers}`)
+  assert.equal(oversized.value, longUntimed, 'the original value')
+  for (const h of ['reason=oversized', `topic=${topic}`, 'partition=0', 'offset=1', 'trace=abc']) assert.ok(oversized.headers.includes(h), `header ${h} in ${oversized.headers}`)
+  assert.equal(oversized.timestampMs, original.timestampMs, 'the original time')
   assert.ok(dlq.find((m) => m.key === 'k3')!.headers.includes('reason=bad-json'))
 
   const listed = await runCli(['dlq', 'list', '--json', ...job])
@@ -39,8 +48,17 @@ test('malformed Kafka messages go to <topic>.dlq with reason and origin headers;
   const replay = await runCli(['dlq', 'replay', '--json', ...job, '--max-message-bytes', '100000'])
   assert.equal(replay.code, 0, replay.stderr)
   assert.deepEqual(JSON.parse(replay.stdout), { replayed: 1, stillMalformed: 1, to: 'their topics' })
+  const replayed = (await kcatConsumeAll(broker.bootstrap, topic)).find((m) => m.offset === 3)!
+  assert.equal(replayed.value, longUntimed)
+  assert.equal(replayed.timestampMs, original.timestampMs, 'sent again with its own time')
+  for (const h of ['trace=abc', `replayed_from=${topic}/0@1`]) assert.ok(replayed.headers.includes(h), `header ${h} in ${replayed.headers}`)
   const second = await run(['--max-message-bytes', '100000'])
   assert.equal(summaryOf(second).stored, 1, 'the replayed message is stored')
+  // The id the original would have had: a later re-read of the topic (`run --rebuild`) finds it stored, not a second point.
+  const timestamp = new Date(original.timestampMs).toISOString().slice(0, 23)
+  const point = (await storedPayloads(dir)).find((p) => p.text === untimedText)!
+  assert.equal(point.timestamp, timestamp)
+  assert.equal(point.id, pointId(untimedText, timestamp))
   const left = JSON.parse((await runCli(['dlq', 'list', '--json', ...job])).stdout) as Array<{ reason: string }>
   assert.deepEqual(left.map((l) => l.reason), ['bad-json'], 'what is still malformed stays')
 })
