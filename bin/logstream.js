@@ -30,5 +30,7 @@ if (loader) {
   process.exit(1)
 }
 const code = await main(process.argv.slice(2))
+// Output to a pipe is written in the background: exiting at once cut `dlq list --json | jq` short at some 300 KB.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
 // A command is over when main returns: nothing left open (a Kafka client that will not disconnect) keeps the process alive.
 process.exit(code)

@@ -76,3 +76,15 @@ test('a file job replays its dead letters into a file', async (t) => {
   assert.equal(replay.code, 0, replay.stderr)
   assert.equal(readFileSync(out, 'utf8'), `${long}\n`)
 })
+
+test('dlq list --json prints every dead letter whole into a pipe, megabytes of them', async (t) => {
+  const dir = tempDir(t)
+  const input = join(dir, 'in.log')
+  writeFileSync(input, Array.from({ length: 2000 }, (_, i) => `${i} ${'z'.repeat(2000)}\n`).join(''))
+  const job = ['--source', `file:${input}`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
+  assert.equal(summaryOf(await runCli(['run', ...job, '--no-http', '--max-message-bytes', '150'])).deadLettered, 2000)
+  const listed = await runCli(['dlq', 'list', '--json', '--limit', '5000', ...job])
+  assert.equal(listed.code, 0, listed.stderr)
+  assert.ok(listed.stdout.length > 5_000_000, `${listed.stdout.length} characters`)
+  assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 2000)
+})
