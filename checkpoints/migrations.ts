@@ -3,6 +3,13 @@
  * once released: a change is a new entry at the end. `user_version` holds how
  * many have been applied.
  */
+
+/**
+ * About what a dead letter's row takes in the file: its value, detail, key and headers, and a fixed part for the rest
+ * (position, reason, batch, times), so a flood of empty messages is bounded too.
+ */
+export const DEAD_LETTER_BYTES = 'octet_length(value) + octet_length(detail) + coalesce(octet_length(key), 0) + coalesce(octet_length(headers), 0) + 64'
+
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE identity (
      key TEXT PRIMARY KEY,
@@ -84,6 +91,12 @@ export const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX anomaly_outbox_pending ON anomaly_outbox (batch_seq) WHERE published_at IS NULL;`,
   // A dead letter's own time (Kafka's timestamp): a message without a timestamp field, or a line without a year, takes
-  // its id from it, so a replay that gave the message a new time would store it under another id.
-  `ALTER TABLE dead_letters ADD COLUMN timestamp_ms INTEGER;`,
+  // its id from it, so a replay that gave the message a new time would store it under another id. And the room the
+  // dead letters take, kept as they come and go, so the oldest can be dropped past a limit without summing the table.
+  `ALTER TABLE dead_letters ADD COLUMN timestamp_ms INTEGER;
+   CREATE TABLE dead_letter_room (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     bytes INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO dead_letter_room (id, bytes) SELECT 1, COALESCE(SUM(${DEAD_LETTER_BYTES}), 0) FROM dead_letters;`,
 ]

@@ -13,7 +13,7 @@ import { mkdirSync, existsSync } from 'node:fs'
 import { syncWal, syncWalAsync } from '../core/sqlite-wal.ts'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
-import { MIGRATIONS } from './migrations.ts'
+import { DEAD_LETTER_BYTES, MIGRATIONS } from './migrations.ts'
 import { createAnomalyLedger } from './anomaly-ledger.ts'
 import { CheckpointError } from '../core/errors.ts'
 import type {
@@ -21,8 +21,10 @@ import type {
   BatchCounts,
   BatchRecord,
   CheckpointStore,
+  CommitOutcome,
   CommitRecord,
   DeadLetterRecord,
+  DroppedDeadLetters,
   JobIdentity,
   RangeRecord,
   StoreState,
@@ -43,6 +45,8 @@ export interface OpenOptions {
   readonly retainBatches?: number
   /** Plans and commits are fsynced by `flush`, off the main thread (a running job); other writes as they commit. */
   readonly deferSync?: boolean
+  /** Room the dead letters may take (`DEAD_LETTER_BYTES`); a commit past it drops the oldest. Unlimited when absent. */
+  readonly deadLetterRoomBytes?: number
 }
 
 interface BatchRow {
@@ -97,7 +101,7 @@ export function openCheckpointStore(opts: OpenOptions): CheckpointStore {
     migrate(db)
   }
   const identity = readOrWriteIdentity(db, opts.path, opts.identity, opts.readonly ?? false)
-  const store = new SqliteCheckpointStore(db, opts.path, identity, opts.retainBatches ?? 1000, deferSync)
+  const store = new SqliteCheckpointStore(db, opts.path, identity, opts.retainBatches ?? 1000, deferSync, opts.deadLetterRoomBytes ?? Infinity)
   if (deferSync) syncWal(opts.path)
   return store
 }
@@ -149,6 +153,7 @@ class SqliteCheckpointStore implements CheckpointStore {
     readonly identity: JobIdentity,
     readonly retainBatches: number,
     readonly deferSync: boolean,
+    readonly deadLetterRoomBytes: number,
   ) {
     this.#db = db
     // Prepared on first use: a read-only look at a file an older version wrote lacks the newer tables.
@@ -184,8 +189,13 @@ class SqliteCheckpointStore implements CheckpointStore {
       dropPending: prepare("DELETE FROM batches WHERE state = 'planned'"),
       recent: prepare('SELECT * FROM batches ORDER BY seq DESC LIMIT ?'),
       insertDeadLetter: prepare(
-        'INSERT INTO dead_letters (partition, offset, reason, detail, key, value, headers, timestamp_ms, batch_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partition, offset) DO NOTHING',
+        `INSERT INTO dead_letters (partition, offset, reason, detail, key, value, headers, timestamp_ms, batch_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (partition, offset) DO NOTHING RETURNING ${DEAD_LETTER_BYTES} AS bytes`,
       ),
+      deadLetterRoom: prepare('SELECT bytes FROM dead_letter_room WHERE id = 1'),
+      growDeadLetterRoom: prepare('UPDATE dead_letter_room SET bytes = bytes + ? WHERE id = 1'),
+      oldestDeadLetters: prepare(`SELECT rowid, partition, offset, ${DEAD_LETTER_BYTES} AS bytes FROM dead_letters ORDER BY rowid`),
+      dropDeadLettersThrough: prepare('DELETE FROM dead_letters WHERE rowid <= ?'),
       markReplayed: prepare('UPDATE dead_letters SET replayed_at = ? WHERE partition = ? AND offset = ?'),
     }
   }
@@ -208,10 +218,10 @@ class SqliteCheckpointStore implements CheckpointStore {
     this.#statements.plan().run(batch.id, batch.seq, JSON.stringify(batch.ranges), Date.now())
   }
 
-  commit(record: CommitRecord): void {
+  commit(record: CommitRecord): CommitOutcome {
     const s = this.#statements
     const now = Date.now()
-    this.#db.transaction(() => {
+    return this.#db.transaction((): CommitOutcome => {
       const row = s.getBatch().get(record.batchId) as BatchRow | undefined
       if (!row) throw new CheckpointError('CHECKPOINT_BATCH_UNKNOWN', `batch ${record.batchId} was never planned`)
       s.commitBatch().run(now, JSON.stringify(record.counts), JSON.stringify(record.timings), record.storedIds?.length ? JSON.stringify(record.storedIds) : null, record.batchId)
@@ -220,10 +230,38 @@ class SqliteCheckpointStore implements CheckpointStore {
       s.dropOlderPending().run(row.seq, record.batchId)
       s.dropOldCommitted().run(row.seq - this.retainBatches + 1)
       for (const [partition, next] of record.positions) s.advancePosition().run(partition, next, record.batchId, now)
+      let added = 0
       for (const d of record.deadLetters) {
-        s.insertDeadLetter().run(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, d.timestampMs, record.batchId, now)
+        const row = s.insertDeadLetter().get(d.partition, d.offset, d.reason, d.detail, d.key, d.value, d.headers ? JSON.stringify(d.headers) : null, d.timestampMs, record.batchId, now) as { bytes: number } | undefined
+        added += row?.bytes ?? 0
       }
+      if (added === 0) return { droppedDeadLetters: null }
+      s.growDeadLetterRoom().run(added)
+      return { droppedDeadLetters: this.#dropOldestDeadLetters() }
     })()
+  }
+
+  /** Drops the oldest dead letters, this commit's too, until what is left fits `deadLetterRoomBytes`. */
+  #dropOldestDeadLetters(): DroppedDeadLetters | null {
+    const s = this.#statements
+    const room = s.deadLetterRoom().pluck().get() as number
+    const excess = room - this.deadLetterRoomBytes
+    if (excess <= 0) return null
+    let count = 0
+    let bytes = 0
+    let first = ''
+    let last: { rowid: number; partition: string; offset: number } | undefined
+    for (const row of s.oldestDeadLetters().iterate() as Iterable<{ rowid: number; partition: string; offset: number; bytes: number }>) {
+      if (count === 0) first = `${row.partition}@${row.offset}`
+      count++
+      bytes += row.bytes
+      last = row
+      if (bytes >= excess) break
+    }
+    if (!last) return null
+    s.dropDeadLettersThrough().run(last.rowid)
+    s.growDeadLetterRoom().run(-bytes)
+    return { count, bytes, first, last: `${last.partition}@${last.offset}` }
   }
 
   #syncing: Promise<void> | null = null

@@ -63,6 +63,18 @@ export interface DeadLetterRecord {
   readonly replayedAt: number | null
 }
 
+/** Dead letters a commit dropped, oldest first, to keep them within their room: how many, their bytes, the first and last position. */
+export interface DroppedDeadLetters {
+  readonly count: number
+  readonly bytes: number
+  readonly first: string
+  readonly last: string
+}
+
+export interface CommitOutcome {
+  readonly droppedDeadLetters: DroppedDeadLetters | null
+}
+
 export interface CommitRecord {
   readonly batchId: string
   /** Next offset to read per partition after this batch. */
@@ -161,8 +173,11 @@ export interface CheckpointStore {
   nextSeq(): number
   /** Records a batch as planned before any of its work is done; idempotent for the same id. */
   plan(batch: { id: string; seq: number; ranges: readonly RangeRecord[] }): void
-  /** Marks a planned batch committed, advances positions and stores its dead letters, in one transaction. */
-  commit(record: CommitRecord): void
+  /**
+   * Marks a planned batch committed, advances positions and stores its dead letters, in one transaction; past the
+   * dead letters' room, the oldest are dropped in it too.
+   */
+  commit(record: CommitRecord): CommitOutcome
   /**
    * Resolves once every write before it is durable against power loss too.
    * A store opened with `deferSync` writes durably against a crash of the

@@ -6,7 +6,7 @@
  * the source commit its own offsets, then frees the batch's flow credit.
  */
 import { concatMap, map, pipe, tap, type OperatorFunction } from 'rxjs'
-import type { CheckpointStore } from '../checkpoints/store.ts'
+import type { CheckpointStore, DroppedDeadLetters } from '../checkpoints/store.ts'
 import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
 import { timed } from './stage.ts'
 import type { FlowControl } from './flow-control.ts'
@@ -99,7 +99,7 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
     const started = performance.now()
     const positions = new Map(batch.ranges.map((r) => [r.partition, r.to]))
     const size = batch.entries.length + batch.deadLetters.length
-    opts.checkpoints.commit({
+    const { droppedDeadLetters } = opts.checkpoints.commit({
       batchId: batch.id,
       positions,
       counts: {
@@ -122,11 +122,19 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         timestampMs: d.record.timestampMs ?? null,
       })),
     })
-    return { batch, positions, size, started, durable: settled(opts.checkpoints.flush()) }
+    return { batch, positions, size, started, droppedDeadLetters, durable: settled(opts.checkpoints.flush()) }
   })
-  const acknowledge = concatMap(async ({ batch, positions, size, started, durable }: { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; durable: Promise<void> }): Promise<CommittedBatch> => {
+  type Written = { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; droppedDeadLetters: DroppedDeadLetters | null; durable: Promise<void> }
+  const acknowledge = concatMap(async ({ batch, positions, size, started, droppedDeadLetters, durable }: Written): Promise<CommittedBatch> => {
     // Offsets move only once the commit is durable.
     await durable
+    if (droppedDeadLetters) {
+      ctx.metrics.deadLettersDropped.inc(droppedDeadLetters.count)
+      log.warn(
+        { batch: batch.id, ...droppedDeadLetters },
+        "the oldest dead letters were dropped from the checkpoint, past the room --dead-letters-kept-mb gives them (a Kafka job's dead-letter topic keeps its copies)",
+      )
+    }
     const committedAt = Date.now()
     opts.afterCheckpoint?.(batch)
     try {

@@ -16,6 +16,7 @@ export interface PipelineMetrics {
   readonly pointsInserted: Counter
   readonly messagesMalformed: Counter<'reason'>
   readonly deadLettered: Counter<'destination'>
+  readonly deadLettersDropped: Counter
   readonly dependencyRetries: Counter<'dependency'>
   readonly batchRetries: Counter<'step'>
   readonly batchSplits: Counter<'step'>
@@ -86,6 +87,7 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     pointsInserted: counter('logstream_points_inserted_total', 'Points acknowledged by the vector store'),
     messagesMalformed: counter('logstream_messages_malformed_total', 'Messages that could not be parsed, embedded or stored, by reason (each is dead-lettered)', ['reason']),
     deadLettered: counter('logstream_dead_lettered_total', 'Malformed messages written to a dead-letter destination', ['destination']),
+    deadLettersDropped: counter('logstream_dead_letters_dropped_total', 'Dead letters dropped from the checkpoint, oldest first, to keep them within --dead-letters-kept-mb'),
     dependencyRetries: counter('logstream_dependency_retries_total', 'Retried calls to a dependency', ['dependency']),
     batchRetries: counter('logstream_batch_retries_total', 'Batches a dependency refused and that were tried again, by step', ['step']),
     batchSplits: counter('logstream_batch_splits_total', 'Batches split to find the records a dependency refuses, by step', ['step']),

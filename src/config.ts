@@ -58,6 +58,12 @@ const fields = {
     description: `Records read and not yet committed at most; the source pauses beyond it. Unset, it follows the batch size (${IN_FLIGHT_BATCHES} batches); set, it must be at least batch.maxSize`,
   }),
   maxMessageBytes: field(int(1), 1_048_576, { flag: 'max-message-bytes', env: ['LOGSTREAM_MAX_MESSAGE_BYTES'], description: 'Largest message accepted; larger ones are dead-lettered' }),
+  deadLettersKeptMb: field(int(1), 256, {
+    flag: 'dead-letters-kept-mb',
+    env: ['LOGSTREAM_DEAD_LETTERS_KEPT_MB'],
+    description:
+      "Room the dead letters take in the checkpoint file, MiB (their messages, details, keys and headers, and 64 bytes each); past it the oldest are dropped, counted in logstream_dead_letters_dropped_total and logged. A Kafka job's dead-letter topic keeps its own copies",
+  }),
   onDataLoss: field(oneOf('fail', 'warn'), 'fail', {
     flag: 'on-data-loss',
     env: ['LOGSTREAM_ON_DATA_LOSS'],

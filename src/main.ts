@@ -79,7 +79,12 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
       const lock = lockCheckpoint(config.checkpointDir, config.job)
       opened.push(() => lock.release())
     }
-    const checkpoints: CheckpointStore = opts.services?.checkpoints ?? openCheckpointStore({ path: checkpointPath(config.checkpointDir, config.job), identity: jobIdentity(config), deferSync: true })
+    const checkpoints: CheckpointStore = opts.services?.checkpoints ?? openCheckpointStore({
+        path: checkpointPath(config.checkpointDir, config.job),
+        identity: jobIdentity(config),
+        deferSync: true,
+        deadLetterRoomBytes: config.deadLettersKeptMb * 1024 * 1024,
+      })
     opened.push(() => checkpoints.close())
     state.attachCheckpoints(checkpoints)
     const store = opts.services?.store ?? (await createVectorStore(config, adapterCtx))

@@ -6,7 +6,8 @@
  * publish a dead letter again, which its consumers tell by topic, partition
  * and offset.
  *
- * The checkpoint keeps every dead letter whole; the topic is a copy for other
+ * The checkpoint keeps every dead letter whole (within `--dead-letters-kept-mb`,
+ * the oldest dropped past it, reported); the topic is a copy for other
  * consumers, so it never stops the job:
  * - a value too large for the topic is published truncated, with headers
  *   `truncated: true`, `original_bytes` and `kept_in` (where the whole value is);

@@ -2,9 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Database from 'better-sqlite3'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
-import { MIGRATIONS } from '../../checkpoints/migrations.ts'
 import type { JobIdentity, PatternRecord } from '../../checkpoints/store.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
+import { checkpointAtMigration } from '../helpers/old-checkpoint.ts'
 
 const identity: JobIdentity = { job: 'j', source: 'kafka:logs', sink: 'embedded:logs_embeddings', dim: 384 }
 const counts = { received: 1, skippedExisting: 0, duplicatesInBatch: 0, stored: 1, deadLettered: 0 }
@@ -96,12 +96,7 @@ test('a re-announcement after a quiet period keeps when the shape was first seen
 
 test('a checkpoint written before the anomaly tables: read-only it has no patterns; opened by the job it gains them', (t) => {
   const path = checkpointPath(tempDir(t), 'j')
-  const db = new Database(path)
-  for (const [i, m] of MIGRATIONS.slice(0, 2).entries()) {
-    db.exec(m)
-    db.pragma(`user_version = ${i + 1}`)
-  }
-  db.prepare('INSERT INTO identity (key, value) VALUES (?, ?), (?, ?), (?, ?), (?, ?)').run('job', 'j', 'source', 'kafka:logs', 'sink', 'embedded:logs_embeddings', 'dim', '384')
+  const db = checkpointAtMigration(path, 2)
   db.close()
   const readonly = openCheckpointStore({ path, identity, readonly: true })
   assert.deepEqual(readonly.anomalies().patterns(), [])

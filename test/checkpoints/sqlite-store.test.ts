@@ -6,6 +6,7 @@ import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-st
 import { MIGRATIONS } from '../../checkpoints/migrations.ts'
 import type { CommitRecord, JobIdentity } from '../../checkpoints/store.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
+import { checkpointAtMigration } from '../helpers/old-checkpoint.ts'
 
 const identity: JobIdentity = { job: 'j', source: 'kafka:logs', sink: 'embedded:logs_embeddings', dim: 384 }
 const counts = { received: 3, skippedExisting: 1, duplicatesInBatch: 0, stored: 2, deadLettered: 0 }
@@ -25,7 +26,7 @@ test('migrations apply in order, in WAL mode, and set the schema version', (t) =
   assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
-  assert.deepEqual(tables, ['anomaly_batch_lines', 'anomaly_outbox', 'anomaly_patterns', 'batches', 'dead_letters', 'identity', 'positions', 'store_state'])
+  assert.deepEqual(tables, ['anomaly_batch_lines', 'anomaly_outbox', 'anomaly_patterns', 'batches', 'dead_letter_room', 'dead_letters', 'identity', 'positions', 'store_state'])
   db.close()
 })
 
@@ -63,12 +64,7 @@ test('plan then commit advances positions, keeps the batch history and dead lett
 
 test('dead letters kept before their time was: read-only they have none; the job adds the column and keeps new ones\' time', (t) => {
   const path = checkpointPath(tempDir(t), 'j')
-  const db = new Database(path)
-  for (const [i, m] of MIGRATIONS.slice(0, 3).entries()) {
-    db.exec(m)
-    db.pragma(`user_version = ${i + 1}`)
-  }
-  db.prepare('INSERT INTO identity (key, value) VALUES (?, ?), (?, ?), (?, ?), (?, ?)').run('job', 'j', 'source', 'kafka:logs', 'sink', 'embedded:logs_embeddings', 'dim', '384')
+  const db = checkpointAtMigration(path, 3)
   db.prepare("INSERT INTO dead_letters (partition, offset, reason, detail, key, value, batch_id, created_at) VALUES ('logs/0', 1, 'bad-json', 'x', NULL, X'7B', 'b0', 1)").run()
   db.close()
   const readonly = openCheckpointStore({ path, identity, readonly: true })
@@ -79,6 +75,37 @@ test('dead letters kept before their time was: read-only they have none; the job
   store.plan({ id: 'b1', seq: 1, ranges: [{ partition: 'logs/0', from: 2, to: 3 }] })
   store.commit(commitOf('b1', { 'logs/0': 3 }, { deadLetters: [{ partition: 'logs/0', offset: 2, reason: 'empty', detail: 'y', key: null, value: Buffer.from(' '), headers: null, timestampMs: 1234 }] }))
   assert.deepEqual(store.deadLetters().map((d) => [d.offset, d.timestampMs]), [[1, null], [2, 1234]])
+  // The room counts the letter kept before the move (1 byte of value, 1 of detail, 64) and the new one (1 + 1 + 64).
+  const room = new Database(path, { readonly: true })
+  t.after(() => room.close())
+  assert.equal(room.prepare('SELECT bytes FROM dead_letter_room').pluck().get(), 132)
+})
+
+/** A dead letter of `size` bytes of value at `offset` of logs/0 (its room: size + 1 of detail + 64). */
+const letter = (offset: number, size: number) => ({ partition: 'logs/0', offset, reason: 'bad-json', detail: 'x', key: null, value: Buffer.alloc(size, 0x7b), headers: null, timestampMs: null })
+
+test('past their room, the oldest dead letters are dropped in the commit, this batch\'s too, and reported', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  const store = openCheckpointStore({ path, identity, deadLetterRoomBytes: 1000 })
+  t.after(() => store.close())
+  const commit = (seq: number, letters: ReturnType<typeof letter>[]) => {
+    store.plan({ id: `b${seq}`, seq, ranges: [] })
+    return store.commit(commitOf(`b${seq}`, { 'logs/0': seq + 1 }, { deadLetters: letters }))
+  }
+  // 235 bytes of room each: four fit (940), the fifth makes 1,175 and drops the first.
+  assert.equal(commit(0, [letter(0, 170), letter(1, 170)]).droppedDeadLetters, null)
+  assert.equal(commit(1, [letter(2, 170), letter(3, 170)]).droppedDeadLetters, null)
+  assert.deepEqual(commit(2, [letter(4, 170)]).droppedDeadLetters, { count: 1, bytes: 235, first: 'logs/0@0', last: 'logs/0@0' })
+  assert.deepEqual(store.deadLetters().map((d) => d.offset), [1, 2, 3, 4])
+  // A batch of letters larger than the room keeps only what fits of its newest.
+  assert.deepEqual(commit(3, [letter(5, 900), letter(6, 100)]).droppedDeadLetters, { count: 5, bytes: 235 * 4 + 965, first: 'logs/0@1', last: 'logs/0@5' })
+  assert.deepEqual(store.deadLetters().map((d) => d.offset), [6])
+  // A batch committed again (replayed after a crash) adds nothing and drops nothing.
+  store.plan({ id: 'b3', seq: 3, ranges: [] })
+  assert.equal(store.commit(commitOf('b3', { 'logs/0': 4 }, { deadLetters: [letter(6, 100)] })).droppedDeadLetters, null)
+  const db = new Database(path, { readonly: true })
+  t.after(() => db.close())
+  assert.equal(db.prepare('SELECT bytes FROM dead_letter_room').pluck().get(), 165, 'the room follows what is kept')
 })
 
 test('planning the same batch twice is harmless; committing an unplanned batch is refused', (t) => {

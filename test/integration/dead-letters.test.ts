@@ -77,6 +77,30 @@ test('a file job replays its dead letters into a file', async (t) => {
   assert.equal(readFileSync(out, 'utf8'), `${long}\n`)
 })
 
+test('dead letters past --dead-letters-kept-mb: the oldest are dropped and reported, the newest kept, every one counted', async (t) => {
+  const dir = tempDir(t)
+  const input = join(dir, 'in.log')
+  // 3,000 lines that claim to be JSON and are not, about 2.3 MiB of dead letters: more than twice the room of 1 MiB.
+  const lines = Array.from({ length: 3000 }, (_, i) => `{"text": "broken ${i} ${'y'.repeat(700)}`)
+  writeFileSync(input, `${lines.join('\n')}\n`)
+  const job = ['--source', `file:${input}`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
+  const run = await runCli(['run', ...job, '--no-http', '--batch-size', '500', '--dead-letters-kept-mb', '1'])
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(summaryOf(run).deadLettered, 3000, 'every malformed line is counted')
+  const reports = run.logs.filter((l) => String(l.msg).startsWith('the oldest dead letters were dropped'))
+  const dropped = reports.reduce((n, l) => n + (l.count as number), 0)
+  assert.ok(dropped > 1500, `dropped ${dropped}`)
+
+  const kept = JSON.parse((await runCli(['dlq', 'list', '--json', '--limit', '5000', ...job])).stdout) as Array<{ offset: number; value: string; detail: string }>
+  assert.equal(kept.length + dropped, 3000, 'each one either kept or reported dropped')
+  // A file record's offset is its line's first byte.
+  const starts = lines.map((_, i) => lines.slice(0, i).reduce((n, l) => n + l.length + 1, 0))
+  assert.deepEqual(kept.map((d) => d.offset), starts.slice(3000 - kept.length), 'the newest are kept')
+  const room = kept.reduce((n, d) => n + Buffer.from(d.value, 'base64').length + Buffer.byteLength(d.detail) + 64, 0)
+  assert.ok(room <= 1 << 20, `${room} bytes kept`)
+  assert.ok(room > (1 << 20) - 2000, `the room is used: ${room} bytes kept`)
+})
+
 test('dlq list --json prints every dead letter whole into a pipe, megabytes of them', async (t) => {
   const dir = tempDir(t)
   const input = join(dir, 'in.log')

@@ -54,6 +54,22 @@ test('commit advances positions with the dead letters, then the source commits, 
   assert.equal(report.stored, 1)
 })
 
+test('dead letters dropped past their room are counted and logged once the commit is durable', async (t) => {
+  // Room for none: the batch's one dead letter (0 bytes of value, 13 of detail, 64) is dropped in its own commit.
+  const checkpoints = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity: { job: 'j', source: 's', sink: 'k', dim: 2 }, deadLetterRoomBytes: 10 })
+  t.after(() => checkpoints.close())
+  const batch = stored()
+  const ctx = createTestContext('commit')
+  const flow = new FlowControl(4)
+  flow.admit(4)
+  await firstValueFrom(of(batch).pipe(planBatch(createTestContext('plan'), { checkpoints })))
+  await firstValueFrom(of(batch).pipe(commitBatch(ctx, { checkpoints, flow, source: { commit: async () => {} } })))
+  assert.deepEqual(checkpoints.deadLetters(), [])
+  assert.equal(await counterValue(ctx.metrics, 'deadLettersDropped'), 1)
+  const warning = ctx.lines.find((l) => String(l.msg).startsWith('the oldest dead letters were dropped'))
+  assert.deepEqual([warning?.count, warning?.bytes, warning?.first, warning?.last], [1, 77, 'logs/0@3', 'logs/0@3'])
+})
+
 test('a failing source commit does not fail the batch: the checkpoint is the authority', async (t) => {
   const checkpoints = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity: { job: 'j', source: 's', sink: 'k', dim: 2 } })
   t.after(() => checkpoints.close())
