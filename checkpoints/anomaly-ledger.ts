@@ -11,12 +11,18 @@
  * uncounted. Lines of a batch are kept
  * apart until it is no longer pending, then folded into its shape's count.
  * Announcements wait in the outbox until their batch is stored and published.
+ * The `KEPT_PATTERNS` most recently seen shapes are kept.
  */
 import type Database from 'better-sqlite3'
 import type { AnomalyBatchRecord, AnomalyLedger, PatternRecord, PendingAnnouncement } from './store.ts'
 
 /** Published announcements are kept this long (for a look back), then dropped. */
 const PUBLISHED_KEPT_MS = 7 * 24 * 3600 * 1000
+/**
+ * Announced shapes kept, the most recently seen: months of lines no mask tames (each a shape of its own) must not fill
+ * the checkpoint's disk (a pattern takes up to some 12 KB). A shape forgotten and seen again is announced again.
+ */
+export const KEPT_PATTERNS = 20_000
 
 interface PatternRow {
   shape_id: string
@@ -72,8 +78,14 @@ export function createAnomalyLedger(db: Database.Database): AnomalyLedger {
     return row ? toPattern(row) : null
   }
 
+  const forgetLeastRecentlySeen = () => {
+    const excess = (sql('SELECT COUNT(*) FROM anomaly_patterns').pluck().get() as number) - KEPT_PATTERNS
+    if (excess > 0) sql('DELETE FROM anomaly_patterns WHERE shape_id IN (SELECT shape_id FROM anomaly_patterns ORDER BY last_seen_at, shape_id LIMIT ?)').run(excess)
+  }
+
   const record = db.transaction((batch: AnomalyBatchRecord): PatternRecord[] => {
     const touched = new Set<string>()
+    let announced = false
     for (const { pattern: p, message } of batch.announcements) {
       const fresh = sql('INSERT INTO anomaly_outbox (batch_id, batch_seq, shape_id, point_id, message, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').run(batch.batchId, batch.seq, p.shapeId, p.pointId, message, batch.at)
       if (fresh.changes === 0) continue
@@ -84,7 +96,9 @@ export function createAnomalyLedger(db: Database.Database): AnomalyLedger {
            score = excluded.score, level = excluded.level, point_id = excluded.point_id, example = excluded.example, source_position = excluded.source_position`,
       ).run(p.shapeId, p.shape, p.firstSeenAt, p.announcedAt, p.announcements, p.lastSeenAt, p.score, p.level, p.pointId, p.example, p.sourcePosition)
       touched.add(p.shapeId)
+      announced = true
     }
+    if (announced) forgetLeastRecentlySeen()
     for (const [shapeId, n] of batch.lines) {
       if (n <= 0) continue
       const fresh = sql('INSERT INTO anomaly_batch_lines (batch_id, shape_id, lines) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM anomaly_patterns WHERE shape_id = ?) ON CONFLICT DO NOTHING').run(batch.batchId, shapeId, n, shapeId)
@@ -97,7 +111,11 @@ export function createAnomalyLedger(db: Database.Database): AnomalyLedger {
          WHERE shape_id IN (SELECT shape_id FROM anomaly_batch_lines WHERE ${NOT_PENDING})`).run()
     sql(`DELETE FROM anomaly_batch_lines WHERE ${NOT_PENDING}`).run()
     sql('DELETE FROM anomaly_outbox WHERE published_at IS NOT NULL AND published_at < ?').run(batch.at - PUBLISHED_KEPT_MS)
-    return [...touched].map((id) => toPattern(sql(`${SELECT_PATTERN} WHERE p.shape_id = ?`).get(id) as PatternRow))
+    // A batch announcing more shapes than are kept forgets some of its own.
+    return [...touched].flatMap((id) => {
+      const row = sql(`${SELECT_PATTERN} WHERE p.shape_id = ?`).get(id) as PatternRow | undefined
+      return row ? [toPattern(row)] : []
+    })
   })
 
   return {

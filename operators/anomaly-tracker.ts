@@ -15,7 +15,7 @@
 import { hash } from 'node:crypto'
 import type { AnomalyLedger, PatternRecord } from '../checkpoints/store.ts'
 
-/** Shapes kept in memory (the ledger keeps every announced one). */
+/** Shapes kept in memory (the ledger keeps more: `KEPT_PATTERNS`). */
 export const TRACKED_SHAPES = 10_000
 /** Characters of a shape and of an example line kept with a pattern. */
 const SHAPE_CHARS = 2000

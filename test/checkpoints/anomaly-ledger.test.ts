@@ -5,6 +5,7 @@ import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-st
 import type { JobIdentity, PatternRecord } from '../../checkpoints/store.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 import { checkpointAtMigration } from '../helpers/old-checkpoint.ts'
+import { KEPT_PATTERNS } from '../../checkpoints/anomaly-ledger.ts'
 
 const identity: JobIdentity = { job: 'j', source: 'kafka:logs', sink: 'embedded:logs_embeddings', dim: 384 }
 const counts = { received: 1, skippedExisting: 0, duplicatesInBatch: 0, stored: 1, deadLettered: 0 }
@@ -106,4 +107,21 @@ test('a checkpoint written before the anomaly tables: read-only it has no patter
   t.after(() => store.close())
   store.anomalies().record({ batchId: 'b0', seq: 0, at: 1, lines: new Map(), announcements: [{ pattern: pattern('s1', 1), message: 'm' }] })
   assert.equal(store.anomalies().patterns().length, 1)
+})
+
+test('the most recently seen shapes are kept: past KEPT_PATTERNS the least recently seen are forgotten', (t) => {
+  const store = open(t)
+  const ledger = store.anomalies()
+  store.plan({ id: 'b0', seq: 0, ranges: [] })
+  const many = Array.from({ length: KEPT_PATTERNS }, (_, i) => ({ pattern: pattern(`s${i}`, 1000 + i), message: '{}' }))
+  ledger.record({ batchId: 'b0', seq: 0, at: 1000, lines: new Map(), announcements: many })
+  assert.equal(ledger.patterns().length, KEPT_PATTERNS)
+  // s1 is seen again, so s0, s2 and s3 are now the least recently seen.
+  store.plan({ id: 'b1', seq: 1, ranges: [] })
+  ledger.record({ batchId: 'b1', seq: 1, at: 90_000, lines: new Map([['s1', 1]]), announcements: [] })
+  store.plan({ id: 'b2', seq: 2, ranges: [] })
+  const fresh = ['n0', 'n1', 'n2'].map((id) => ({ pattern: pattern(id, 100_000), message: '{}' }))
+  assert.deepEqual(ledger.record({ batchId: 'b2', seq: 2, at: 100_000, lines: new Map(), announcements: fresh }).map((p) => p.shapeId), ['n0', 'n1', 'n2'])
+  assert.equal(ledger.patterns().length, KEPT_PATTERNS)
+  assert.deepEqual(['s0', 's1', 's2', 's3', 's4', 'n0'].map((id) => ledger.pattern(id) !== null), [false, true, false, false, true, true])
 })
