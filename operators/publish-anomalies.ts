@@ -11,7 +11,9 @@
  * the job goes on; the announcements stay in the outbox and are tried again
  * after a later batch, first a minute later, then less often (up to every 15
  * minutes: a missing topic costs Kafka's 30 s of waiting for it to appear on
- * every attempt), and `logstream anomalies` lists them meanwhile.
+ * every attempt), and `logstream anomalies` lists them meanwhile. A sink that
+ * refuses for months keeps the newest `WAITING_KEPT`; older ones are dropped,
+ * reported as the refused lines' are.
  */
 import type { AnomalyMessage, AnomalySink, StepContext, StoredBatch } from './contracts.ts'
 import type { AnomalyLedger } from '../checkpoints/store.ts'
@@ -21,6 +23,8 @@ import { stage } from './stage.ts'
 /** After a failed publish, the next attempt waits this long, doubling up to the most. */
 const RETRY_AFTER_MS = 60_000
 const RETRY_AFTER_MAX_MS = 15 * 60_000
+/** Announcements waiting for a sink that refuses, at most: every batch reads them all, and each attempt sends them all. */
+export const WAITING_KEPT = 10_000
 
 export interface PublishOptions {
   readonly ledger: AnomalyLedger
@@ -47,7 +51,15 @@ export function publishAnomalies(ctx: StepContext, opts: PublishOptions) {
       ctx.metrics.announcements.labels('dropped').inc(dropped.length)
       log.warn({ batch: batch.id, points: dropped.map((p) => p.pointId) }, `${dropped.length} announcement(s) dropped: the store refused their lines (see logstream dlq list)`)
     }
-    const due = pending.filter((p) => !refused.has(p.pointId))
+    let due = pending.filter((p) => !refused.has(p.pointId))
+    if (due.length > WAITING_KEPT) {
+      // Oldest first: the outbox's order.
+      const oldest = due.slice(0, due.length - WAITING_KEPT)
+      opts.ledger.markPublished(oldest)
+      ctx.metrics.announcements.labels('dropped').inc(oldest.length)
+      log.warn({ batch: batch.id, dropped: oldest.length, kept: WAITING_KEPT }, `${oldest.length} announcement(s) dropped unpublished, the oldest: more than ${WAITING_KEPT} waited for ${opts.sink.describe}`)
+      due = due.slice(oldest.length)
+    }
     if (due.length === 0 || now() < nextAttemptAt) return batch
     try {
       await opts.sink.publish(due.map((p) => JSON.parse(p.message) as AnomalyMessage))

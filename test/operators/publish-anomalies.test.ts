@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Subject, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs'
 import type { AnomalyMessage, AnomalySink, StoredBatch } from '../../operators/contracts.ts'
-import { publishAnomalies } from '../../operators/publish-anomalies.ts'
+import { WAITING_KEPT, publishAnomalies } from '../../operators/publish-anomalies.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import type { PatternRecord } from '../../checkpoints/store.ts'
 import { LogstreamError } from '../../core/errors.ts'
@@ -105,4 +105,20 @@ test('an announcement whose line the store refused is dropped, not published', a
   assert.deepEqual(sink.sent, ['p2'])
   assert.equal(ledger.pending(5).length, 0)
   assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'dropped' }), 1)
+})
+
+test('a sink that refuses for good keeps the newest announcements waiting, and drops the oldest past WAITING_KEPT, reported', async (t) => {
+  const { ledger, stored } = setup(t)
+  const announce = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ pattern: pattern(`s${from + i}`, `p${from + i}`), message: message(`p${from + i}`) }))
+  ledger.record({ batchId: 'a', seq: 0, at: 1, lines: new Map(), announcements: announce(0, 2) })
+  ledger.record({ batchId: 'b', seq: 1, at: 2, lines: new Map(), announcements: announce(2, WAITING_KEPT) })
+  const sink = sinkOf(() => new LogstreamError('DELIVERY_FAILED', 'topic does not exist', { retryable: false }))
+  const ctx = createTestContext('publish')
+  await firstValueFrom(of(stored(1)).pipe(publishAnomalies(ctx, { ledger, sink })))
+  const waiting = new Set(ledger.pending(1).map((p) => p.pointId))
+  assert.equal(waiting.size, WAITING_KEPT)
+  assert.deepEqual([waiting.has('p0'), waiting.has('p1'), waiting.has('p2'), waiting.has(`p${WAITING_KEPT + 1}`)], [false, false, true, true], 'the newest wait')
+  assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'dropped' }), 2)
+  assert.equal(await counterValue(ctx.metrics, 'announcements', { outcome: 'failed' }), WAITING_KEPT)
+  assert.ok(ctx.lines.some((l) => /^2 announcement\(s\) dropped unpublished, the oldest/.test(String(l.msg))))
 })
