@@ -122,19 +122,20 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
         timestampMs: d.record.timestampMs ?? null,
       })),
     })
-    return { batch, positions, size, started, droppedDeadLetters, durable: settled(opts.checkpoints.flush()) }
+    // Reported as soon as the commit is written: a crash before its fsync must not leave a drop unsaid.
+    if (droppedDeadLetters) reportDropped(batch, droppedDeadLetters)
+    return { batch, positions, size, started, durable: settled(opts.checkpoints.flush()) }
   })
-  type Written = { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; droppedDeadLetters: DroppedDeadLetters | null; durable: Promise<void> }
-  const acknowledge = concatMap(async ({ batch, positions, size, started, droppedDeadLetters, durable }: Written): Promise<CommittedBatch> => {
+  const reportDropped = (batch: StoredBatch, dropped: DroppedDeadLetters) => {
+    ctx.metrics.deadLettersDropped.inc(dropped.count)
+    log.warn(
+      { batch: batch.id, ...dropped },
+      "the oldest dead letters were dropped from the checkpoint, past the room --dead-letters-kept-mb gives them (a Kafka job's dead-letter topic keeps its copies)",
+    )
+  }
+  const acknowledge = concatMap(async ({ batch, positions, size, started, durable }: { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; durable: Promise<void> }): Promise<CommittedBatch> => {
     // Offsets move only once the commit is durable.
     await durable
-    if (droppedDeadLetters) {
-      ctx.metrics.deadLettersDropped.inc(droppedDeadLetters.count)
-      log.warn(
-        { batch: batch.id, ...droppedDeadLetters },
-        "the oldest dead letters were dropped from the checkpoint, past the room --dead-letters-kept-mb gives them (a Kafka job's dead-letter topic keeps its copies)",
-      )
-    }
     const committedAt = Date.now()
     opts.afterCheckpoint?.(batch)
     try {

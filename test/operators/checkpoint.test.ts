@@ -54,7 +54,7 @@ test('commit advances positions with the dead letters, then the source commits, 
   assert.equal(report.stored, 1)
 })
 
-test('dead letters dropped past their room are counted and logged once the commit is durable', async (t) => {
+test('dead letters dropped past their room are counted and logged as the commit is written', async (t) => {
   // Room for none: the batch's one dead letter (0 bytes of value, 13 of detail, 64) is dropped in its own commit.
   const checkpoints = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity: { job: 'j', source: 's', sink: 'k', dim: 2 }, deadLetterRoomBytes: 10 })
   t.after(() => checkpoints.close())
