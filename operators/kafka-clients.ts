@@ -14,8 +14,13 @@ import { LogstreamError } from '../core/errors.ts'
 const rdkafka = KafkaJs as unknown as { KafkaConsumer: typeof KafkaConsumer; Producer: typeof Producer }
 
 const QUEUE_FULL = -184
-/** Kafka error codes no retry can fix: corrupt or too large a message, an invalid, unknown or forbidden topic, an invalid record. */
-const PERMANENT_DELIVERY_ERRORS = new Set([2, 3, 10, 17, 18, 29, 87])
+/** Kafka's INVALID_TIMESTAMP: the topic takes no message this old or this far ahead (`message.timestamp.before.max.ms`, `…after.max.ms`). */
+const INVALID_TIMESTAMP = 32
+/** Kafka error codes no retry can fix: corrupt or too large a message, an invalid, unknown or forbidden topic, a time refused, an invalid record. */
+const PERMANENT_DELIVERY_ERRORS = new Set([2, 3, 10, 17, 18, 29, INVALID_TIMESTAMP, 87])
+
+/** The header a message sent again stamped now carries its own time in (`sendKeepingTimes`). */
+export const ORIGINAL_TIMESTAMP_HEADER = 'original_timestamp_ms'
 
 /** librdkafka settings by name. */
 export type KafkaSettings = Record<string, unknown>
@@ -91,6 +96,11 @@ export interface KafkaProducer {
   enqueue(message: OutgoingMessage): Promise<{ readonly delivered: Promise<void> }>
   /** Queues every message and resolves when all are acknowledged (rejects with the first failure). */
   send(messages: readonly OutgoingMessage[]): Promise<void>
+  /**
+   * `send` for messages that carry their own time: one the topic refuses for its time is sent again stamped now, its
+   * own time in the `original_timestamp_ms` header. Resolves with how many went so; rejects with the first other failure.
+   */
+  sendKeepingTimes(messages: readonly OutgoingMessage[]): Promise<number>
   /** Flushes what is queued and disconnects. */
   close(): Promise<void>
 }
@@ -159,6 +169,23 @@ export async function connectProducer(opts: ProducerOptions): Promise<KafkaProdu
       const acks: Array<Promise<void>> = []
       for (const m of messages) acks.push((await enqueue(m)).delivered)
       await Promise.all(acks)
+    },
+    async sendKeepingTimes(messages) {
+      const acks: Array<Promise<void>> = []
+      for (const m of messages) acks.push((await enqueue(m)).delivered)
+      const outcomes = await Promise.allSettled(acks)
+      const refusedTime: OutgoingMessage[] = []
+      outcomes.forEach((o, i) => {
+        if (o.status === 'fulfilled') return
+        const m = messages[i]!
+        const code = (o.reason as { details?: { kafkaCode?: unknown } }).details?.kafkaCode
+        if (code !== INVALID_TIMESTAMP || m.timestampMs === undefined) throw o.reason
+        refusedTime.push({ ...m, timestampMs: undefined, headers: { ...m.headers, [ORIGINAL_TIMESTAMP_HEADER]: String(m.timestampMs) } })
+      })
+      const again: Array<Promise<void>> = []
+      for (const m of refusedTime) again.push((await enqueue(m)).delivered)
+      await Promise.all(again)
+      return refusedTime.length
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -32,15 +32,16 @@ export function createKafkaAnomalySink(opts: KafkaAnomalySinkOptions): AnomalySi
   const producer = createWaitingProducer({ ...opts, clientId: 'logstream-anomalies', what: 'anomalies topic', logger: opts.logger?.child({ step: 'anomalies' }) })
   return {
     describe: `topic ${opts.topic}`,
-    publish: (messages: readonly AnomalyMessage[]) =>
-      producer.send(
+    publish: async (messages: readonly AnomalyMessage[]) => {
+      await producer.send(
         messages.map((m) => ({
           topic: opts.topic,
           key: m.point_id,
           value: Buffer.from(JSON.stringify(m)),
           headers: { point_id: m.point_id, shape_id: m.shape_id, score: String(m.score) },
         })),
-      ),
+      )
+    },
     close: () => producer.close(),
   }
 }

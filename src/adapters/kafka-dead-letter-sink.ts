@@ -11,6 +11,8 @@
  * consumers, so it never stops the job:
  * - a value too large for the topic is published truncated, with headers
  *   `truncated: true`, `original_bytes` and `kept_in` (where the whole value is);
+ * - a time the topic refuses (too old or too far ahead for it) is replaced by
+ *   now, the original kept in the `original_timestamp_ms` header, and logged;
  * - Kafka unavailable: the batch waits and retries, as for any dependency;
  * - refused for good (no topic and no auto-creation, no permission): reported
  *   (an error line, `logstream_dead_lettered_total{destination="topic-failed"}`)
@@ -81,7 +83,7 @@ export async function createKafkaDeadLetterSink(opts: DeadLetterSinkOptions): Pr
   return {
     async publish(deadLetters: readonly DeadLetter[]) {
       try {
-        await send(deadLetters.map((d) => deadLetterMessage(d, opts.topic, opts.keptIn, maxValueBytes)))
+        restamped(await send(deadLetters.map((d) => deadLetterMessage(d, opts.topic, opts.keptIn, maxValueBytes))))
         return
       } catch (err) {
         if (!tooLarge(err)) return report(deadLetters, err)
@@ -89,13 +91,17 @@ export async function createKafkaDeadLetterSink(opts: DeadLetterSinkOptions): Pr
       // The topic takes less than Kafka's default: cut the large ones further, one by one.
       for (const d of deadLetters) {
         try {
-          await send([deadLetterMessage(d, opts.topic, opts.keptIn, Math.min(maxValueBytes, SMALL_VALUE_BYTES))])
+          restamped(await send([deadLetterMessage(d, opts.topic, opts.keptIn, Math.min(maxValueBytes, SMALL_VALUE_BYTES))]))
         } catch (err) {
           report([d], err)
         }
       }
     },
     close,
+  }
+
+  function restamped(count: number): void {
+    if (count > 0) log?.warn({ topic: opts.topic, count }, `${count} dead letter(s) went to ${opts.topic} stamped now: it refuses messages of their own time (its message.timestamp.before.max.ms or after.max.ms); their own time is in the original_timestamp_ms header`)
   }
 
   function report(deadLetters: readonly DeadLetter[], err: unknown): void {

@@ -22,8 +22,11 @@ export interface WaitingProducerOptions {
 }
 
 export interface WaitingProducer {
-  /** Resolves once the broker acknowledged every message. */
-  send(messages: readonly OutgoingMessage[]): Promise<void>
+  /**
+   * Resolves once the broker acknowledged every message, with how many the topic refused for their own time and took
+   * stamped now (`KafkaProducer.sendKeepingTimes`).
+   */
+  send(messages: readonly OutgoingMessage[]): Promise<number>
   close(): Promise<void>
 }
 
@@ -34,7 +37,7 @@ export function createWaitingProducer(opts: WaitingProducerOptions): WaitingProd
       retry(
         async () => {
           producer ??= await connectProducer({ brokers: opts.brokers, properties: opts.properties, clientId: opts.clientId })
-          await producer.send(messages)
+          return await producer.sendKeepingTimes(messages)
         },
         {
           maxAttempts: Infinity,

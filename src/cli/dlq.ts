@@ -75,7 +75,7 @@ export const command = defineCommand({
           try {
             // Sent as it came, its time and headers too: a message's id may be made of its time (no timestamp field, or
             // a line without a year), and the job that reads the replay must give it the id the original would get.
-            await producer.send(
+            const restamped = await producer.sendKeepingTimes(
               fixed.map((d) => ({
                 topic: toTopic ?? splitPartitionName(d.partition).topic,
                 key: d.key,
@@ -84,6 +84,11 @@ export const command = defineCommand({
                 timestampMs: d.timestampMs ?? undefined,
               })),
             )
+            if (restamped > 0) {
+              process.stderr.write(
+                `logstream dlq: ${restamped} message(s) went stamped now: their topic refuses messages of their own time (message.timestamp.before.max.ms or after.max.ms). Their own time is in the original_timestamp_ms header; a message whose id is made of its time (no timestamp field, or a line without a year) gets another id.\n`,
+              )
+            }
           } finally {
             await producer.close()
           }

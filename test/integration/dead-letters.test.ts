@@ -112,3 +112,33 @@ test('dlq list --json prints every dead letter whole into a pipe, megabytes of t
   assert.ok(listed.stdout.length > 5_000_000, `${listed.stdout.length} characters`)
   assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 2000)
 })
+
+test('a topic that refuses a message of its own time takes the dead-letter copy and the replay stamped now, the time in a header', async (t) => {
+  const broker = await sharedBroker()
+  const topic = topicName()
+  // Messages more than 3 s old are refused (Kafka's INVALID_TIMESTAMP): by the dead-letter topic, and by the topic on replay.
+  const limit = { 'message.timestamp.before.max.ms': '3000' }
+  await broker.createTopic(topic, 1, limit)
+  await broker.createTopic(`${topic}.dlq`, 1, limit)
+  const dir = tempDir(t)
+  const job = ['--source', 'kafka', '--brokers', broker.bootstrap, '--topics', topic, '--partitions', `${topic}:0`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints')]
+  await kcatProduce(broker.bootstrap, topic, [`k2\t${longUntimed}`], { keyed: true })
+  const original = (await kcatConsumeAll(broker.bootstrap, topic))[0]!
+  while (Date.now() - original.timestampMs < 3500) await new Promise((r) => setTimeout(r, 100))
+
+  const first = await runCli(['run', ...job, '--no-http', '--trigger', '300ms', '--stop-when-idle', '2s', '--max-message-bytes', '150'])
+  assert.equal(first.code, 0, first.stderr)
+  const [copy] = await kcatConsumeAll(broker.bootstrap, `${topic}.dlq`)
+  assert.ok(copy!.timestampMs > original.timestampMs + 3000, 'stamped now')
+  assert.ok(copy!.headers.includes(`original_timestamp_ms=${original.timestampMs}`), copy!.headers)
+  assert.ok(first.logs.some((l) => /^1 dead letter\(s\) went to .* stamped now/.test(String(l.msg))))
+
+  const replay = await runCli(['dlq', 'replay', '--json', ...job, '--max-message-bytes', '100000'])
+  assert.equal(replay.code, 0, replay.stderr)
+  assert.deepEqual(JSON.parse(replay.stdout), { replayed: 1, stillMalformed: 0, to: 'their topics' })
+  assert.match(replay.stderr, /1 message\(s\) went stamped now/)
+  const replayed = (await kcatConsumeAll(broker.bootstrap, topic)).find((m) => m.offset === 1)!
+  assert.equal(replayed.value, longUntimed)
+  assert.ok(replayed.timestampMs > original.timestampMs + 3000)
+  for (const h of [`original_timestamp_ms=${original.timestampMs}`, `replayed_from=${topic}/0@0`]) assert.ok(replayed.headers.includes(h), `header ${h} in ${replayed.headers}`)
+})
