@@ -22,7 +22,7 @@ import type { Logger } from 'pino'
 import type { DeadLetter, DeadLetterSink } from '../../operators/contracts.ts'
 import type { PipelineMetrics } from '../../operators/metrics.ts'
 import { splitPartitionName } from '../../operators/kafka-partitions.ts'
-import type { OutgoingMessage } from '../../operators/kafka-clients.ts'
+import { ORIGINAL_TIMESTAMP_HEADER, type OutgoingMessage } from '../../operators/kafka-clients.ts'
 import { createWaitingProducer } from './waiting-producer.ts'
 
 /** librdkafka's and Kafka's "message too large" (the producer's message.max.bytes, or the topic's max.message.bytes). */
@@ -101,7 +101,7 @@ export async function createKafkaDeadLetterSink(opts: DeadLetterSinkOptions): Pr
   }
 
   function restamped(count: number): void {
-    if (count > 0) log?.warn({ topic: opts.topic, count }, `${count} dead letter(s) went to ${opts.topic} stamped now: it refuses messages of their own time (its message.timestamp.before.max.ms or after.max.ms); their own time is in the original_timestamp_ms header`)
+    if (count > 0) log?.warn({ topic: opts.topic, count }, `${count} dead letter(s) went to ${opts.topic} stamped now: it refuses messages of their own time (its message.timestamp.before.max.ms or after.max.ms); their own time is in the ${ORIGINAL_TIMESTAMP_HEADER} header`)
   }
 
   function report(deadLetters: readonly DeadLetter[], err: unknown): void {

@@ -70,7 +70,7 @@ export const command = defineCommand({
       if (fixed.length > 0) {
         if (toFile) appendFileSync(toFile, Buffer.concat(fixed.flatMap((d) => [d.value, Buffer.from('\n')])))
         else {
-          const { connectProducer } = await import('../../operators/kafka-clients.ts')
+          const { connectProducer, ORIGINAL_TIMESTAMP_HEADER } = await import('../../operators/kafka-clients.ts')
           const producer = await connectProducer({ brokers: config.kafka.brokers, properties: config.kafka.properties, clientId: 'logstream-dlq-replay' })
           try {
             // Sent as it came, its time and headers too: a message's id may be made of its time (no timestamp field, or
@@ -86,7 +86,7 @@ export const command = defineCommand({
             )
             if (restamped > 0) {
               process.stderr.write(
-                `logstream dlq: ${restamped} message(s) went stamped now: their topic refuses messages of their own time (message.timestamp.before.max.ms or after.max.ms). Their own time is in the original_timestamp_ms header; a message whose id is made of its time (no timestamp field, or a line without a year) gets another id.\n`,
+                `logstream dlq: ${restamped} message(s) went stamped now: their topic refuses messages of their own time (message.timestamp.before.max.ms or after.max.ms). Their own time is in the ${ORIGINAL_TIMESTAMP_HEADER} header; a message whose id is made of its time (no timestamp field, or a line without a year) gets another id.\n`,
               )
             }
           } finally {
