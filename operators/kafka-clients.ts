@@ -163,28 +163,29 @@ export async function connectProducer(opts: ProducerOptions): Promise<KafkaProdu
       }
     }
   }
+  /** Queues every message, in order; the acknowledgements, one a message. */
+  const enqueueAll = async (messages: readonly OutgoingMessage[]): Promise<Array<Promise<void>>> => {
+    const acks: Array<Promise<void>> = []
+    for (const m of messages) acks.push((await enqueue(m)).delivered)
+    return acks
+  }
+  const send = async (messages: readonly OutgoingMessage[]): Promise<void> => {
+    await Promise.all(await enqueueAll(messages))
+  }
   return {
     enqueue,
-    async send(messages) {
-      const acks: Array<Promise<void>> = []
-      for (const m of messages) acks.push((await enqueue(m)).delivered)
-      await Promise.all(acks)
-    },
+    send,
     async sendKeepingTimes(messages) {
-      const acks: Array<Promise<void>> = []
-      for (const m of messages) acks.push((await enqueue(m)).delivered)
-      const outcomes = await Promise.allSettled(acks)
+      const outcomes = await Promise.allSettled(await enqueueAll(messages))
       const refusedTime: OutgoingMessage[] = []
-      outcomes.forEach((o, i) => {
-        if (o.status === 'fulfilled') return
+      for (const [i, o] of outcomes.entries()) {
+        if (o.status === 'fulfilled') continue
         const m = messages[i]!
         const code = (o.reason as { details?: { kafkaCode?: unknown } }).details?.kafkaCode
         if (code !== INVALID_TIMESTAMP || m.timestampMs === undefined) throw o.reason
         refusedTime.push({ ...m, timestampMs: undefined, headers: { ...m.headers, [ORIGINAL_TIMESTAMP_HEADER]: String(m.timestampMs) } })
-      })
-      const again: Array<Promise<void>> = []
-      for (const m of refusedTime) again.push((await enqueue(m)).delivered)
-      await Promise.all(again)
+      }
+      await send(refusedTime)
       return refusedTime.length
     },
     close: () =>

@@ -79,7 +79,9 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
       const lock = lockCheckpoint(config.checkpointDir, config.job)
       opened.push(() => lock.release())
     }
-    const checkpoints: CheckpointStore = opts.services?.checkpoints ?? openCheckpointStore({
+    const checkpoints: CheckpointStore =
+      opts.services?.checkpoints ??
+      openCheckpointStore({
         path: checkpointPath(config.checkpointDir, config.job),
         identity: jobIdentity(config),
         deferSync: true,
