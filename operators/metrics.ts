@@ -13,6 +13,7 @@ export interface PipelineMetrics {
   readonly duplicatesInBatch: Counter
   readonly entriesNew: Counter
   readonly embeddingsGenerated: Counter
+  readonly embeddingTextsShared: Counter
   readonly pointsInserted: Counter
   readonly messagesMalformed: Counter<'reason'>
   readonly deadLettered: Counter<'destination'>
@@ -84,6 +85,10 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     duplicatesInBatch: counter('logstream_duplicates_in_batch_total', 'Entries dropped as duplicates of an earlier entry of the same batch'),
     entriesNew: counter('logstream_entries_new_total', 'Entries found new and sent on to embedding'),
     embeddingsGenerated: counter('logstream_embeddings_generated_total', 'Vectors returned by the embedder'),
+    embeddingTextsShared: counter(
+      'logstream_embedding_texts_shared_total',
+      'Lines given the vector of their shape without sending it (--embedding-text masked): another line of the request had the shape, or it was asked recently',
+    ),
     pointsInserted: counter('logstream_points_inserted_total', 'Points acknowledged by the vector store'),
     messagesMalformed: counter('logstream_messages_malformed_total', 'Messages that could not be parsed, embedded or stored, by reason (each is dead-lettered)', ['reason']),
     deadLettered: counter('logstream_dead_lettered_total', 'Malformed messages written to a dead-letter destination', ['destination']),

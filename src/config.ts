@@ -87,6 +87,12 @@ const fields = {
       description:
         "Vector encoding asked of 'logstream' and 'openai' services: 'base64' (float32 bytes, as OpenAI's encoding_format: a fifth of the bytes and no numbers to parse; an answer in JSON numbers is read too; a 'logstream' service may answer the bytes themselves, as serve-embeddings does) or 'float' (for a service that refuses the field)",
     }),
+    text: field(oneOf('message', 'masked'), 'message', {
+      flag: 'embedding-text',
+      env: ['EMBEDDING_TEXT'],
+      description:
+        "What the embedding service is sent for a line: 'message' (the message as it came, as the replaced job sent it) or 'masked' (the message with its variables masked, as the built-in embedder embeds it: lines of one kind share one vector, each shape is asked once a request, and shapes asked recently are not asked again)",
+    }),
   }),
 
   sink: section({

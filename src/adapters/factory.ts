@@ -58,7 +58,10 @@ export async function createEmbedder(config: Config, ctx: AdapterContext): Promi
       return createNoopEmbedder({ dim: config.dim })
     case 'http': {
       const { createHttpEmbedder } = await import('./http-embedder.ts')
-      return createHttpEmbedder({ ...config.embedder, dim: config.dim, logger: ctx.logger, metrics: ctx.metrics })
+      const service = createHttpEmbedder({ ...config.embedder, dim: config.dim, logger: ctx.logger, metrics: ctx.metrics })
+      if (config.embedder.text === 'message') return service
+      const { createMaskingEmbedder } = await import('./masking-embedder.ts')
+      return createMaskingEmbedder(service, { metrics: ctx.metrics })
     }
   }
 }

@@ -3,24 +3,29 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config.ts'
 import { createVectorStore } from '../../src/adapters/factory.ts'
+import type { ScoredPoint } from '../../operators/contracts.ts'
 
-/** Every id in the embedded store under `dir/data`. */
-export async function storedIds(dir: string): Promise<string[]> {
+/** Every point in the embedded store under `dir/data`, in id order. */
+export async function storedPoints(dir: string, opts: { withVector?: boolean } = {}): Promise<ScoredPoint[]> {
   const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
   const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
-  const ids: string[] = []
+  const points: ScoredPoint[] = []
   let after: string | undefined
   try {
     for (;;) {
-      const page = await store.scroll({ limit: 1000, after })
-      ids.push(...page.points.map((p) => p.id))
-      if (!page.next) break
+      const page = await store.scroll({ limit: 1000, after, withVector: opts.withVector ?? false })
+      points.push(...page.points)
+      if (!page.next) return points
       after = page.next
     }
   } finally {
     await store.close()
   }
-  return ids
+}
+
+/** Every id in the embedded store under `dir/data`. */
+export async function storedIds(dir: string): Promise<string[]> {
+  return (await storedPoints(dir)).map((p) => p.id)
 }
 
 /** `--flag value` words → the flag map `loadConfig` takes. */
@@ -45,19 +50,5 @@ export function toFlags(words: readonly string[]): Record<string, string[]> {
  * partitions arrive in another order in every run).
  */
 export async function storedPayloads(dir: string): Promise<Array<Record<string, unknown>>> {
-  const config = loadConfig({ flags: new Map([['data-dir', [join(dir, 'data')]]]) })
-  const store = await createVectorStore(config, { logger: pino({ level: 'silent' }) })
-  const out: Array<Record<string, unknown>> = []
-  let after: string | undefined
-  try {
-    for (;;) {
-      const page = await store.scroll({ limit: 1000, after })
-      for (const p of page.points) out.push({ ...p.payload, id: p.id, ingested_at: undefined, anomaly_score: undefined })
-      if (!page.next) break
-      after = page.next
-    }
-  } finally {
-    await store.close()
-  }
-  return out
+  return (await storedPoints(dir)).map((p) => ({ ...p.payload, id: p.id, ingested_at: undefined, anomaly_score: undefined }))
 }
