@@ -18,6 +18,7 @@
  *              (their CPU time is reported beside the job's), in the set-up of issue 15:
  *              100,000 messages, 3 partitions, 1 s trigger
  *   8g         row 8 with the upserts over Qdrant's gRPC API (--qdrant-prefer-grpc), into a collection of its own
+ *   8m         row 8 with --embedding-text masked (the service is sent each shape once), into a collection of its own
  *   10, 11     reading text lines in process: parse with format detection, and masking (bench/formats.ts)
  *   2s, 3o     rows 2 and 3 with anomaly scoring the other way (on for the no-op embedder, off for the built-in)
  *   12, 13     the score stage in process: HDFS traffic, and every line a new shape (bench/scoring.ts); 12q, 13q with a real Qdrant
@@ -258,7 +259,7 @@ async function main(): Promise<void> {
     }
 
     // The production path: the HTTP embedder against serve-embeddings and a real Qdrant, each in a process of its own, first load then replay.
-    if (want('8') || want('9') || want('8g')) {
+    if (want('8') || want('9') || want('8g') || want('8m')) {
       let qdrant: (ServiceProcess & { version: string; grpcPort: number }) | undefined
       let embeddings: ServiceProcess | undefined
       try {
@@ -266,26 +267,29 @@ async function main(): Promise<void> {
         qdrant = startQdrantProcess(ROOT, join(work, 'qdrant-prod'))
         embeddings = await startEmbeddingProcess(ROOT, built)
         const dir = fresh('prod')
-        const flags = (checkpoints: string, grpc: boolean) => ({
+        // 'grpc': upserts over gRPC; 'masked': --embedding-text masked. Each variant loads a collection of its own.
+        type Variant = 'rest' | 'grpc' | 'masked'
+        const flags = (checkpoints: string, variant: Variant) => ({
           ...jobFlags(t('bench-prod'), 3, dir, {
             embedder: 'http',
             'embedding-url': `${embeddings!.url}/embed`,
             sink: 'qdrant',
             'qdrant-url': qdrant!.url,
-            collection: `bench_prod_${grpc ? 'grpc_' : ''}${RUN}`,
-            ...(grpc ? { 'qdrant-prefer-grpc': 'true', 'qdrant-grpc-port': String(qdrant!.grpcPort) } : {}),
+            collection: `bench_prod_${variant === 'rest' ? '' : `${variant}_`}${RUN}`,
+            ...(variant === 'grpc' ? { 'qdrant-prefer-grpc': 'true', 'qdrant-grpc-port': String(qdrant!.grpcPort) } : {}),
+            ...(variant === 'masked' ? { 'embedding-text': 'masked' } : {}),
           }),
           'checkpoint-dir': [join(dir, checkpoints)],
         })
-        const measured = async (name: string, profileAs: string, checkpoints: string, grpc = false) => {
+        const measured = async (name: string, profileAs: string, checkpoints: string, variant: Variant = 'rest') => {
           const e0 = embeddings!.cpuSeconds()
           const q0 = qdrant!.cpuSeconds()
-          const row = await runWorker({ kind: 'job', brokers, topic: t('bench-prod'), partitions: 3, expected: PROD_N, flags: flags(checkpoints, grpc) }, profileAs)
+          const row = await runWorker({ kind: 'job', brokers, topic: t('bench-prod'), partitions: 3, expected: PROD_N, flags: flags(checkpoints, variant) }, profileAs)
           const perMsg = (s: number) => ((s / row.messages) * 1e6).toFixed(0)
           const gaps = row.commitGaps ? `; ${row.commitGaps} commit gaps over 0.5 s, longest ${row.maxCommitGapMs!.toFixed(0)} ms` : `; longest commit gap ${row.maxCommitGapMs?.toFixed(0)} ms`
           rows.push({ name, ...row, note: `embedding service ${perMsg(embeddings!.cpuSeconds() - e0)} µs/msg, Qdrant ${perMsg(qdrant!.cpuSeconds() - q0)} µs/msg (own CPU)${gaps}` })
         }
-        if (want('8') || want('9') || want('8g')) await measured(`8 production first load: HTTP embedder + Qdrant ${qdrant.version}`, 'prod-first-load', 'first-load')
+        if (want('8') || want('9') || want('8g') || want('8m')) await measured(`8 production first load: HTTP embedder + Qdrant ${qdrant.version}`, 'prod-first-load', 'first-load')
         if (want('9')) {
           // The replay measures look-ups, not the index Qdrant builds in the background after a large load: wait for it.
           const waited = await qdrantIndexed(qdrant.url, `bench_prod_${RUN}`)
@@ -295,7 +299,11 @@ async function main(): Promise<void> {
         }
         // The same first load with the upserts over Qdrant's gRPC API (--qdrant-prefer-grpc), into a collection of its own.
         if (want('8g')) {
-          await measured(`8g production first load, upserts over gRPC`, 'prod-first-load-grpc', 'first-load-grpc', true)
+          await measured(`8g production first load, upserts over gRPC`, 'prod-first-load-grpc', 'first-load-grpc', 'grpc')
+        }
+        // The same first load with the service sent each line's shape (--embedding-text masked), into a collection of its own.
+        if (want('8m')) {
+          await measured(`8m production first load, --embedding-text masked`, 'prod-first-load-masked', 'first-load-masked', 'masked')
         }
       } catch (err) {
         log(`rows 8 and 9 left out: ${(err as Error).message.split('\n')[0]}`)
