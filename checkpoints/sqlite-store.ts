@@ -241,6 +241,12 @@ class SqliteCheckpointStore implements CheckpointStore {
     })()
   }
 
+  trimDeadLetters(): DroppedDeadLetters | null {
+    const dropped = this.#db.transaction(() => this.#dropOldestDeadLetters())()
+    if (dropped) this.#durable()
+    return dropped
+  }
+
   /** Drops the oldest dead letters, this commit's too, until what is left fits `deadLetterRoomBytes`. */
   #dropOldestDeadLetters(): DroppedDeadLetters | null {
     const s = this.#statements

@@ -63,7 +63,7 @@ export interface DeadLetterRecord {
   readonly replayedAt: number | null
 }
 
-/** Dead letters a commit dropped, oldest first, to keep them within their room: how many, their bytes, the first and last position. */
+/** Dead letters dropped (by a commit, or at start), oldest first, to keep them within their room: how many, their bytes, the first and last position. */
 export interface DroppedDeadLetters {
   readonly count: number
   readonly bytes: number
@@ -178,6 +178,11 @@ export interface CheckpointStore {
    * dead letters' room, the oldest are dropped in it too.
    */
   commit(record: CommitRecord): CommitOutcome
+  /**
+   * Drops the oldest dead letters past their room now, durably: a room made smaller takes effect when the job starts,
+   * not at its next dead letter (an operator shrinks it because the checkpoint's disk is filling).
+   */
+  trimDeadLetters(): DroppedDeadLetters | null
   /**
    * Resolves once every write before it is durable against power loss too.
    * A store opened with `deferSync` writes durably against a crash of the

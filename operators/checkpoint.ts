@@ -5,9 +5,11 @@
  * advances the positions (with its dead letters) in one transaction, then lets
  * the source commit its own offsets, then frees the batch's flow credit.
  */
+import type { Logger } from 'pino'
 import { concatMap, map, pipe, tap, type OperatorFunction } from 'rxjs'
 import type { CheckpointStore, DroppedDeadLetters } from '../checkpoints/store.ts'
 import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
+import type { PipelineMetrics } from './metrics.ts'
 import { timed } from './stage.ts'
 import type { FlowControl } from './flow-control.ts'
 
@@ -46,6 +48,15 @@ export interface CommitOptions {
   readonly flow: FlowControl
   /** Called between the checkpoint commit and the source commit; crash tests stop the process here. */
   readonly afterCheckpoint?: ((batch: StoredBatch) => void) | undefined
+}
+
+/** Dead letters dropped from the checkpoint past their room (by a commit, or at start): counted and logged, never silent. */
+export function reportDroppedDeadLetters(metrics: Pick<PipelineMetrics, 'deadLettersDropped'>, log: Pick<Logger, 'warn'>, dropped: DroppedDeadLetters, context: Record<string, unknown>): void {
+  metrics.deadLettersDropped.inc(dropped.count)
+  log.warn(
+    { ...context, ...dropped },
+    "the oldest dead letters were dropped from the checkpoint, past the room --dead-letters-kept-mb gives them (a Kafka job's dead-letter topic keeps its copies)",
+  )
 }
 
 /** Up to `n` items spread evenly over a list, its first and last included. */
@@ -123,16 +134,9 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
       })),
     })
     // Reported as soon as the commit is written: a crash before its fsync must not leave a drop unsaid.
-    if (droppedDeadLetters) reportDropped(batch, droppedDeadLetters)
+    if (droppedDeadLetters) reportDroppedDeadLetters(ctx.metrics, log, droppedDeadLetters, { batch: batch.id })
     return { batch, positions, size, started, durable: settled(opts.checkpoints.flush()) }
   })
-  const reportDropped = (batch: StoredBatch, dropped: DroppedDeadLetters) => {
-    ctx.metrics.deadLettersDropped.inc(dropped.count)
-    log.warn(
-      { batch: batch.id, ...dropped },
-      "the oldest dead letters were dropped from the checkpoint, past the room --dead-letters-kept-mb gives them (a Kafka job's dead-letter topic keeps its copies)",
-    )
-  }
   const acknowledge = concatMap(async ({ batch, positions, size, started, durable }: { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; durable: Promise<void> }): Promise<CommittedBatch> => {
     // Offsets move only once the commit is durable.
     await durable

@@ -9,6 +9,7 @@ import type { CommittedBatch, PipelineServices, PositionOutOfRange, VectorStore 
 import { createPipelineMetrics, type PipelineMetrics } from '../operators/metrics.ts'
 import { checkpointPath, openCheckpointStore } from '../checkpoints/sqlite-store.ts'
 import type { CheckpointStore } from '../checkpoints/store.ts'
+import { reportDroppedDeadLetters } from '../operators/checkpoint.ts'
 import type { Config } from './config.ts'
 import { checkStore } from './store-check.ts'
 import { lockCheckpoint } from '../checkpoints/lock.ts'
@@ -89,6 +90,8 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
       })
     opened.push(() => checkpoints.close())
     state.attachCheckpoints(checkpoints)
+    const trimmed = checkpoints.trimDeadLetters()
+    if (trimmed) reportDroppedDeadLetters(metrics, log, trimmed, { at: 'start' })
     const store = opts.services?.store ?? (await createVectorStore(config, adapterCtx))
     opened.push(() => store.close())
     if (opts.rebuild) {

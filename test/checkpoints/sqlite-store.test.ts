@@ -108,6 +108,23 @@ test('past their room, the oldest dead letters are dropped in the commit, this b
   assert.equal(db.prepare('SELECT bytes FROM dead_letter_room').pluck().get(), 165, 'the room follows what is kept')
 })
 
+test('a room made smaller is kept at start: the oldest dead letters past it are dropped, durably, and reported once', (t) => {
+  const path = checkpointPath(tempDir(t), 'j')
+  const wide = openCheckpointStore({ path, identity, deadLetterRoomBytes: 10_000 })
+  wide.plan({ id: 'b0', seq: 0, ranges: [] })
+  wide.commit(commitOf('b0', { 'logs/0': 5 }, { deadLetters: [0, 1, 2, 3, 4].map((o) => letter(o, 170)) }))
+  assert.equal(wide.trimDeadLetters(), null, 'within its room, nothing to drop')
+  wide.close()
+  // 235 bytes of room each: 500 bytes keep two.
+  const narrow = openCheckpointStore({ path, identity, deadLetterRoomBytes: 500 })
+  assert.deepEqual(narrow.trimDeadLetters(), { count: 3, bytes: 705, first: 'logs/0@0', last: 'logs/0@2' })
+  assert.equal(narrow.trimDeadLetters(), null, 'once')
+  narrow.close()
+  const again = openCheckpointStore({ path, identity, deadLetterRoomBytes: 500, readonly: true })
+  t.after(() => again.close())
+  assert.deepEqual(again.deadLetters().map((d) => d.offset), [3, 4])
+})
+
 test('planning the same batch twice is harmless; committing an unplanned batch is refused', (t) => {
   const store = openCheckpointStore({ path: checkpointPath(tempDir(t), 'j'), identity })
   store.plan({ id: 'b0', seq: 0, ranges: [] })

@@ -102,6 +102,32 @@ test('dead letters past --dead-letters-kept-mb: the oldest are dropped and repor
   assert.ok(room > (1 << 20) - 2000, `the room is used: ${room} bytes kept`)
 })
 
+test('a room made smaller takes effect when the job starts again, with no new dead letter: the oldest are dropped and reported', async (t) => {
+  const dir = tempDir(t)
+  const input = join(dir, 'in.log')
+  // 2,000 lines that claim to be JSON and are not, about 1.6 MiB of dead letters: within 2 MiB, past 1 MiB.
+  const lines = Array.from({ length: 2000 }, (_, i) => `{"text": "broken ${i} ${'y'.repeat(700)}`)
+  writeFileSync(input, `${lines.join('\n')}\n`)
+  const job = ['--source', `file:${input}`, '--data-dir', join(dir, 'data'), '--checkpoint-dir', join(dir, 'checkpoints'), '--no-http']
+  const first = await runCli(['run', ...job, '--dead-letters-kept-mb', '2'])
+  assert.equal(first.code, 0, first.stderr)
+  assert.equal(summaryOf(first).deadLettered, 2000)
+  assert.ok(!first.logs.some((l) => String(l.msg).startsWith('the oldest dead letters were dropped')), 'all kept within 2 MiB')
+
+  // Started again on the same file: nothing new to read, so no commit; the smaller room is kept at start all the same.
+  const again = await runCli(['run', ...job, '--dead-letters-kept-mb', '1'])
+  assert.equal(again.code, 0, again.stderr)
+  assert.equal(summaryOf(again).received, 0)
+  const reports = again.logs.filter((l) => String(l.msg).startsWith('the oldest dead letters were dropped'))
+  assert.equal(reports.length, 1)
+  assert.equal(reports[0]!.at, 'start')
+  const kept = JSON.parse((await runCli(['dlq', 'list', '--json', '--limit', '5000', ...job.slice(0, -1)])).stdout) as Array<{ value: string; detail: string; offset: number }>
+  assert.equal(kept.length + (reports[0]!.count as number), 2000, 'each one either kept or reported dropped')
+  const room = kept.reduce((n, d) => n + Buffer.from(d.value, 'base64').length + Buffer.byteLength(d.detail) + 64, 0)
+  assert.ok(room <= 1 << 20 && room > (1 << 20) - 2000, `${room} bytes kept`)
+  assert.equal(kept[0]!.offset, lines.slice(0, 2000 - kept.length).reduce((n, l) => n + l.length + 1, 0), 'the newest are kept')
+})
+
 test('dlq list --json prints every dead letter whole into a pipe, megabytes of them', async (t) => {
   const dir = tempDir(t)
   const input = join(dir, 'in.log')
