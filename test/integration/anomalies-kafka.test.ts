@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { bundledSample, hdfsTraffic } from '../../bench/hdfs-traffic.ts'
-import { parseRecord } from '../../operators/parse.ts'
+import { hdfsMessage, kcatLine } from '../helpers/hdfs-messages.ts'
 import { maskVariables } from '../../operators/mask.ts'
 import type { AnomalyMessage } from '../../operators/contracts.ts'
 import { loadConfig } from '../../src/config.ts'
@@ -26,16 +26,11 @@ import { metricSum } from '../helpers/metrics.ts'
 const BURST_TEXT = 'Disk failure on /mnt/hadoop/dfs/data: volume sdb is read-only after an I/O error'
 const BURST_SHAPE = maskVariables(BURST_TEXT)
 
-/** HDFS lines as messages of the message format, `key TAB value`. */
-const asMessages = (lines: Iterable<string>, prefix: string): string[] =>
-  [...lines].map((line, i) => {
-    const out = parseRecord({ partition: 'x', offset: 0, nextOffset: 1, key: null, value: Buffer.from(line) }, { maxMessageBytes: 1 << 20 })
-    if (!('entry' in out)) throw new Error(`a bad line: ${line}`)
-    return `${out.entry.block_id ?? `${prefix}-${i}`}\t${JSON.stringify(out.entry)}`
-  })
+/** HDFS lines as keyed messages of the message format, `key TAB value`. */
+const asMessages = (lines: Iterable<string>): string[] => [...lines].map((line) => kcatLine(hdfsMessage(line)))
 
 /** Warm-up: every line of the sample (so every kind of HDFS line has been seen), then generated traffic. */
-const warmUp = () => [...asMessages(bundledSample(), 'w'), ...asMessages(hdfsTraffic({ count: 2000, seed: 21 }), 't')]
+const warmUp = () => asMessages([...bundledSample(), ...hdfsTraffic({ count: 2000, seed: 21 })])
 
 /** The burst: one line never seen before, 1,000 times with advancing timestamps (so 1,000 points), keyed across partitions. */
 const burst = (from: number, count: number) =>
@@ -95,7 +90,7 @@ test('HDFS traffic with a burst of a never-seen line: one announcement, its coun
   const half = (await burstPattern())!
   assert.equal(half.example, BURST_TEXT)
   assert.equal(half.score, 1)
-  const traffic = asMessages(hdfsTraffic({ count: 3000, seed: 22 }), 'u')
+  const traffic = asMessages(hdfsTraffic({ count: 3000, seed: 22 }))
   await kcatProduce(bootstrap, topic, [...burst(500, 500), ...traffic], { keyed: true })
   await received(warm.length + 1000 + traffic.length)
   await eventually(async () => (await burstPattern())?.lines === 1000, 30_000)
@@ -152,7 +147,7 @@ for (const [boundary, which] of [
     const warmAnnounced = (await announcements(bootstrap, `${topic}.anomalies`)).length
     const { nextSeq } = checkpointOf(dir, topic)
     // Every partition now holds its share of the burst, then ordinary traffic: the next batches are the burst's.
-    await kcatProduce(bootstrap, topic, [...burst(0, 1000), ...asMessages(hdfsTraffic({ count: 1500, seed: 23 }), 'u')], { keyed: true })
+    await kcatProduce(bootstrap, topic, [...burst(0, 1000), ...asMessages(hdfsTraffic({ count: 1500, seed: 23 }))], { keyed: true })
     const killed = await runCli(args, { env: { LOGSTREAM_CRASH_AT: `${boundary}:${nextSeq + which}` } })
     assert.equal(killed.signal, 'SIGKILL', `the job stopped itself ${boundary} (${killed.stderr})`)
     if (which === 0) {
