@@ -31,7 +31,7 @@ export interface MaskingEmbedderOptions {
 
 /**
  * @example
- * const embedder = createMaskingEmbedder(await createHttpEmbedder(opts))
+ * const embedder = createMaskingEmbedder(createHttpEmbedder(opts))
  * await embedder.embed(['Receiving block blk_1 src: /10.0.0.1:5000', 'Receiving block blk_2 src: /10.0.0.2:5000'])  // one text asked
  */
 export function createMaskingEmbedder(inner: Embedder, opts: MaskingEmbedderOptions = {}): Embedder {
