@@ -137,7 +137,8 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
     if (droppedDeadLetters) reportDroppedDeadLetters(ctx.metrics, log, droppedDeadLetters, { batch: batch.id })
     return { batch, positions, size, started, durable: settled(opts.checkpoints.flush()) }
   })
-  const acknowledge = concatMap(async ({ batch, positions, size, started, durable }: { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; durable: Promise<void> }): Promise<CommittedBatch> => {
+  type Written = { batch: StoredBatch; positions: Map<string, number>; size: number; started: number; durable: Promise<void> }
+  const acknowledge = concatMap(async ({ batch, positions, size, started, durable }: Written): Promise<CommittedBatch> => {
     // Offsets move only once the commit is durable.
     await durable
     const committedAt = Date.now()

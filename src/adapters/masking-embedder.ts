@@ -18,7 +18,7 @@ import { EmbeddingShapeError } from '../../core/errors.ts'
 import { vectorProblem } from '../../operators/embed.ts'
 import { rememberShapeOf } from '../../operators/mask.ts'
 
-/** Shapes remembered with their vectors: about 6 MB at 384 dimensions. */
+/** Shapes remembered with their vectors: the vectors take about 6 MB at 384 dimensions, the shapes (at most 1,024 characters) beside them. */
 export const REMEMBERED_SHAPES = 4096
 /** Longer shapes are asked each time (a line no mask tames is rarely seen twice, and would hold memory for nothing). */
 const REMEMBERED_SHAPE_CHARS = 1024
@@ -57,27 +57,26 @@ export function createMaskingEmbedder(inner: Embedder, opts: MaskingEmbedderOpti
     dim: inner.dim,
     async embed(texts, callOpts) {
       const shapes = texts.map(rememberShapeOf)
-      const vectors: Array<Float32Array | undefined> = shapes.map(recall)
-      // Each shape not remembered, asked once.
+      // Each shape once: from memory, else asked (the memory is looked up a shape, not a line).
+      const vectorOf = new Map<string, Float32Array | undefined>()
       const asked: string[] = []
-      const askedAt = new Map<string, number>()
-      shapes.forEach((shape, i) => {
-        if (vectors[i] === undefined && !askedAt.has(shape)) {
-          askedAt.set(shape, asked.length)
-          asked.push(shape)
-        }
-      })
+      for (const shape of shapes) {
+        if (vectorOf.has(shape)) continue
+        const v = recall(shape)
+        vectorOf.set(shape, v)
+        if (v === undefined) asked.push(shape)
+      }
       if (asked.length > 0) {
         const answers = await inner.embed(asked, callOpts)
         // A wrong count cannot be pinned on a shape, so it cannot be handed out to lines either.
         if (answers.length !== asked.length) throw new EmbeddingShapeError(`embedder returned ${answers.length} vectors for ${asked.length} texts`)
-        shapes.forEach((shape, i) => {
-          vectors[i] ??= answers[askedAt.get(shape)!]
+        asked.forEach((shape, k) => {
+          vectorOf.set(shape, answers[k])
+          remember(shape, answers[k]!)
         })
-        answers.forEach((v, k) => remember(asked[k]!, v))
       }
       opts.metrics?.embeddingTextsShared.inc(texts.length - asked.length)
-      return vectors as Float32Array[]
+      return shapes.map((shape) => vectorOf.get(shape)!)
     },
     ...(inner.close ? { close: () => inner.close!() } : {}),
   }

@@ -68,7 +68,12 @@ test("masked: the HDFS sample's 2,000 lines ask the service for their shapes, ea
 test('masked: a shape the service refuses is dead-lettered for each of its lines; the rest is stored', async (t) => {
   const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
   const byShape = new Map<string, string[]>()
-  for (const l of LINES) byShape.set(shapeOf(textOf(l)), [...(byShape.get(shapeOf(textOf(l))) ?? []), l])
+  for (const l of LINES) {
+    const shape = shapeOf(textOf(l))
+    const lines = byShape.get(shape) ?? []
+    lines.push(l)
+    byShape.set(shape, lines)
+  }
   const [refusedShape, refusedLines] = [...byShape].find(([, lines]) => lines.length === 2)!
   const others = LINES.filter((l) => shapeOf(textOf(l)) !== refusedShape).slice(0, 38)
   const lines = [...others.slice(0, 19), refusedLines[0]!, ...others.slice(19), refusedLines[1]!]
