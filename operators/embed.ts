@@ -65,8 +65,11 @@ export function embed(ctx: StepContext, opts: EmbedOptions) {
     )
     // A wrong count cannot be pinned on a text: the whole call is refused.
     if (vectors.length !== entries.length) throw new EmbeddingShapeError(`embedder returned ${vectors.length} vectors for ${entries.length} texts`)
+    // Lines of one shape may share one vector (the built-in embedder, `--embedding-text masked`): it is checked once.
+    const checked = new Map<Float32Array, string | null>()
     const outcomes = vectors.map((v): ItemOutcome<Float32Array> => {
-      const problem = vectorProblem(v, embedder.dim)
+      let problem = checked.get(v)
+      if (problem === undefined) checked.set(v, (problem = vectorProblem(v, embedder.dim)))
       return problem ? { ok: false, error: new EmbeddingShapeError(`embedder returned ${problem}`) } : { ok: true, value: v }
     })
     // Every vector of an answer bad is the answer's fault (a wrong model, a passing fault), not every text's.

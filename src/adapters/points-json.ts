@@ -91,15 +91,25 @@ function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
  */
 export function upsertBody(points: readonly Point[], into?: Buffer): Buffer {
   const out = new Bytes(16 + points.length * ((points[0]?.vector.length ?? 0) * 12 + 2048), 0, into)
+  // Where each vector was written: points sharing one (lines of one shape, from the built-in embedder or
+  // `--embedding-text masked`) copy its text instead of printing it again.
+  const written = new Map<Point['vector'], { start: number; end: number }>()
   out.text('{"points":[')
   points.forEach((p, i) => {
     out.text(`${i > 0 ? ',' : ''}{"id":${JSON.stringify(p.id)},"vector":[`)
     const v = p.vector
-    out.room(v.length * (MAX_NUMBER_CHARS + 1))
-    // A vector of plain numbers is stored as Qdrant stores any: as float32.
-    const end = writeVector(out.buf, out.at, v instanceof Float32Array ? v : Float32Array.from(v))
-    if (end < 0) throw new RangeError(`point ${p.id}: a non-finite number at position ${-1 - end} of its vector`)
-    out.at = end
+    const before = written.get(v)
+    if (before) {
+      out.room(before.end - before.start)
+      out.at += out.buf.copy(out.buf, out.at, before.start, before.end)
+    } else {
+      out.room(v.length * (MAX_NUMBER_CHARS + 1))
+      // A vector of plain numbers is stored as Qdrant stores any: as float32.
+      const end = writeVector(out.buf, out.at, v instanceof Float32Array ? v : Float32Array.from(v))
+      if (end < 0) throw new RangeError(`point ${p.id}: a non-finite number at position ${-1 - end} of its vector`)
+      written.set(v, { start: out.at, end })
+      out.at = end
+    }
     out.text(`],"payload":${JSON.stringify(p.payload)}}`)
   })
   out.text(']}')

@@ -44,3 +44,20 @@ test('identifiers do not move a line: UUIDs, hex ids, addresses, hosts, user nam
 test('a positive dimension is required', () => {
   assert.throws(() => createBuiltinEmbedder({ dim: 0 }), RangeError)
 })
+
+test('lines of one shape share one vector, worked once and remembered, the same as each line embedded alone', async () => {
+  const e = createBuiltinEmbedder({ dim: 64, remembered: 2 })
+  const receiving = (n: number) => `Receiving block blk_${n} src: /10.0.0.${n}:5000 dest: /10.0.0.9:50010`
+  const deleting = (n: number) => `Deleting block blk_${n} file /data/dfs/blk_${n}`
+  const first = await e.embed([receiving(1), deleting(2), receiving(3), '!!!', '???'])
+  assert.equal(first[0], first[2], 'one vector object for the lines of one shape')
+  assert.notEqual(first[0], first[1])
+  assert.notEqual(first[3], first[4], 'lines without words are shapes of their own')
+  const texts = [receiving(1), deleting(2), receiving(3), '!!!', '???']
+  texts.forEach((t, i) => assert.deepEqual(first[i], embedText(t, 64), t))
+  // Two shapes remembered, the least recently used out first: '???' and '!!!' are, the block lines are worked again.
+  const second = await e.embed([receiving(4), '???'])
+  assert.equal(second[1], first[4], 'a remembered shape gives the same vector')
+  assert.notEqual(second[0], first[0], 'a shape pushed out is worked again')
+  assert.deepEqual(second[0], first[0])
+})

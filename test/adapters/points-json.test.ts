@@ -54,3 +54,19 @@ test('a vector holding a non-finite number is refused, not written as null', () 
   assert.throws(() => upsertBody([{ id: 'x', vector: Float32Array.from([1, Number.NaN]), payload: payload('x') }]), RangeError)
   assert.throws(() => upsertBody([{ id: 'y', vector: [Number.POSITIVE_INFINITY], payload: payload('y') }]), RangeError)
 })
+
+test('a vector shared by several points is written whole for each, also when the body grows between them', () => {
+  const shared = new Float32Array(384).map((_, i) => Math.cos(i + 1) / 20)
+  const other = new Float32Array(384).map((_, i) => Math.sin(i + 2) / 20)
+  // Payloads long enough that the body outgrows its first buffer between the points sharing a vector.
+  const long = (n: number) => payload(`${n} `.repeat(3000))
+  const points: Point[] = [
+    { id: 'a', vector: shared, payload: long(1) },
+    { id: 'b', vector: other, payload: payload('b') },
+    { id: 'c', vector: shared, payload: long(2) },
+    { id: 'd', vector: shared, payload: payload('d') },
+  ]
+  assertExact(points)
+  const copies = points.map((p) => ({ ...p, vector: Float32Array.from(p.vector) }))
+  assert.deepEqual(upsertBody(points, Buffer.alloc(64)), upsertBody(copies))
+})

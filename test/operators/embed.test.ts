@@ -65,6 +65,17 @@ test('a text whose vector is bad is dead-lettered with reason embedding-failed; 
   }
 })
 
+test('a vector shared by several texts is judged for each of them: a bad one refuses each, a good one stores each', async () => {
+  const shared = Float32Array.from([1, 2, 3])
+  const broken = new Float32Array(3) // all zero
+  const embedder = countingEmbedder(3, (texts) => texts.map((t) => (t.startsWith('bad') ? broken : shared)))
+  const ctx = createTestContext('embed')
+  const out = await firstValueFrom(of(deduped(['good 1', 'bad 1', 'good 2', 'bad 2'])).pipe(embed(ctx, { embedder, ...fast })))
+  assert.deepEqual(out.fresh.map((e) => e.entry.text), ['good 1', 'good 2'])
+  assert.deepEqual(out.vectors, [shared, shared])
+  assert.deepEqual(out.deadLetters.map((d) => [d.record.offset, d.reason]), [[1, 'embedding-failed'], [3, 'embedding-failed']])
+})
+
 test('a text the service refuses every request for is found by splitting the batch; retries and the split are counted', async () => {
   const embedder = countingEmbedder(3)
   const refusing: Embedder = {
