@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   USAGE: { exit: 2, retryable: false, meaning: 'invalid command line: unknown option, stray argument, missing value' },
   CHECKPOINT_MISMATCH: { exit: 3, retryable: false, meaning: 'the checkpoint belongs to another job, source, store or dimension; nothing was changed' },
   CHECKPOINT_CORRUPT: { exit: 3, retryable: false, meaning: 'the checkpoint file fails its integrity check; nothing was changed' },
-  COLLECTION_MISMATCH: { exit: 3, retryable: false, meaning: 'the collection exists with another size or distance; nothing was changed' },
+  COLLECTION_MISMATCH: { exit: 3, retryable: false, meaning: 'the collection exists with another size or distance, or holds vectors of another embedder; nothing was changed' },
   DIMENSION_MISMATCH: { exit: 3, retryable: false, meaning: "the embedder's vectors have another dimension than the configuration's; nothing was changed" },
   COLLECTION_LOST: { exit: 3, retryable: false, meaning: 'the collection the checkpoint was written against is missing or was created again; nothing was changed (run --rebuild)' },
   DATA_LOSS: { exit: 3, retryable: false, meaning: 'data the job can no longer read or keep: a checkpoint position outside its partition, or a store missing acknowledged points (--on-data-loss warn goes on)' },

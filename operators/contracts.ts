@@ -297,6 +297,14 @@ export interface CollectionInfo {
    * deleted and created again. Absent for stores that do not keep one.
    */
   readonly marker?: string | undefined
+  /**
+   * What made the collection's vectors (`vectorsKind`: 'builtin', 'http/message'…), as the job that created it, or
+   * first used it, recorded; absent where none did. Vectors of two kinds in one collection make its similarities
+   * meaningless.
+   */
+  readonly vectors?: string | undefined
+  /** True for a collection logstream did not create (the replaced job's, or one made by hand). */
+  readonly foreign?: boolean | undefined
 }
 
 /**
@@ -305,8 +313,10 @@ export interface CollectionInfo {
  */
 export interface VectorStore {
   readonly name: string
-  /** Creates the collection if missing, checks its size and distance if present. */
-  ensureCollection(): Promise<CollectionInfo>
+  /** Creates the collection if missing (recording what its vectors are of, `vectors`), checks its size and distance if present. */
+  ensureCollection(opts?: { readonly vectors?: string }): Promise<CollectionInfo>
+  /** Records what the collection's vectors are of, unless a record is there already; resolves to the record. */
+  recordVectors?(vectors: string): Promise<string>
   /** The configured collection as it is, without creating it; null when it does not exist. */
   describeCollection?(): Promise<CollectionInfo | null>
   /** The subset of `ids` already stored. */

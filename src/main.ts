@@ -15,6 +15,7 @@ import { checkStore } from './store-check.ts'
 import { lockCheckpoint } from '../checkpoints/lock.ts'
 import { buildGraph, type GraphHooks } from './graph.ts'
 import { resolveLineFormat } from '../operators/formats/index.ts'
+import { checkCollectionVectors, vectorsKind } from './vectors-check.ts'
 import { anomalyScoringOn, createAnomalySink, createDeadLetterSink, createEmbedder, createSource, createVectorStore, jobIdentity } from './adapters/factory.ts'
 import { JobState } from './runtime/job-state.ts'
 import { limitHeapGrowth } from './runtime/heap.ts'
@@ -99,7 +100,9 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
       log.warn({ positions: Object.fromEntries(checkpoints.positions()) }, 'rebuild: the source is read again from its start; what the store holds is skipped, the rest stored')
     }
     await checkStore(store, checkpoints, { collection: config.collection, onDataLoss: config.onDataLoss, logger: log, metrics })
-    const collection = await store.ensureCollection()
+    const vectors = vectorsKind(config)
+    const collection = await store.ensureCollection({ vectors })
+    await checkCollectionVectors(store, collection, vectors, log)
     if (collection.marker) checkpoints.adoptStore(collection.marker)
     log.info({ collection: collection.name, dim: collection.dim, points: collection.points, store: store.name }, `Using collection ${collection.name} (${collection.points} points)`)
     // Read on the store's reader thread while the other services start; never rejects.

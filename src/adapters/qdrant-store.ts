@@ -77,6 +77,8 @@ const QUERY_BATCH_CHUNK = 256
 
 /** The collection metadata key of the marker written when logstream creates a collection. */
 export const MARKER_KEY = 'logstream_marker'
+/** The collection metadata key of what its vectors are of (`CollectionInfo.vectors`). */
+export const VECTORS_KEY = 'logstream_vectors'
 
 /** Our filters as a Qdrant payload filter, or undefined for none. */
 export function qdrantFilter(filter: SearchFilter | undefined): Record<string, unknown> | undefined {
@@ -184,9 +186,18 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     if (!exists) return null
     const info = await call('collection info', () => client.getCollection(name))
     const vectors = info.config.params.vectors as { size?: number; distance?: CollectionInfo['distance'] } | undefined
-    const marker = (info.config as { metadata?: Record<string, unknown> | null }).metadata?.[MARKER_KEY]
+    const metadata = (info.config as { metadata?: Record<string, unknown> | null }).metadata ?? {}
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined)
     return {
-      info: { name, dim: vectors?.size ?? 0, distance: vectors?.distance ?? 'Cosine', points: info.points_count ?? 0, marker: typeof marker === 'string' ? marker : undefined },
+      info: {
+        name,
+        dim: vectors?.size ?? 0,
+        distance: vectors?.distance ?? 'Cosine',
+        points: info.points_count ?? 0,
+        marker: text(metadata[MARKER_KEY]),
+        vectors: text(metadata[VECTORS_KEY]),
+        foreign: metadata.created_by !== 'logstream',
+      },
       indexed: new Set(Object.keys(info.payload_schema ?? {})),
     }
   }
@@ -286,7 +297,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
   }
 
   /** The collection, created with its payload indexes if missing, checked if there. */
-  const ensureOverRest = async (): Promise<CollectionInfo> => {
+  const ensureOverRest = async (vectorsOf: string | undefined): Promise<CollectionInfo> => {
     const described = await describeWithIndexes(c)
     if (described) {
       const existing = described.info
@@ -304,7 +315,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     const marker = randomUUID()
     await call('collection creation', () =>
       client.createCollection(c, {
-        metadata: { [MARKER_KEY]: marker, created_by: 'logstream' },
+        metadata: { [MARKER_KEY]: marker, created_by: 'logstream', ...(vectorsOf ? { [VECTORS_KEY]: vectorsOf } : {}) },
         vectors: { size: opts.dim, distance: 'Cosine', on_disk: opts.onDiskVectors ?? false },
         shard_number: opts.shardNumber ?? 1,
         replication_factor: opts.replicationFactor ?? 1,
@@ -322,18 +333,27 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
     }
     log?.info({ collection: c, dim: opts.dim }, `Created Qdrant collection: ${c}`)
     // Another instance may have won the race to create it: its marker is the one that counts.
-    return (await describeCollection(c)) ?? { name: c, dim: opts.dim, distance: 'Cosine', points: 0, marker }
+    return (await describeCollection(c)) ?? { name: c, dim: opts.dim, distance: 'Cosine', points: 0, marker, vectors: vectorsOf, foreign: false }
   }
 
   return {
     name: 'qdrant',
-    async ensureCollection() {
+    async ensureCollection(o) {
       // REST first: it waits for a Qdrant that is not up yet; then the gRPC port is checked, once Qdrant answers.
-      const info = await ensureOverRest()
+      const info = await ensureOverRest(o?.vectors)
       if (grpc) await checkGrpc()
       return info
     },
     describeCollection: () => describeCollection(c),
+    async recordVectors(vectors) {
+      // Qdrant has no conditional update: read, then write if nothing is recorded (jobs starting together on one
+      // collection record the same thing unless they are configured apart).
+      const now = await describeCollection(c)
+      if (!now) throw new LogstreamError('COLLECTION_LOST', `Qdrant collection ${c} is gone (deleted while the job started?)`)
+      if (now.vectors) return now.vectors
+      await call('recording what the vectors are of', () => client.updateCollection(c, { metadata: { [VECTORS_KEY]: vectors } } as never))
+      return vectors
+    },
     async probe() {
       try {
         return (await client.collectionExists(c)).exists

@@ -27,7 +27,8 @@ const TABLES = `
     dim INTEGER NOT NULL,
     distance TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    marker TEXT
+    marker TEXT,
+    vectors TEXT
   ) STRICT;
   CREATE TABLE points (
     seq INTEGER PRIMARY KEY,
@@ -53,6 +54,15 @@ const INDEXES = `
 export interface LayoutOpened {
   /** Set when a layout 1 file was moved to this layout: its points, and collections that had points but no entry of their own. */
   readonly migrated?: { readonly points: number; readonly collections: number; readonly orphanCollections: readonly string[] }
+}
+
+/**
+ * Files of layout 2 made before collections recorded what their vectors are of get the column (nullable: nothing
+ * recorded) when a job first uses them; older logstreams read and write the file as before.
+ */
+export function addVectorsColumn(db: Database.Database): void {
+  const has = (db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'vectors')
+  if (!has) db.exec('ALTER TABLE collections ADD COLUMN vectors TEXT')
 }
 
 const tableExists = (db: Database.Database, name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined

@@ -23,7 +23,7 @@ import { LogstreamError } from '../../core/errors.ts'
 import { syncWal, useWal } from '../../core/sqlite-wal.ts'
 import { startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
 import { SqliteThreadError, startSqliteThread, type SqliteThread } from './sqlite-thread.ts'
-import { isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
+import { addVectorsColumn, isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
 
 export interface SqliteVectorStoreOptions {
   readonly path: string
@@ -183,9 +183,12 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   const c = opts.collection
 
   const statements = {
-    collection: db.prepare('SELECT key, name, dim, distance, marker FROM collections WHERE name = ?'),
+    // Every column: a file from before the vectors column has none until a job first uses it (`addVectorsColumn`).
+    collection: db.prepare('SELECT * FROM collections WHERE name = ?'),
     collections: db.prepare('SELECT name, dim, distance FROM collections ORDER BY name'),
     createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at, marker) VALUES (?, ?, ?, ?, ?)'),
+    // Prepared once the column is there.
+    recordVectors: undefined as Database.Statement | undefined,
     markCollection: db.prepare('UPDATE collections SET marker = ? WHERE name = ? AND marker IS NULL'),
     deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
     deletePoints: db.prepare(`DELETE FROM points WHERE collection = ${KEY}`),
@@ -197,10 +200,19 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   let reader: SqliteThread | undefined
   const startReader = () => startSqliteThread({ role: 'reader', path: opts.path, cacheMb: opts.cacheMb ?? 16, script: LOOKUP_SCRIPT, data: { existingSql: EXISTING_SQL, recentIdsSql: RECENT_IDS_SQL } })
   const info = (name: string): CollectionInfo | null => {
-    const row = statements.collection.get(name) as { key: number; name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null } | undefined
+    const row = statements.collection.get(name) as
+      | { key: number; name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null; vectors?: string | null }
+      | undefined
     if (!row) return null
     const { n } = statements.countAll.get(row.key) as { n: number }
-    return { name: row.name, dim: row.dim, distance: row.distance, points: n, marker: row.marker ?? undefined }
+    return { name: row.name, dim: row.dim, distance: row.distance, points: n, marker: row.marker ?? undefined, vectors: row.vectors ?? undefined, foreign: false }
+  }
+  // The column may be new: SELECT * statements prepared before it was added would not see it.
+  const withVectorsColumn = () => {
+    if (statements.recordVectors) return statements.recordVectors
+    addVectorsColumn(db)
+    statements.collection = db.prepare('SELECT * FROM collections WHERE name = ?')
+    return (statements.recordVectors = db.prepare('UPDATE collections SET vectors = ? WHERE name = ? AND vectors IS NULL'))
   }
   const toScored = (row: { id: Buffer; payload: string; vector?: Buffer; score?: number }, withVector?: boolean): ScoredPoint => ({
     id: uuidText(row.id),
@@ -214,11 +226,14 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
 
   return {
     name: 'embedded',
-    async ensureCollection() {
+    async ensureCollection(o) {
       // Jobs sharing this file may create the collection at the same moment:
       // insert-if-absent, then check what is there, whoever created it.
-      statements.createCollection.run(c, opts.dim, opts.distance, Date.now(), randomUUID())
-      statements.markCollection.run(randomUUID(), c)
+      const record = storageErrors('opening the collection', withVectorsColumn)
+      db.transaction(() => {
+        if (statements.createCollection.run(c, opts.dim, opts.distance, Date.now(), randomUUID()).changes > 0 && o?.vectors) record.run(o.vectors, c)
+        statements.markCollection.run(randomUUID(), c)
+      })()
       syncWal(opts.path)
       const existing = info(c)!
       if (existing.dim !== opts.dim || existing.distance !== opts.distance) {
@@ -231,6 +246,14 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     },
     async describeCollection() {
       return info(c)
+    },
+    async recordVectors(vectors) {
+      const record = storageErrors('recording what the vectors are of', withVectorsColumn)
+      storageErrors('recording what the vectors are of', () => record.run(vectors, c))
+      syncWal(opts.path)
+      const now = info(c)
+      if (!now) throw new LogstreamError('COLLECTION_LOST', `collection ${c} in ${opts.path} is gone (deleted while the job started?)`)
+      return now.vectors ?? vectors
     },
     async existing(ids) {
       // One statement over the ids as a JSON array: 15% less time an id than chunks of 500 bound parameters (measured, 5,000 ids).

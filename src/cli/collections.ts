@@ -7,6 +7,7 @@ import { defineCommand } from './command.ts'
 import { LogstreamError } from '../../core/errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createVectorStore } from '../adapters/factory.ts'
+import { vectorsKind } from '../vectors-check.ts'
 import { jsonOption, yesOption } from './common-options.ts'
 import { filterFrom, filterOptions } from './filter-options.ts'
 
@@ -38,11 +39,11 @@ count    points in the collection, with optional --level/--node-type/--since/--u
         case 'info': {
           const info = await store.collectionInfo(config.collection)
           if (!info) throw new LogstreamError('USAGE', `no collection ${config.collection} in the ${store.name} store`)
-          out(info, `${info.name}: ${info.dim} dimensions, ${info.distance} distance, ${info.points} points (${store.name} store)`)
+          out(info, `${info.name}: ${info.dim} dimensions, ${info.distance} distance, ${info.points} points, vectors of ${info.vectors ?? 'a kind not recorded'} (${store.name} store)`)
           return 0
         }
         case 'create': {
-          const info = await store.ensureCollection()
+          const info = await store.ensureCollection({ vectors: vectorsKind(config) })
           out(info, `${info.name}: ${info.dim} dimensions, ${info.distance} distance, ${info.points} points`)
           return 0
         }

@@ -2,6 +2,7 @@
 import { defineCommand } from './command.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
+import { checkStoredVectors } from '../vectors-check.ts'
 import { startScoreService } from '../services/score-service.ts'
 import { field, int, num, optionalField, text } from '../options.ts'
 import { resolveLineFormat } from '../../operators/formats/index.ts'
@@ -25,6 +26,7 @@ export const command = defineCommand({
     const config = args.config()
     const logger = createLogger({ level: config.log.level, format: config.log.format })
     const store = await createVectorStore(config, { logger }, { mustExist: true })
+    await checkStoredVectors(store, config)
     const embedder = await createEmbedder(config, { logger })
     const service = await startScoreService({ host, port, store, embedder, neighbours, threshold, format: resolveLineFormat(config.lineFormat) })
     logger.info({ address: service.address, url: service.url, neighbours, threshold }, `Scoring service on ${service.address}`)

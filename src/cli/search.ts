@@ -6,6 +6,7 @@ import { defineCommand } from './command.ts'
 import { LogstreamError } from '../../core/errors.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
+import { checkStoredVectors } from '../vectors-check.ts'
 import { field, int } from '../options.ts'
 import { jsonOption } from './common-options.ts'
 import { filterFrom, filterOptions } from './filter-options.ts'
@@ -30,6 +31,7 @@ export const command = defineCommand({
     const config = args.config()
     const logger = createLogger({ level: 'warn', format: config.log.format })
     const store = await createVectorStore(config, { logger }, { mustExist: true })
+    await checkStoredVectors(store, config)
     const embedder = await createEmbedder(config, { logger })
     try {
       const [vector] = await embedder.embed([messageOf(query, resolveLineFormat(config.lineFormat))])

@@ -59,6 +59,20 @@ export function vectorStoreContract(kind: string, factory: StoreFactory): void {
     await assert.rejects(other.ensureCollection(), { code: 'COLLECTION_MISMATCH' })
   })
 
+  test(`${kind}: a collection records what its vectors are of, once: when it is created, or when a job first uses it`, async (t) => {
+    const { store } = await open(t)
+    const created = await store.ensureCollection({ vectors: 'builtin' })
+    assert.equal(created.vectors, 'builtin')
+    assert.equal(created.foreign, false, 'a collection logstream created is its own')
+    assert.equal(await store.recordVectors!('http/masked'), 'builtin', 'a record is kept')
+    assert.equal((await store.describeCollection!())!.vectors, 'builtin')
+    assert.equal((await store.ensureCollection({ vectors: 'none' })).vectors, 'builtin', 'only a new collection takes the record at creation')
+    const { store: unrecorded } = await open(t)
+    assert.equal((await unrecorded.ensureCollection()).vectors, undefined)
+    assert.equal(await unrecorded.recordVectors!('http/message'), 'http/message')
+    assert.equal((await unrecorded.describeCollection!())!.vectors, 'http/message')
+  })
+
   test(`${kind}: upsert is idempotent by id; existing answers the stored subset`, async (t) => {
     const { store } = await open(t)
     await store.ensureCollection()

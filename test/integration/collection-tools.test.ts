@@ -99,7 +99,8 @@ for (const [kind, name] of STORES) {
     const mine = <C extends { name: string }>(list: C[]) => list.filter((c) => c.name === collection)
     const list = JSON.parse((await runCli(['collections', 'list', '--json', ...store])).stdout) as Array<{ name: string; points: number; dim: number; marker?: string }>
     assert.match(mine(list)[0]?.marker ?? '', /^[0-9a-f-]{36}$/, 'the marker written when the collection was created')
-    assert.deepEqual(mine(list).map(({ marker: _, ...c }) => c), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000 }])
+    assert.deepEqual(mine(list).map(({ marker: _, ...c }) => c), [{ name: collection, dim: 384, distance: 'Cosine', points: 2000, vectors: 'builtin', foreign: false }])
+    assert.match((await runCli(['collections', 'info', ...store])).stdout, /2000 points, vectors of builtin \(/)
     assert.equal((await runCli(['collections', 'count', '--node-type', 'namenode', ...store])).stdout.trim(), '659')
     const refused = await runCli(['collections', 'delete', ...store])
     assert.equal(refused.code, 2, 'no terminal and no --yes')
