@@ -47,7 +47,7 @@ function mismatch(info: CollectionInfo, storeName: string, theirs: string, wante
   const how = info.vectors ? 'records vectors of' : `was not made by logstream and holds ${info.points} points: vectors presumably of the replaced job,`
   return new LogstreamError(
     'COLLECTION_MISMATCH',
-    `collection ${info.name} in the ${storeName} store ${how} ${described(theirs)}; ${doing} ${described(wanted)}. Vectors of two kinds in one collection make their similarities meaningless, so nothing was changed: configure the embedder the collection was filled with, or use another collection (--collection)`,
+    `collection ${info.name} in the ${storeName} store ${how} ${described(theirs)}; ${doing} ${described(wanted)}. Vectors of two kinds in one collection make their similarities meaningless, so nothing was changed: configure the embedder the collection was filled with, or store into another collection (--collection, with a job name of its own: --job, as a job's checkpoint belongs to its collection)`,
     { details: { field: theirs.startsWith('http/') && wanted.startsWith('http/') ? 'embedder.text' : 'embedder.kind', collection: info.name, recorded: theirs, configured: wanted } },
   )
 }
