@@ -61,8 +61,12 @@ export interface LayoutOpened {
  * recorded) when a job first uses them; older logstreams read and write the file as before.
  */
 export function addVectorsColumn(db: Database.Database): void {
-  const has = (db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'vectors')
-  if (!has) db.exec('ALTER TABLE collections ADD COLUMN vectors TEXT')
+  const has = () => (db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'vectors')
+  if (has()) return
+  // Jobs sharing the file may start together: the first to take the write lock adds it, the others then find it.
+  db.transaction(() => {
+    if (!has()) db.exec('ALTER TABLE collections ADD COLUMN vectors TEXT')
+  }).immediate()
 }
 
 const tableExists = (db: Database.Database, name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined

@@ -20,36 +20,43 @@ vectorStoreContract('embedded store', async (t, { collection, dim }) => {
   return createSqliteVectorStore({ path: join(dir, 'vectors.sqlite'), collection, dim, distance: 'Cosine' })
 })
 
-test('jobs that create one collection at the same instant all succeed (no UNIQUE constraint race)', async (t) => {
-  const dir = tempDir(t)
-  const path = join(dir, 'vectors.sqlite')
-  // Create the schema first so the race is on the collection row alone.
-  const first = createSqliteVectorStore({ path, collection: 'other', dim: 4, distance: 'Cosine' })
-  await first.ensureCollection()
-  await first.close()
-  const racer = fileURLToPath(new URL('../helpers/collection-racer.ts', import.meta.url))
-  const goFile = join(dir, 'go')
-  const runs = Array.from({ length: 6 }, (_, i) => {
-    const ready = join(dir, `ready-${i}`)
-    const child = execFile(process.execPath, ['--import', 'tsx', racer, path, ready, goFile], { encoding: 'utf8' })
-    const run = { ready, exited: false, done: Promise.resolve('') }
-    run.done = new Promise<string>((resolve, reject) => {
-      let out = ''
-      child.stdout!.on('data', (d) => (out += d))
-      child.on('error', reject)
-      child.on('close', (code) => ((run.exited = true), resolve(out || `exit ${code}`)))
+for (const before of ['a file', 'a file from before collections recorded their vectors']) {
+  test(`jobs that create one collection of ${before} at the same instant all succeed (no UNIQUE constraint or schema race)`, async (t) => {
+    const dir = tempDir(t)
+    const path = join(dir, 'vectors.sqlite')
+    // Create the schema first so the race is on the collection row alone (and on the vectors column, for an older file).
+    const first = createSqliteVectorStore({ path, collection: 'other', dim: 4, distance: 'Cosine' })
+    await first.ensureCollection()
+    await first.close()
+    if (before !== 'a file') {
+      const db = new Database(path)
+      db.exec('ALTER TABLE collections DROP COLUMN vectors')
+      db.close()
+    }
+    const racer = fileURLToPath(new URL('../helpers/collection-racer.ts', import.meta.url))
+    const goFile = join(dir, 'go')
+    const runs = Array.from({ length: 6 }, (_, i) => {
+      const ready = join(dir, `ready-${i}`)
+      const child = execFile(process.execPath, ['--import', 'tsx', racer, path, ready, goFile], { encoding: 'utf8' })
+      const run = { ready, exited: false, done: Promise.resolve('') }
+      run.done = new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout!.on('data', (d) => (out += d))
+        child.on('error', reject)
+        child.on('close', (code) => ((run.exited = true), resolve(out || `exit ${code}`)))
+      })
+      return run
     })
-    return run
+    // A process that dies before it is ready fails the test below instead of hanging it here.
+    while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
+    writeFileSync(goFile, '')
+    const results = await Promise.all(runs.map((r) => r.done))
+    assert.deepEqual(results, Array(6).fill('ok'))
+    const check = createSqliteVectorStore({ path, collection: 'shared', dim: 4, distance: 'Cosine' })
+    t.after(() => check.close())
+    assert.deepEqual((await check.listCollections()).map((c) => c.name), ['other', 'shared'])
   })
-  // A process that dies before it is ready fails the test below instead of hanging it here.
-  while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
-  writeFileSync(goFile, '')
-  const results = await Promise.all(runs.map((r) => r.done))
-  assert.deepEqual(results, Array(6).fill('ok'))
-  const check = createSqliteVectorStore({ path, collection: 'shared', dim: 4, distance: 'Cosine' })
-  t.after(() => check.close())
-  assert.deepEqual((await check.listCollections()).map((c) => c.name), ['other', 'shared'])
-})
+}
 
 test('a new store file uses 16 KiB pages; a file made with 4 KiB pages keeps them and still works', async (t) => {
   const dir = tempDir(t)
