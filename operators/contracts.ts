@@ -315,8 +315,8 @@ export interface VectorStore {
   readonly name: string
   /** Creates the collection if missing (recording what its vectors are of, `vectors`), checks its size and distance if present. */
   ensureCollection(opts?: { readonly vectors?: string }): Promise<CollectionInfo>
-  /** Records what the collection's vectors are of, unless a record is there already; resolves to the record. */
-  recordVectors?(vectors: string): Promise<string>
+  /** Records what the collection's vectors are of, unless a record is there already (or `replace`); resolves to the record. */
+  recordVectors?(vectors: string, opts?: { readonly replace?: boolean }): Promise<string>
   /** The configured collection as it is, without creating it; null when it does not exist. */
   describeCollection?(): Promise<CollectionInfo | null>
   /** The subset of `ids` already stored. */

@@ -345,12 +345,12 @@ export function createQdrantStore(opts: QdrantStoreOptions): VectorStore & Colle
       return info
     },
     describeCollection: () => describeCollection(c),
-    async recordVectors(vectors) {
+    async recordVectors(vectors, o) {
       // Qdrant has no conditional update: read, then write if nothing is recorded (jobs starting together on one
       // collection record the same thing unless they are configured apart).
       const now = await describeCollection(c)
       if (!now) throw new LogstreamError('COLLECTION_LOST', `Qdrant collection ${c} is gone (deleted while the job started?)`)
-      if (now.vectors) return now.vectors
+      if (now.vectors && !o?.replace) return now.vectors
       await call('recording what the vectors are of', () => client.updateCollection(c, { metadata: { [VECTORS_KEY]: vectors } } as never))
       return vectors
     },

@@ -189,6 +189,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at, marker) VALUES (?, ?, ?, ?, ?)'),
     // Prepared once the column is there.
     recordVectors: undefined as Database.Statement | undefined,
+    replaceVectors: undefined as Database.Statement | undefined,
     markCollection: db.prepare('UPDATE collections SET marker = ? WHERE name = ? AND marker IS NULL'),
     deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
     deletePoints: db.prepare(`DELETE FROM points WHERE collection = ${KEY}`),
@@ -247,9 +248,9 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     async describeCollection() {
       return info(c)
     },
-    async recordVectors(vectors) {
+    async recordVectors(vectors, o) {
       const record = storageErrors('recording what the vectors are of', withVectorsColumn)
-      storageErrors('recording what the vectors are of', () => record.run(vectors, c))
+      storageErrors('recording what the vectors are of', () => (o?.replace ? statements.replaceVectors ??= db.prepare('UPDATE collections SET vectors = ? WHERE name = ?') : record).run(vectors, c))
       syncWal(opts.path)
       const now = info(c)
       if (!now) throw new LogstreamError('COLLECTION_LOST', `collection ${c} in ${opts.path} is gone (deleted while the job started?)`)

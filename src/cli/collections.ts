@@ -1,6 +1,8 @@
 /**
- * `logstream collections list|info|create|delete|count`: the collections of the
- * configured store (embedded or Qdrant). Delete asks for confirmation unless --yes.
+ * `logstream collections list|info|create|delete|count|vectors`: the collections
+ * of the configured store (embedded or Qdrant). Delete asks for confirmation
+ * unless --yes; vectors replaces a collection's record of its vectors only with
+ * --yes.
  */
 import { createInterface } from 'node:readline/promises'
 import { defineCommand } from './command.ts'
@@ -14,14 +16,16 @@ import { filterFrom, filterOptions } from './filter-options.ts'
 export const command = defineCommand({
   name: 'collections',
   summary: 'List, inspect, create, delete or count collections',
-  usage: ['collections list|info|create|delete|count [NAME] [--yes] [--json] [options]'],
+  usage: ['collections list|info|create|delete|count|vectors [NAME] [--yes] [--json] [options]'],
   description: `list     every collection with its size, distance and points
 info     one collection (NAME, default the configured one)
 create   the configured collection (the configured dimension, cosine), with its payload indexes on Qdrant
 delete   a collection and all its points (asks unless --yes)
-count    points in the collection, with optional --level/--node-type/--since/--until/--filter`,
-  positionals: { name: 'an action: list, info, create, delete or count', min: 1, max: 2 },
-  options: { yes: yesOption('Delete'), json: jsonOption(), ...filterOptions() },
+count    points in the collection, with optional --level/--node-type/--since/--until/--filter
+vectors  record that the collection's vectors are the configured embedder's (--embedder, --embedding-text),
+         replacing what it records (--yes): for a record that is wrong, not to mix vectors of two kinds`,
+  positionals: { name: 'an action: list, info, create, delete, count or vectors', min: 1, max: 2 },
+  options: { yes: yesOption('Delete, or replace the record of the vectors,'), json: jsonOption(), ...filterOptions() },
   async run(args) {
     const [action, name] = args.positionals
     const { json, yes } = args.options
@@ -67,6 +71,18 @@ count    points in the collection, with optional --level/--node-type/--since/--u
           }
           await store.deleteCollection(info.name)
           out({ deleted: info.name, points: info.points }, `Deleted ${info.name} (${info.points} points).`)
+          return 0
+        }
+        case 'vectors': {
+          const info = await store.collectionInfo(config.collection)
+          if (!info) throw new LogstreamError('USAGE', `no collection ${config.collection} in the ${store.name} store`)
+          const kind = vectorsKind(config)
+          const was = info.vectors ?? null
+          if (was !== kind) {
+            if (!yes) throw new LogstreamError('USAGE', `collection ${info.name} records vectors of ${was ?? 'no kind'}; pass --yes to record ${kind} instead (only if its ${info.points} points are of that kind)`)
+            await store.recordVectors!(kind, { replace: true })
+          }
+          out({ collection: info.name, vectors: kind, was }, `${info.name}: vectors of ${kind}${was === kind ? ' (already recorded)' : ` (was ${was ?? 'not recorded'})`}`)
           return 0
         }
         default:

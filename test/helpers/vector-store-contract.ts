@@ -59,7 +59,7 @@ export function vectorStoreContract(kind: string, factory: StoreFactory): void {
     await assert.rejects(other.ensureCollection(), { code: 'COLLECTION_MISMATCH' })
   })
 
-  test(`${kind}: a collection records what its vectors are of, once: when it is created, or when a job first uses it`, async (t) => {
+  test(`${kind}: a collection records what its vectors are of, once: when it is created, or when a job first uses it (or replaced when asked)`, async (t) => {
     const { store } = await open(t)
     const created = await store.ensureCollection({ vectors: 'builtin' })
     assert.equal(created.vectors, 'builtin')
@@ -67,6 +67,8 @@ export function vectorStoreContract(kind: string, factory: StoreFactory): void {
     assert.equal(await store.recordVectors!('http/masked'), 'builtin', 'a record is kept')
     assert.equal((await store.describeCollection!())!.vectors, 'builtin')
     assert.equal((await store.ensureCollection({ vectors: 'none' })).vectors, 'builtin', 'only a new collection takes the record at creation')
+    assert.equal(await store.recordVectors!('http/masked', { replace: true }), 'http/masked', 'a record replaced when asked to')
+    assert.equal((await store.describeCollection!())!.vectors, 'http/masked')
     const { store: unrecorded } = await open(t)
     assert.equal((await unrecorded.ensureCollection()).vectors, undefined)
     assert.equal(await unrecorded.recordVectors!('http/message'), 'http/message')

@@ -111,3 +111,27 @@ test(`Qdrant (${suiteQdrantKind()}): a collection the replaced job filled takes 
   assert.equal(summaryOf(service).stored, 20)
   assert.equal((await metadata()).logstream_vectors, 'http/message')
 })
+
+test('collections vectors shows a wrong record corrected only with --yes, and the job of the corrected kind then goes on', async (t) => {
+  const dir = tempDir(t)
+  const stub = await startEmbeddingStub(t, { api: 'logstream', dim: 384 })
+  const first = await runCli(job(dir, LINES.slice(0, 10), []))
+  assert.equal(first.code, 0, first.stderr)
+  const store = ['--data-dir', join(dir, 'data')]
+  const http = ['--embedder', 'http', '--embedding-url', stub.url]
+  const refused = await runCli(['collections', 'vectors', ...store, ...http])
+  assert.equal(refused.code, 2, refused.stderr)
+  assert.match(refused.stderr, /records vectors of builtin; pass --yes to record http\/message instead/)
+  assert.equal(await recorded(dir), 'builtin', 'nothing changed without --yes')
+  const same = await runCli(['collections', 'vectors', '--json', ...store])
+  assert.equal(same.code, 0, same.stderr)
+  assert.deepEqual(JSON.parse(same.stdout), { collection: 'logs_embeddings', vectors: 'builtin', was: 'builtin' })
+  const corrected = await runCli(['collections', 'vectors', '--yes', ...store, ...http])
+  assert.equal(corrected.code, 0, corrected.stderr)
+  assert.match(corrected.stdout, /logs_embeddings: vectors of http\/message \(was builtin\)/)
+  assert.equal(await recorded(dir), 'http/message')
+  const service = await runCli(job(dir, LINES.slice(0, 20), http))
+  assert.equal(service.code, 0, service.stderr)
+  const builtin = await runCli(job(dir, LINES.slice(0, 30), []))
+  assert.equal(builtin.code, 3, 'and now the built-in embedder is the one refused')
+})
