@@ -104,6 +104,7 @@ async function openVectorStore(config: Config, ctx: AdapterContext, opts: Vector
         distance: 'Cosine',
         cacheMb: config.embeddedCacheMb,
         onMigrated: (m) => ctx.logger.warn({ path, ...m }, `moved the embedded store to its current layout: ${m.points} points in ${m.collections} collections`),
+        onLayout2Moved: () => ctx.logger.warn({ path }, 'gave the embedded store its current layout (vectors that points share are kept once from now on); logstreams older than this one refuse the file'),
       })
     }
     case 'qdrant': {

@@ -8,7 +8,9 @@
  * on (WAL: one writer, readers beside it).
  *
  * The main thread packs a batch into arrays of strings and one transferred
- * buffer of vectors, so nothing is copied twice.
+ * buffer of its distinct vectors, so nothing is copied twice. A vector that
+ * several points share (one object: the built-in embedder's lines of one
+ * shape) goes once, and is stored once (layout 3, `sqlite-store-layout.ts`).
  */
 import type { Point } from '../../operators/contracts.ts'
 import { syncWal } from '../../core/sqlite-wal.ts'
@@ -22,6 +24,9 @@ export interface PointWriterOptions {
   readonly upsertSql: string
   /** The statement that finds a collection's key by its name. */
   readonly keySql: string
+  /** The statements that find a shared vector's key by its collection's key and hash, and add one. */
+  readonly findVectorSql: string
+  readonly addVectorSql: string
 }
 
 export interface PointWriter {
@@ -34,17 +39,31 @@ export interface PointWriter {
 // The thread loads no TypeScript: `core/sqlite-wal.ts`'s syncWal goes in as its source text, beside the node:fs functions it calls.
 const SCRIPT = `
 const { openSync, fsyncSync, closeSync } = require('node:fs')
+const { createHash } = require('node:crypto')
 ${syncWal.toString()}
 const upsert = db.prepare(workerData.upsertSql)
 const keyOf = db.prepare(workerData.keySql).pluck()
+const findVector = db.prepare(workerData.findVectorSql).pluck()
+const addVector = db.prepare(workerData.addVectorSql)
+const NONE = Buffer.alloc(0)
 const write = db.transaction((m) => {
   // Inside the write transaction: the collection cannot go while its points go in.
   const key = keyOf.get(m.collection)
   if (key === undefined) throw Object.assign(new Error('the embedded store has no collection ' + m.collection), { code: 'COLLECTION_LOST' })
   const bytes = Buffer.from(m.vectors)
   const size = m.dim * 4
+  // A shared vector's key: found by its bytes' hash, or added (the write lock is held, so no other job adds it meanwhile).
+  const shared = new Array(m.shared.length)
+  for (let j = 0; j < m.shared.length; j++) {
+    if (!m.shared[j]) continue
+    const vector = bytes.subarray(j * size, (j + 1) * size)
+    const hash = createHash('sha256').update(vector).digest()
+    shared[j] = findVector.get(key, hash) ?? addVector.run(key, hash, vector).lastInsertRowid
+  }
   for (let i = 0; i < m.ids.length; i++) {
-    upsert.run(key, m.ids[i], bytes.subarray(i * size, (i + 1) * size), m.payloads[i], m.levels[i], m.nodeTypes[i], m.sources[i], m.timestamps[i])
+    const j = m.slots[i]
+    const own = shared[j] === undefined
+    upsert.run(key, m.ids[i], own ? bytes.subarray(j * size, (j + 1) * size) : NONE, own ? null : shared[j], m.payloads[i], m.levels[i], m.nodeTypes[i], m.sources[i], m.timestamps[i])
   }
 })
 function handle(m) {
@@ -59,16 +78,45 @@ const nullable = (v: unknown): string | null => (typeof v === 'string' ? v : v =
 
 /**
  * @example
- * const writer = startPointWriter({ path: '.logstream/vectors.sqlite', cacheMb: 16, upsertSql, keySql })
+ * const writer = startPointWriter({ path: '.logstream/vectors.sqlite', cacheMb: 16, upsertSql, keySql, findVectorSql, addVectorSql })
  * await writer.write('logs_embeddings', points)
  */
 export function startPointWriter(opts: PointWriterOptions): PointWriter {
-  const thread = startSqliteThread({ role: 'writer', path: opts.path, cacheMb: opts.cacheMb, script: SCRIPT, data: { upsertSql: opts.upsertSql, keySql: opts.keySql } })
+  const { path, cacheMb, ...statements } = opts
+  const thread = startSqliteThread({ role: 'writer', path, cacheMb, script: SCRIPT, data: statements })
+  // Vectors sent as shared: one seen again in a later batch, even by one point, goes to its stored copy rather than into a row.
+  const sentShared = new WeakSet<object>()
   return {
     write(collection, points) {
       if (points.length === 0) return Promise.resolve()
       const dim = points[0]!.vector.length
-      const vectors = new Float32Array(points.length * dim)
+      // Each distinct vector once (by object: the points of one shape hold one), and which of them several points share.
+      const slots = new Int32Array(points.length)
+      const slotOf = new Map<object, number>()
+      const distinct: Array<Point['vector']> = []
+      const uses: number[] = []
+      for (let i = 0; i < points.length; i++) {
+        const v = points[i]!.vector
+        let j = slotOf.get(v)
+        if (j === undefined) {
+          j = distinct.length
+          slotOf.set(v, j)
+          distinct.push(v)
+          uses.push(0)
+        }
+        uses[j]!++
+        slots[i] = j
+      }
+      const vectors = new Float32Array(distinct.length * dim)
+      const shared = new Uint8Array(distinct.length)
+      for (let j = 0; j < distinct.length; j++) {
+        const v = distinct[j]!
+        vectors.set(v, j * dim)
+        if (uses[j]! > 1 || sentShared.has(v)) {
+          shared[j] = 1
+          sentShared.add(v)
+        }
+      }
       const ids: string[] = new Array(points.length)
       const payloads: string[] = new Array(points.length)
       const levels: Array<string | null> = new Array(points.length)
@@ -78,7 +126,6 @@ export function startPointWriter(opts: PointWriterOptions): PointWriter {
       for (let i = 0; i < points.length; i++) {
         const p = points[i]!
         const q = p.payload
-        vectors.set(p.vector, i * dim)
         ids[i] = p.id
         payloads[i] = JSON.stringify(q)
         levels[i] = nullable(q.log_level)
@@ -86,7 +133,7 @@ export function startPointWriter(opts: PointWriterOptions): PointWriter {
         sources[i] = nullable(q.source)
         timestamps[i] = nullable(q.timestamp)
       }
-      return thread.request<void>({ collection, dim, ids, payloads, levels, nodeTypes, sources, timestamps, vectors: vectors.buffer }, [vectors.buffer])
+      return thread.request<void>({ collection, dim, ids, payloads, levels, nodeTypes, sources, timestamps, vectors: vectors.buffer, slots, shared }, [vectors.buffer, slots.buffer, shared.buffer])
     },
     close: () => thread.close(),
   }

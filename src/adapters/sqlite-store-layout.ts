@@ -9,14 +9,27 @@
  * durable batches: 1.35× the upserts a second and 1.2× the look-ups of layout 1
  * (BENCHMARKS.md, Round 4).
  *
+ * Layout 3: a vector that several points share (the built-in embedder's lines
+ * of one shape, `--embedding-text masked`'s) is kept once, in a table of its
+ * own keyed by a hash of its bytes; a point row refers to it (`shared`) and
+ * holds an empty `vector`. A vector of one point stays in its row, as before.
+ * The default job's 200,000 HDFS points hold 16 distinct vectors: each row
+ * carried a 1.5 KB copy, three quarters of the row.
+ *
  * Layout 1 (files written before 2026-11-27) is moved in one transaction when
- * a store opens the file: nothing changes unless all of it moves.
- * `user_version` says which layout a file has (0 for layout 1 and new files).
+ * a store opens the file: nothing changes unless all of it moves. Layout 2
+ * takes the new table and column in place (nothing is copied; its points keep
+ * their vectors in their rows). `user_version` says which layout a file has
+ * (0 for layout 1 and new files).
  */
 import type Database from 'better-sqlite3'
 import { LogstreamError } from '../../core/errors.ts'
 
-export const STORE_LAYOUT = 2
+export const STORE_LAYOUT = 3
+
+// Vectors that points share (`points.shared` is a key here), keyed within their collection by their bytes' SHA-256.
+const VECTORS_TABLE = 'CREATE TABLE vectors (key INTEGER PRIMARY KEY, collection INTEGER NOT NULL, hash BLOB NOT NULL, vector BLOB NOT NULL) STRICT;'
+const VECTORS_INDEX = 'CREATE UNIQUE INDEX vectors_hash ON vectors (collection, hash);'
 
 // Rows go in rowid order and only the small unique index is keyed by the random ids: five times the upsert rate and nine
 // times the look-up rate of a table clustered on the id (measured, 1000-point batches, layout 1).
@@ -39,8 +52,10 @@ const TABLES = `
     log_level TEXT,
     node_type TEXT,
     source TEXT,
-    timestamp TEXT
+    timestamp TEXT,
+    shared INTEGER
   ) STRICT;
+  ${VECTORS_TABLE}
 `
 const INDEXES = `
   CREATE UNIQUE INDEX points_id ON points (collection, id);
@@ -48,31 +63,22 @@ const INDEXES = `
   CREATE INDEX points_node_type ON points (collection, node_type);
   CREATE INDEX points_source ON points (collection, source);
   CREATE INDEX points_timestamp ON points (collection, timestamp);
+  ${VECTORS_INDEX}
 `
 
 /** What opening did to the file. */
 export interface LayoutOpened {
   /** Set when a layout 1 file was moved to this layout: its points, and collections that had points but no entry of their own. */
   readonly migrated?: { readonly points: number; readonly collections: number; readonly orphanCollections: readonly string[] }
-}
-
-/**
- * Files of layout 2 made before collections recorded what their vectors are of get the column (nullable: nothing
- * recorded) when a job first uses them; older logstreams read and write the file as before.
- */
-export function addVectorsColumn(db: Database.Database): void {
-  const has = () => (db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'vectors')
-  if (has()) return
-  // Jobs sharing the file may start together: the first to take the write lock adds it, the others then find it.
-  db.transaction(() => {
-    if (!has()) db.exec('ALTER TABLE collections ADD COLUMN vectors TEXT')
-  }).immediate()
+  /** Set when a layout 2 file took this layout's table of shared vectors (in place: no point moved). */
+  readonly fromLayout2?: true
 }
 
 const tableExists = (db: Database.Database, name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
+const hasColumn = (db: Database.Database, table: string, name: string) => (db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((col) => col.name === name)
 
 /**
- * Creates the layout in a new file, moves a layout 1 file to it, or refuses a file of a newer layout.
+ * Creates the layout in a new file, moves a layout 1 or 2 file to it, or refuses a file of a newer layout.
  * Jobs sharing the file may open it at the same moment: the first one to take the write lock does the work.
  */
 export function openLayout(db: Database.Database, path: string): LayoutOpened {
@@ -85,6 +91,10 @@ export function openLayout(db: Database.Database, path: string): LayoutOpened {
       if (v > STORE_LAYOUT) {
         throw new LogstreamError('STORAGE_FAILED', `the embedded store ${path} has layout ${v}, newer than this logstream knows (${STORE_LAYOUT}): run a newer logstream on it`)
       }
+      if (v === 2) {
+        moveLayout2(db)
+        return { fromLayout2: true }
+      }
       if (tableExists(db, 'points')) return { migrated: moveLayout1(db, path) }
       db.exec(TABLES + INDEXES)
       db.pragma(`user_version = ${STORE_LAYOUT}`)
@@ -93,7 +103,14 @@ export function openLayout(db: Database.Database, path: string): LayoutOpened {
     .immediate()
 }
 
-/** Layout 1 → 2, inside the caller's transaction. */
+/** Layout 2 → 3, inside the caller's transaction: the shared vectors' table and the points' column, and the collections' record of their vectors where the file is older than it. */
+function moveLayout2(db: Database.Database): void {
+  if (!hasColumn(db, 'collections', 'vectors')) db.exec('ALTER TABLE collections ADD COLUMN vectors TEXT')
+  db.exec(`ALTER TABLE points ADD COLUMN shared INTEGER; ${VECTORS_TABLE} ${VECTORS_INDEX}`)
+  db.pragma(`user_version = ${STORE_LAYOUT}`)
+}
+
+/** Layout 1 → 3, inside the caller's transaction. */
 function moveLayout1(db: Database.Database, path: string): NonNullable<LayoutOpened['migrated']> {
   const bad = db.prepare("SELECT collection, id FROM points WHERE length(unhex(id, '-')) IS NOT 16 LIMIT 1").get() as { collection: string; id: string } | undefined
   if (bad) {
@@ -102,7 +119,7 @@ function moveLayout1(db: Database.Database, path: string): NonNullable<LayoutOpe
       `the embedded store ${path} holds a point whose id is not a UUID (${JSON.stringify(bad.id)} in collection ${bad.collection}), so it cannot move to layout ${STORE_LAYOUT}; nothing was changed`,
     )
   }
-  const hasMarker = (db.pragma('table_info(collections)') as Array<{ name: string }>).some((col) => col.name === 'marker')
+  const hasMarker = hasColumn(db, 'collections', 'marker')
   db.exec('ALTER TABLE collections RENAME TO collections_layout1; ALTER TABLE points RENAME TO points_layout1')
   // The indexes went with the renamed table; dropped with it below.
   db.exec(TABLES)

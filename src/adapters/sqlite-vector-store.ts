@@ -23,7 +23,7 @@ import { LogstreamError } from '../../core/errors.ts'
 import { syncWal, useWal } from '../../core/sqlite-wal.ts'
 import { startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
 import { SqliteThreadError, startSqliteThread, type SqliteThread } from './sqlite-thread.ts'
-import { addVectorsColumn, isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
+import { isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
 
 export interface SqliteVectorStoreOptions {
   readonly path: string
@@ -32,8 +32,10 @@ export interface SqliteVectorStoreOptions {
   readonly distance: 'Cosine'
   /** SQLite page cache in MiB (default 16). */
   readonly cacheMb?: number
-  /** Told when opening moved an older file to the current layout. */
+  /** Told when opening moved a layout 1 file's points to the current layout. */
   readonly onMigrated?: (migrated: NonNullable<LayoutOpened['migrated']>) => void
+  /** Told when opening gave a layout 2 file the current layout's table of shared vectors, in place. */
+  readonly onLayout2Moved?: () => void
 }
 
 /** Extra operations the collection tools use; the Qdrant store has them too. */
@@ -114,10 +116,15 @@ function handle(m) {
 }
 `
 
-/** Inserts a point (its collection's key, its id as a UUID's text), or replaces the one with its id. */
-const UPSERT_SQL = `INSERT INTO points (collection, id, vector, payload, log_level, node_type, source, timestamp) VALUES (?, unhex(?, '-'), ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, payload = excluded.payload, log_level = excluded.log_level,
+/** Inserts a point (its collection's key, its id as a UUID's text, its own vector or a shared one's key), or replaces the one with its id. */
+const UPSERT_SQL = `INSERT INTO points (collection, id, vector, shared, payload, log_level, node_type, source, timestamp) VALUES (?, unhex(?, '-'), ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, shared = excluded.shared, payload = excluded.payload, log_level = excluded.log_level,
     node_type = excluded.node_type, source = excluded.source, timestamp = excluded.timestamp`
+const FIND_VECTOR_SQL = 'SELECT key FROM vectors WHERE collection = ? AND hash = ?'
+const ADD_VECTOR_SQL = 'INSERT INTO vectors (collection, hash, vector) VALUES (?, ?, ?)'
+
+/** A point's vector, in a statement over `points`: its own, or the shared one it refers to. */
+const VECTOR = '(CASE WHEN shared IS NULL THEN vector ELSE (SELECT v.vector FROM vectors v WHERE v.key = shared) END)'
 
 function toBlob(v: Float32Array | readonly number[]): Buffer {
   const f = v instanceof Float32Array ? v : Float32Array.from(v)
@@ -167,7 +174,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   db.pragma(`cache_size = -${(opts.cacheMb ?? 16) * 1024}`)
   // Checkpoint the WAL in larger steps.
   db.pragma('wal_autocheckpoint = 10000')
-  // Files of layout 1 move to the current one here (collections without a marker get one on first use).
+  // Older files move to the current layout here (collections without a marker get one on first use).
   let opened: LayoutOpened
   try {
     opened = storageErrors('opening', () => openLayout(db, opts.path))
@@ -176,25 +183,23 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     db.close()
     throw err
   }
-  if (opened.migrated) {
-    syncWal(opts.path)
-    opts.onMigrated?.(opened.migrated)
-  }
+  if (opened.migrated || opened.fromLayout2) syncWal(opts.path)
+  if (opened.migrated) opts.onMigrated?.(opened.migrated)
+  if (opened.fromLayout2) opts.onLayout2Moved?.()
   const c = opts.collection
 
   const statements = {
-    // Every column: a file from before the vectors column has none until a job first uses it (`addVectorsColumn`).
-    collection: db.prepare('SELECT * FROM collections WHERE name = ?'),
+    collection: db.prepare('SELECT key, name, dim, distance, marker, vectors FROM collections WHERE name = ?'),
     collections: db.prepare('SELECT name, dim, distance FROM collections ORDER BY name'),
     createCollection: db.prepare('INSERT OR IGNORE INTO collections (name, dim, distance, created_at, marker) VALUES (?, ?, ?, ?, ?)'),
-    // Prepared once the column is there.
-    recordVectors: undefined as Database.Statement | undefined,
-    replaceVectors: undefined as Database.Statement | undefined,
+    recordVectors: db.prepare('UPDATE collections SET vectors = ? WHERE name = ? AND vectors IS NULL'),
+    replaceVectors: db.prepare('UPDATE collections SET vectors = ? WHERE name = ?'),
     markCollection: db.prepare('UPDATE collections SET marker = ? WHERE name = ? AND marker IS NULL'),
     deleteCollection: db.prepare('DELETE FROM collections WHERE name = ?'),
     deletePoints: db.prepare(`DELETE FROM points WHERE collection = ${KEY}`),
+    deleteVectors: db.prepare(`DELETE FROM vectors WHERE collection = ${KEY}`),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
-    get: db.prepare(`SELECT id, payload, vector FROM points WHERE collection = ${KEY} AND id IN (SELECT unhex(value, '-') FROM json_each(?))`),
+    get: db.prepare(`SELECT id, payload, ${VECTOR} AS vector FROM points WHERE collection = ${KEY} AND id IN (SELECT unhex(value, '-') FROM json_each(?))`),
   }
   // Upserts go to a writer thread of their own, started on the first (tools that only read never start it); look-ups to a reader thread.
   let writer: PointWriter | undefined
@@ -202,18 +207,11 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   const startReader = () => startSqliteThread({ role: 'reader', path: opts.path, cacheMb: opts.cacheMb ?? 16, script: LOOKUP_SCRIPT, data: { existingSql: EXISTING_SQL, recentIdsSql: RECENT_IDS_SQL } })
   const info = (name: string): CollectionInfo | null => {
     const row = statements.collection.get(name) as
-      | { key: number; name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null; vectors?: string | null }
+      | { key: number; name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null; vectors: string | null }
       | undefined
     if (!row) return null
     const { n } = statements.countAll.get(row.key) as { n: number }
     return { name: row.name, dim: row.dim, distance: row.distance, points: n, marker: row.marker ?? undefined, vectors: row.vectors ?? undefined, foreign: false }
-  }
-  // The column may be new: SELECT * statements prepared before it was added would not see it.
-  const withVectorsColumn = () => {
-    if (statements.recordVectors) return statements.recordVectors
-    addVectorsColumn(db)
-    statements.collection = db.prepare('SELECT * FROM collections WHERE name = ?')
-    return (statements.recordVectors = db.prepare('UPDATE collections SET vectors = ? WHERE name = ? AND vectors IS NULL'))
   }
   const toScored = (row: { id: Buffer; payload: string; vector?: Buffer; score?: number }, withVector?: boolean): ScoredPoint => ({
     id: uuidText(row.id),
@@ -230,9 +228,8 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     async ensureCollection(o) {
       // Jobs sharing this file may create the collection at the same moment:
       // insert-if-absent, then check what is there, whoever created it.
-      const record = storageErrors('opening the collection', withVectorsColumn)
       db.transaction(() => {
-        if (statements.createCollection.run(c, opts.dim, opts.distance, Date.now(), randomUUID()).changes > 0 && o?.vectors) record.run(o.vectors, c)
+        if (statements.createCollection.run(c, opts.dim, opts.distance, Date.now(), randomUUID()).changes > 0 && o?.vectors) statements.recordVectors.run(o.vectors, c)
         statements.markCollection.run(randomUUID(), c)
       })()
       syncWal(opts.path)
@@ -249,8 +246,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       return info(c)
     },
     async recordVectors(vectors, o) {
-      const record = storageErrors('recording what the vectors are of', withVectorsColumn)
-      storageErrors('recording what the vectors are of', () => (o?.replace ? statements.replaceVectors ??= db.prepare('UPDATE collections SET vectors = ? WHERE name = ?') : record).run(vectors, c))
+      storageErrors('recording what the vectors are of', () => (o?.replace ? statements.replaceVectors : statements.recordVectors).run(vectors, c))
       syncWal(opts.path)
       const now = info(c)
       if (!now) throw new LogstreamError('COLLECTION_LOST', `collection ${c} in ${opts.path} is gone (deleted while the job started?)`)
@@ -280,7 +276,14 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
         // Qdrant takes UUIDs (or integers, which the job never makes) as ids, and so does this store: it keeps their 16 bytes.
         if (!isUuid(p.id)) throw new LogstreamError('STORE_REJECTED', `point id ${JSON.stringify(p.id)} is not a UUID`)
       }
-      writer ??= startPointWriter({ path: opts.path, cacheMb: opts.cacheMb ?? 16, upsertSql: UPSERT_SQL, keySql: KEY_SQL })
+      writer ??= startPointWriter({
+        path: opts.path,
+        cacheMb: opts.cacheMb ?? 16,
+        upsertSql: UPSERT_SQL,
+        keySql: KEY_SQL,
+        findVectorSql: FIND_VECTOR_SQL,
+        addVectorSql: ADD_VECTOR_SQL,
+      })
       // Acknowledged only once committed and durable (the writer syncs the WAL before it answers).
       await writer.write(c, points).catch((err: unknown) => {
         throw threadError('upsert', err)
@@ -308,7 +311,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       const f = filterSql(o.filter)
       const rows = db
         .prepare(
-          `SELECT id, payload, vector, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ${KEY}${f.sql} ORDER BY score DESC, id LIMIT ?`,
+          `SELECT id, payload, ${VECTOR} AS vector, 1 - vec_distance_cosine(${VECTOR}, ?) AS score FROM points WHERE collection = ${KEY}${f.sql} ORDER BY score DESC, id LIMIT ?`,
         )
         .all(toBlob(vector), c, ...f.params, o.k) as Array<{ id: Buffer; payload: string; vector: Buffer; score: number }>
       return rows.map((r) => toScored(r, o.withVector))
@@ -317,7 +320,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       for (const v of vectors) checkVector(v)
       const f = filterSql(o.filter)
       // Ids and similarities only: each query scans the collection, and carrying payloads through it would cost more than the distances.
-      const nearest = db.prepare(`SELECT id, 1 - vec_distance_cosine(vector, ?) AS score FROM points WHERE collection = ${KEY}${f.sql} ORDER BY score DESC, id LIMIT ?`)
+      const nearest = db.prepare(`SELECT id, 1 - vec_distance_cosine(${VECTOR}, ?) AS score FROM points WHERE collection = ${KEY}${f.sql} ORDER BY score DESC, id LIMIT ?`)
       return storageErrors('neighbour search', () =>
         db.transaction(() =>
           vectors.map((v) => (nearest.all(toBlob(v), c, ...f.params, o.k) as Array<{ id: Buffer; score: number }>).map((r) => ({ id: uuidText(r.id), score: r.score }))),
@@ -330,7 +333,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       const after = o.after === undefined ? '' : " AND id > unhex(?, '-')"
       const params = o.after === undefined ? f.params : [o.after, ...f.params]
       const rows = db
-        .prepare(`SELECT id, payload, vector FROM points WHERE collection = ${KEY}${after}${f.sql} ORDER BY id LIMIT ?`)
+        .prepare(`SELECT id, payload, ${VECTOR} AS vector FROM points WHERE collection = ${KEY}${after}${f.sql} ORDER BY id LIMIT ?`)
         .all(c, ...params, o.limit + 1) as Array<{ id: Buffer; payload: string; vector: Buffer }>
       const page = rows.slice(0, o.limit).map((r) => toScored(r, o.withVector))
       return { points: page, next: rows.length > o.limit ? page.at(-1)!.id : null }
@@ -345,6 +348,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     async deleteCollection(name) {
       const deleted = db.transaction(() => {
         statements.deletePoints.run(name)
+        statements.deleteVectors.run(name)
         return statements.deleteCollection.run(name).changes > 0
       })()
       syncWal(opts.path)

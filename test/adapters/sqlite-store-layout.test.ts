@@ -1,7 +1,8 @@
 /**
  * The embedded store's file layout: files of layout 1 (collection names and
- * text ids in every row) move to layout 2 when a store opens them, all or
- * nothing; ids are UUIDs kept as 16 bytes and answered as Qdrant does.
+ * text ids in every row) move to the current layout when a store opens them,
+ * all or nothing; files of layout 2 take its table of shared vectors in place;
+ * ids are UUIDs kept as 16 bytes and answered as Qdrant does.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -15,6 +16,7 @@ import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.
 import { STORE_LAYOUT } from '../../src/adapters/sqlite-store-layout.ts'
 import { DIM, point } from '../helpers/vector-store-contract.ts'
 import { writeLayout1 } from '../helpers/store-layout1.ts'
+import { toLayout2 } from '../helpers/store-layout2.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 
 const layoutOf = (path: string) => {
@@ -24,6 +26,28 @@ const layoutOf = (path: string) => {
   } finally {
     db.close()
   }
+}
+
+/** Opens the store file in `processes` processes at the same instant (`layout-racer.ts`); what each did, sorted. */
+async function openAtOnce(dir: string, path: string, processes: number): Promise<string[]> {
+  const racer = fileURLToPath(new URL('../helpers/layout-racer.ts', import.meta.url))
+  const goFile = join(dir, 'go')
+  const runs = Array.from({ length: processes }, (_, i) => {
+    const ready = join(dir, `ready-${i}`)
+    const run = { ready, exited: false, done: Promise.resolve('') }
+    run.done = new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', racer, path, 'c', ready, goFile], { encoding: 'utf8' }, (err, out) => {
+        run.exited = true
+        resolve(out || String(err))
+      })
+      child.on('error', reject)
+    })
+    return run
+  })
+  // A process that dies before it is ready fails the test instead of hanging it here.
+  while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
+  writeFileSync(goFile, '')
+  return (await Promise.all(runs.map((r) => r.done))).sort()
 }
 
 test('a layout 1 file moves to the current layout when a store opens it: every point keeps its id, payload, vector and order; collections keep their marker', async (t) => {
@@ -92,24 +116,7 @@ test('jobs that open one layout 1 file at the same instant all open it; one of t
   const dir = tempDir(t)
   const path = join(dir, 'vectors.sqlite')
   writeLayout1(path, [{ name: 'c', points: Array.from({ length: 400 }, (_, i) => point(i)) }], { withMarker: true })
-  const racer = fileURLToPath(new URL('../helpers/layout-racer.ts', import.meta.url))
-  const goFile = join(dir, 'go')
-  const runs = Array.from({ length: 4 }, (_, i) => {
-    const ready = join(dir, `ready-${i}`)
-    const run = { ready, exited: false, done: Promise.resolve('') }
-    run.done = new Promise<string>((resolve, reject) => {
-      const child = execFile(process.execPath, ['--import', 'tsx', racer, path, 'c', ready, goFile], { encoding: 'utf8' }, (err, out) => {
-        run.exited = true
-        resolve(out || String(err))
-      })
-      child.on('error', reject)
-    })
-    return run
-  })
-  // A process that dies before it is ready fails the test below instead of hanging it here.
-  while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
-  writeFileSync(goFile, '')
-  const results = (await Promise.all(runs.map((r) => r.done))).sort()
+  const results = await openAtOnce(dir, path, 4)
   assert.deepEqual(results, ['moved 400', 'opened 400', 'opened 400', 'opened 400'])
   assert.equal(layoutOf(path), STORE_LAYOUT)
 })
@@ -136,7 +143,10 @@ test('a file of a newer layout is refused, not written', async (t) => {
   const db = new Database(path)
   db.pragma(`user_version = ${STORE_LAYOUT + 1}`)
   db.close()
-  assert.throws(() => createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' }), { code: 'STORAGE_FAILED', message: /has layout 3, newer than this logstream knows \(2\)/ })
+  assert.throws(() => createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' }), {
+    code: 'STORAGE_FAILED',
+    message: new RegExp(`has layout ${STORE_LAYOUT + 1}, newer than this logstream knows \\(${STORE_LAYOUT}\\)`),
+  })
 })
 
 test('ids are UUIDs, as in Qdrant: another string is refused; a UUID in capitals or without hyphens is the same point, answered in lowercase with hyphens', async (t) => {
@@ -165,26 +175,51 @@ test('a collection deleted while the job writes into it stops the write as COLLE
   assert.equal(await store.count(), 0)
 })
 
-test('a file made before collections recorded their vectors: read as recording none, given the column when a job first uses it, its points kept', async (t) => {
-  const path = join(tempDir(t), 'vectors.sqlite')
-  const first = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+for (const withVectorsColumn of [true, false]) {
+  test(`a layout 2 file${withVectorsColumn ? '' : ' from before collections recorded their vectors'} takes layout 3 in place when a store opens it: its points keep their vectors, and shared ones are kept once from then on`, async (t) => {
+    const path = join(tempDir(t), 'vectors.sqlite')
+    const first = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+    await first.ensureCollection({ vectors: 'builtin' })
+    const shape = [1, 0, 0, 0, 0, 0, 0, 0.5]
+    const before = [...Array.from({ length: 20 }, (_, i) => ({ ...point(i), vector: shape })), point(20)]
+    await first.upsert(before)
+    await first.close()
+    toLayout2(path, { withVectorsColumn })
+    assert.equal(layoutOf(path), 2)
+
+    let told = 0
+    const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine', onLayout2Moved: () => told++ })
+    t.after(() => store.close())
+    assert.equal(told, 1)
+    assert.equal(layoutOf(path), STORE_LAYOUT)
+    const info = (await store.collectionInfo('c'))!
+    assert.equal(info.points, 21)
+    assert.equal(info.vectors, withVectorsColumn ? 'builtin' : undefined, 'what the collection recorded is kept; a file from before the record records nothing')
+    const read = await store.get(before.map((p) => p.id), { withVector: true })
+    for (const p of read) assert.deepEqual(p.vector, Array.from(Float32Array.from(before.find((b) => b.id === p.id)!.vector)))
+    // New points of one shape refer to one stored copy; the old rows keep theirs.
+    await store.upsert(Array.from({ length: 10 }, (_, i) => ({ ...point(100 + i), vector: shape })))
+    const file = new Database(path, { readonly: true })
+    t.after(() => file.close())
+    assert.equal(file.prepare('SELECT COUNT(*) FROM vectors').pluck().get(), 1)
+    assert.equal(file.prepare('SELECT COUNT(*) FROM points WHERE shared IS NOT NULL').pluck().get(), 10)
+    assert.equal((await store.searchMany!([shape], { k: 40 }))[0]!.filter((h) => h.score > 1 - 1e-6).length, 30)
+    if (!withVectorsColumn) assert.equal(await store.recordVectors!('builtin'), 'builtin')
+    const again = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine', onLayout2Moved: () => told++ })
+    await again.close()
+    assert.equal(told, 1, 'moved once')
+  })
+}
+
+test('jobs that open one layout 2 file at the same instant all open it; one of them moves it, once', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'vectors.sqlite')
+  const first = createSqliteVectorStore({ path, collection: 'c', dim: 8, distance: 'Cosine' })
   await first.ensureCollection()
-  await first.upsert([point(1), point(2)])
+  await first.upsert(Array.from({ length: 50 }, (_, i) => point(i)))
   await first.close()
-  // The file as logstream wrote it before: layout 2 without the column.
-  const db = new Database(path)
-  db.exec('ALTER TABLE collections DROP COLUMN vectors')
-  db.close()
-  const reader = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
-  t.after(() => reader.close())
-  const before = await reader.collectionInfo('c')
-  assert.equal(before!.vectors, undefined)
-  assert.equal(before!.points, 2)
-  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
-  t.after(() => store.close())
-  assert.equal((await store.ensureCollection({ vectors: 'builtin' })).vectors, undefined, 'an existing collection is not recorded by ensureCollection')
-  assert.equal(await store.recordVectors!('builtin'), 'builtin')
-  assert.equal((await reader.collectionInfo('c'))!.vectors, 'builtin', 'another connection sees the record')
-  assert.equal(await reader.count(), 2)
+  toLayout2(path, { withVectorsColumn: false })
+  const results = await openAtOnce(dir, path, 6)
+  assert.deepEqual(results, ['moved 50', ...Array(5).fill('opened 50')])
   assert.equal(layoutOf(path), STORE_LAYOUT)
 })

@@ -20,43 +20,36 @@ vectorStoreContract('embedded store', async (t, { collection, dim }) => {
   return createSqliteVectorStore({ path: join(dir, 'vectors.sqlite'), collection, dim, distance: 'Cosine' })
 })
 
-for (const before of ['a file', 'a file from before collections recorded their vectors']) {
-  test(`jobs that create one collection of ${before} at the same instant all succeed (no UNIQUE constraint or schema race)`, async (t) => {
-    const dir = tempDir(t)
-    const path = join(dir, 'vectors.sqlite')
-    // Create the schema first so the race is on the collection row alone (and on the vectors column, for an older file).
-    const first = createSqliteVectorStore({ path, collection: 'other', dim: 4, distance: 'Cosine' })
-    await first.ensureCollection()
-    await first.close()
-    if (before !== 'a file') {
-      const db = new Database(path)
-      db.exec('ALTER TABLE collections DROP COLUMN vectors')
-      db.close()
-    }
-    const racer = fileURLToPath(new URL('../helpers/collection-racer.ts', import.meta.url))
-    const goFile = join(dir, 'go')
-    const runs = Array.from({ length: 6 }, (_, i) => {
-      const ready = join(dir, `ready-${i}`)
-      const child = execFile(process.execPath, ['--import', 'tsx', racer, path, ready, goFile], { encoding: 'utf8' })
-      const run = { ready, exited: false, done: Promise.resolve('') }
-      run.done = new Promise<string>((resolve, reject) => {
-        let out = ''
-        child.stdout!.on('data', (d) => (out += d))
-        child.on('error', reject)
-        child.on('close', (code) => ((run.exited = true), resolve(out || `exit ${code}`)))
-      })
-      return run
+test('jobs that create one collection of a file at the same instant all succeed (no UNIQUE constraint or schema race)', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'vectors.sqlite')
+  // Create the schema first so the race is on the collection row alone (the race on moving an older file is the layout test's).
+  const first = createSqliteVectorStore({ path, collection: 'other', dim: 4, distance: 'Cosine' })
+  await first.ensureCollection()
+  await first.close()
+  const racer = fileURLToPath(new URL('../helpers/collection-racer.ts', import.meta.url))
+  const goFile = join(dir, 'go')
+  const runs = Array.from({ length: 6 }, (_, i) => {
+    const ready = join(dir, `ready-${i}`)
+    const child = execFile(process.execPath, ['--import', 'tsx', racer, path, ready, goFile], { encoding: 'utf8' })
+    const run = { ready, exited: false, done: Promise.resolve('') }
+    run.done = new Promise<string>((resolve, reject) => {
+      let out = ''
+      child.stdout!.on('data', (d) => (out += d))
+      child.on('error', reject)
+      child.on('close', (code) => ((run.exited = true), resolve(out || `exit ${code}`)))
     })
-    // A process that dies before it is ready fails the test below instead of hanging it here.
-    while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
-    writeFileSync(goFile, '')
-    const results = await Promise.all(runs.map((r) => r.done))
-    assert.deepEqual(results, Array(6).fill('ok'))
-    const check = createSqliteVectorStore({ path, collection: 'shared', dim: 4, distance: 'Cosine' })
-    t.after(() => check.close())
-    assert.deepEqual((await check.listCollections()).map((c) => c.name), ['other', 'shared'])
+    return run
   })
-}
+  // A process that dies before it is ready fails the test below instead of hanging it here.
+  while (!runs.every((r) => r.exited || existsSync(r.ready))) await delay(20)
+  writeFileSync(goFile, '')
+  const results = await Promise.all(runs.map((r) => r.done))
+  assert.deepEqual(results, Array(6).fill('ok'))
+  const check = createSqliteVectorStore({ path, collection: 'shared', dim: 4, distance: 'Cosine' })
+  t.after(() => check.close())
+  assert.deepEqual((await check.listCollections()).map((c) => c.name), ['other', 'shared'])
+})
 
 test('a new store file uses 16 KiB pages; a file made with 4 KiB pages keeps them and still works', async (t) => {
   const dir = tempDir(t)
@@ -109,6 +102,43 @@ test('upserts run on the writer thread: acknowledged means committed (another co
   assert.deepEqual(new Float32Array(stored!.vector.buffer.slice(stored!.vector.byteOffset, stored!.vector.byteOffset + stored!.vector.byteLength)), Float32Array.from(points[7]!.vector))
 })
 
+test('a vector that points share is stored once, across batches and the jobs sharing the file; one of a single point stays in its row; a deleted collection takes its shared vectors', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  const other = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => Promise.all([store.close(), other.close()]))
+  await store.ensureCollection()
+  const file = new Database(path, { readonly: true })
+  t.after(() => file.close())
+  const sharedVectors = () => file.prepare('SELECT COUNT(*) FROM vectors').pluck().get() as number
+  const rows = () => file.prepare('SELECT length(vector) AS bytes, shared IS NOT NULL AS refers, COUNT(*) AS n FROM points GROUP BY 1, 2 ORDER BY 1').all()
+  const shape = [1, 0, 0, 0, 0, 0, 0, 0.5]
+  const rare = [0, 1, 0, 0, 0, 0, 0, 0.5]
+  // Shape seen by 30 points in one batch; the rare one by one point (kept in its row).
+  await store.upsert([...Array.from({ length: 30 }, (_, i) => ({ ...point(i), vector: shape })), { ...point(30), vector: rare }])
+  assert.equal(sharedVectors(), 1)
+  assert.deepEqual(rows(), [{ bytes: 0, refers: 1, n: 30 }, { bytes: DIM * 4, refers: 0, n: 1 }])
+  // The same shape in later batches, by one point, and by two of the other job's (its own object of equal content): still one copy.
+  await store.upsert([{ ...point(31), vector: shape }])
+  const othersShape = [...shape]
+  await other.upsert([{ ...point(32), vector: othersShape }, { ...point(33), vector: othersShape }])
+  assert.equal(sharedVectors(), 1)
+  assert.deepEqual(rows(), [{ bytes: 0, refers: 1, n: 33 }, { bytes: DIM * 4, refers: 0, n: 1 }])
+  const read = await other.get([point(0).id, point(31).id, point(33).id, point(30).id], { withVector: true })
+  assert.deepEqual(read.map((p) => [p.id, p.vector]), [
+    [point(0).id, shape],
+    [point(31).id, shape],
+    [point(33).id, shape],
+    [point(30).id, rare],
+  ].sort((a, b) => read.findIndex((p) => p.id === a[0]) - read.findIndex((p) => p.id === b[0])))
+  const nearest = await store.searchMany!([rare, shape], { k: 2 })
+  assert.deepEqual(nearest[0]!.map((h) => h.id)[0], point(30).id)
+  assert.ok(nearest[1]!.every((h) => h.score > 1 - 1e-6))
+  assert.equal(await store.deleteCollection('c'), true)
+  assert.equal(sharedVectors(), 0, 'the collection took its shared vectors with it')
+  assert.equal(file.prepare('SELECT COUNT(*) FROM points').pluck().get(), 0)
+})
+
 test('payloads with newlines, line separators, quotes and lone surrogates, and missing filter fields, are stored exactly, each in its own row', async (t) => {
   const store = createSqliteVectorStore({ path: join(tempDir(t), 'vectors.sqlite'), collection: 'c', dim: DIM, distance: 'Cosine' })
   t.after(() => store.close())
@@ -155,7 +185,7 @@ test('a writer thread that cannot work fails its writes with a typed error, and 
   const { startPointWriter } = await import('../../src/adapters/sqlite-point-writer.ts')
   const { SqliteThreadError } = await import('../../src/adapters/sqlite-thread.ts')
   const dir = tempDir(t)
-  const writer = startPointWriter({ path: join(dir, 'missing', 'dir', 'vectors.sqlite'), cacheMb: 1, upsertSql: 'SELECT 1', keySql: 'SELECT 1' })
+  const writer = startPointWriter({ path: join(dir, 'missing', 'dir', 'vectors.sqlite'), cacheMb: 1, upsertSql: 'SELECT 1', keySql: 'SELECT 1', findVectorSql: 'SELECT 1', addVectorSql: 'SELECT 1' })
   t.after(() => writer.close())
   await assert.rejects(writer.write('c', [point(1)]), (err: InstanceType<typeof SqliteThreadError>) => err instanceof SqliteThreadError && err.stage === 'worker')
   await assert.rejects(writer.write('c', [point(2)]), (err: InstanceType<typeof SqliteThreadError>) => err.stage === 'worker')

@@ -12,7 +12,7 @@ writeFileSync(readyFile, '')
 while (!existsSync(goFile)) { /* spin: the race needs every process at the line below at once */ }
 try {
   let moved = false
-  const store = createSqliteVectorStore({ path, collection, dim: 8, distance: 'Cosine', onMigrated: () => (moved = true) })
+  const store = createSqliteVectorStore({ path, collection, dim: 8, distance: 'Cosine', onMigrated: () => (moved = true), onLayout2Moved: () => (moved = true) })
   process.stdout.write(`${moved ? 'moved' : 'opened'} ${await store.count()}`)
   await store.close()
 } catch (err) {

@@ -132,6 +132,35 @@ export function vectorStoreContract(kind: string, factory: StoreFactory): void {
     assert.equal(filtered.points.length, 7)
   })
 
+  test(`${kind}: points sharing one vector (lines of one shape) each read back theirs, beside points of their own, and a point moved between the two reads back its last`, async (t) => {
+    const { store } = await open(t)
+    await store.ensureCollection()
+    // One object a shape, as the built-in embedder gives the lines of one shape.
+    const shapeA = unit(1)
+    const shapeB = unit(2)
+    const first = [...Array.from({ length: 10 }, (_, i) => ({ ...point(i), vector: i % 2 === 1 ? shapeA : shapeB })), point(20)]
+    await store.upsert(first)
+    // Later batches: shape A again, one of its points now with a vector of its own, and the point of its own now of shape B.
+    await store.upsert([...Array.from({ length: 5 }, (_, i) => ({ ...point(10 + i), vector: shapeA })), { ...point(1), vector: unit(5) }])
+    await store.upsert([{ ...point(20), vector: shapeB }])
+    const expected = new Map<string, number[]>([
+      ...first.map((p) => [p.id, p.vector as number[]] as const),
+      ...Array.from({ length: 5 }, (_, i) => [point(10 + i).id, shapeA] as const),
+      [point(1).id, unit(5)],
+      [point(20).id, shapeB],
+    ])
+    assert.equal(await store.count(), expected.size)
+    const read = await store.get([...expected.keys()], { withVector: true })
+    assert.equal(read.length, expected.size)
+    for (const p of read) assert.ok(cosine(p.vector!, expected.get(p.id)!) > 1 - 1e-6, `point ${p.payload.text} reads back its vector: ${p.vector!.join(', ')}`)
+    const scrolled = await store.scroll({ limit: 100, withVector: true })
+    for (const p of scrolled.points) assert.ok(cosine(p.vector!, expected.get(p.id)!) > 1 - 1e-6, `scroll: point ${p.payload.text}`)
+    const holdersOfA = [...expected].filter(([, v]) => v === shapeA).map(([id]) => id).sort()
+    const nearest = await store.search(shapeA, { k: holdersOfA.length + 1 })
+    assert.deepEqual(nearest.slice(0, holdersOfA.length).map((h) => h.id).sort(), holdersOfA, 'the points of shape A are its nearest')
+    assert.ok(nearest.slice(0, holdersOfA.length).every((h) => h.score > 1 - 1e-5) && nearest.at(-1)!.score < 0.9)
+  })
+
   test(`${kind}: searchMany answers each vector's nearest ids and similarities in one call, in order, as search does`, async (t) => {
     const { store } = await open(t)
     await store.ensureCollection()

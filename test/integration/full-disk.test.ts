@@ -17,6 +17,7 @@ import { kcatProduce, sharedBroker, topicName } from '../helpers/kafka-broker.ts
 import { storedPayloads } from '../helpers/store.ts'
 import Database from 'better-sqlite3'
 import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.ts'
+import { STORE_LAYOUT } from '../../src/adapters/sqlite-store-layout.ts'
 import { DIM, point } from '../helpers/vector-store-contract.ts'
 import { writeLayout1 } from '../helpers/store-layout1.ts'
 
@@ -88,5 +89,5 @@ test('moving a layout 1 store on a disk without room for the copy fails with STO
   const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
   t.after(() => store.close())
   assert.equal(await store.count(), 6000)
-  assert.deepEqual(state(), { layout: 2, points: 6000, id: 'blob' })
+  assert.deepEqual(state(), { layout: STORE_LAYOUT, points: 6000, id: 'blob' })
 })
