@@ -33,18 +33,19 @@ function maskHosts(word: string): string {
 
 /**
  * Placeholders, in the order the rules apply: earlier rules take the text first. A rule's third element is text
- * every match it replaces holds: a message without it skips the rule's pass (most hold no URL, MAC or Windows path). Exported
- * for the test that holds each rule's text to its matches.
+ * every match it replaces holds, its fourth how many times at least (once if not given): a message without it skips
+ * the rule's pass (most hold no URL, MAC or Windows path, and HDFS's block ids hold one '-' where a UUID holds four).
+ * Exported for the test that holds each rule's text to its matches.
  */
-export const MASK_RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string), string?]> = [
+export const MASK_RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string), string?, number?]> = [
   // URLs before paths and addresses, which they contain.
   [/\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>\])]+/gi, '<url>', '://'],
   // Dates and times written inside messages (`Fri Jun 17 07:07:00 2005`, `2005-06-17 07:07:00,123`, `07:07:00`).
   [/\b(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]* +)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* +\d{1,2} +\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?(?: +\d{4})?\b/gi, '<time>', ':'],
-  [/\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?\b/gi, '<time>', '-'],
-  [/\b\d{1,2}:\d\d:\d\d(?:[.,]\d+)?\b/g, '<time>', ':'],
+  [/\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?\b/gi, '<time>', '-', 2],
+  [/\b\d{1,2}:\d\d:\d\d(?:[.,]\d+)?\b/g, '<time>', ':', 2],
   // UUIDs, also inside words (req-…, instance names).
-  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>', '-'],
+  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>', '-', 4],
   // HDFS block ids.
   [/blk_-?\d+/g, '<blk>', 'blk_'],
   // Host names: see `maskHosts`. Before addresses, which start some of them: `5.36.59.76.dsl.example.net`.
@@ -77,8 +78,14 @@ export const MASK_RULES: ReadonlyArray<readonly [RegExp, string | ((match: strin
  */
 export function maskVariables(text: string): string {
   let out = text
-  for (const [pattern, placeholder, needs] of MASK_RULES) if (needs === undefined || out.includes(needs)) out = out.replace(pattern, placeholder as string)
+  for (const [pattern, placeholder, needs, times = 1] of MASK_RULES) if (needs === undefined || holds(out, needs, times)) out = out.replace(pattern, placeholder as string)
   return out
+}
+
+/** True when `text` holds `needs` at least `times` times. */
+export function holds(text: string, needs: string, times: number): boolean {
+  for (let at = text.indexOf(needs), found = 1; at >= 0; at = text.indexOf(needs, at + needs.length), found++) if (found >= times) return true
+  return false
 }
 
 /** Messages remembered a generation (see `rememberShapeOf`), and the longest remembered (so the memory stays a few MB). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { MASK_RULES, maskVariables, rememberShapeOf, shapeOf } from '../../operators/mask.ts'
+import { MASK_RULES, holds, maskVariables, rememberShapeOf, shapeOf } from '../../operators/mask.ts'
 import { LOGHUB_SETS, loadLoghub } from '../helpers/loghub.ts'
 
 test('variables become placeholders, the words of the logging statement stay', () => {
@@ -59,11 +59,11 @@ test('a rule is skipped only for text where it can change nothing: each match it
   let checked = 0
   for (const text of corpus()) {
     let out = text
-    for (const [pattern, placeholder, needs] of MASK_RULES) {
+    for (const [pattern, placeholder, needs, times = 1] of MASK_RULES) {
       if (needs !== undefined) {
         for (const match of out.matchAll(pattern)) {
           const unchanged = typeof placeholder === 'function' && placeholder(match[0]) === match[0]
-          assert.ok(unchanged || match[0].includes(needs), `${pattern} replaced ${JSON.stringify(match[0])} without ${JSON.stringify(needs)}`)
+          assert.ok(unchanged || holds(match[0], needs, times), `${pattern} replaced ${JSON.stringify(match[0])} without ${times} × ${JSON.stringify(needs)}`)
           if (!unchanged) checked++
         }
       }
@@ -72,6 +72,15 @@ test('a rule is skipped only for text where it can change nothing: each match it
     assert.equal(maskVariables(text), out, text)
   }
   assert.ok(checked > 10_000, `only ${checked} replacements by rules that can be skipped`)
+})
+
+test('holds counts a text\'s occurrences, not overlapping ones', () => {
+  assert.equal(holds('blk_-1 blk_-2', '-', 2), true)
+  assert.equal(holds('blk_-1 blk_-2', '-', 3), false)
+  assert.equal(holds('a--b', '--', 2), false)
+  assert.equal(holds('a----b', '--', 2), true)
+  assert.equal(holds('', '-', 1), false)
+  assert.equal(holds('x', 'x', 1), true)
 })
 
 test('shapeOf answers what maskVariables does, whether the built-in embedder remembered the message or not', () => {
