@@ -63,7 +63,13 @@ export async function checkCollectionVectors(store: VectorStore, info: Collectio
   // Another job may record at the same moment: what counts is what the store holds after.
   const recorded = await store.recordVectors(wanted)
   if (recorded !== wanted) throw mismatch({ ...info, vectors: recorded }, store.name, recorded, wanted, 'this job would add vectors of')
-  if (info.points > 0) {
+  if (info.points > 0 && theirs !== undefined) {
+    // A foreign collection taken as the replaced job's: the kind was presumed from who made it, and agrees with this job's.
+    log.warn(
+      { collection: info.name, vectors: wanted, points: info.points },
+      `collection ${info.name} was not made by logstream; its ${info.points} points are taken as the replaced job's, ${described(theirs)}, as this job's are: recorded that`,
+    )
+  } else if (info.points > 0) {
     log.warn(
       { collection: info.name, vectors: wanted, points: info.points },
       `collection ${info.name} recorded no kind of vectors; recorded this job's, ${described(wanted)}: were its ${info.points} points made otherwise, use another collection`,

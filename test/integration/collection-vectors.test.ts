@@ -107,6 +107,8 @@ test(`Qdrant (${suiteQdrantKind()}): a collection the replaced job filled takes 
   const service = await runCli([...job(dir, LINES.slice(0, 20), ['--embedder', 'http', '--embedding-url', stub.url]), ...where])
   assert.equal(service.code, 0, service.stderr)
   assert.equal(summaryOf(service).stored, 20)
+  assert.match(service.stdout + service.stderr, /was not made by logstream; its 1 points are taken as the replaced job's, an embedding service sent each line's message \(embedder\.kind http, embedder\.text message\), as this job's are: recorded that/)
+  assert.doesNotMatch(service.stdout + service.stderr, /recorded no kind of vectors/)
   assert.equal((await metadata()).logstream_vectors, 'http/message')
 })
 
