@@ -24,6 +24,7 @@ import { syncWal, useWal } from '../../core/sqlite-wal.ts'
 import { startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
 import { SqliteThreadError, startSqliteThread, type SqliteThread } from './sqlite-thread.ts'
 import { isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
+import { shareVectors, type Shared } from './sqlite-share-vectors.ts'
 
 export interface SqliteVectorStoreOptions {
   readonly path: string
@@ -38,11 +39,13 @@ export interface SqliteVectorStoreOptions {
   readonly onLayout2Moved?: () => void
 }
 
-/** Extra operations the collection tools use; the Qdrant store has them too. */
+/** Extra operations the collection tools use; the Qdrant store has them too, but for `shareVectors`. */
 export interface CollectionAdmin {
   listCollections(): Promise<CollectionInfo[]>
   collectionInfo(name: string): Promise<CollectionInfo | null>
   deleteCollection(name: string): Promise<boolean>
+  /** Embedded store: the vectors that rows of a collection hold alike, kept once (`sqlite-share-vectors.ts`); null when there is no such collection. */
+  shareVectors?(name: string, opts?: { chunk?: number }): Promise<Shared | null>
 }
 
 /**
@@ -344,6 +347,11 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     },
     async collectionInfo(name) {
       return info(name)
+    },
+    async shareVectors(name, o) {
+      const row = statements.collection.get(name) as { key: number } | undefined
+      if (!row) return null
+      return storageErrors('keeping shared vectors once', () => shareVectors(db, row.key, { chunk: o?.chunk, committed: () => syncWal(opts.path) }))
     },
     async deleteCollection(name) {
       const deleted = db.transaction(() => {

@@ -10,7 +10,7 @@ import { LogstreamError } from '../../core/errors.ts'
 import { existsSync } from 'node:fs'
 import { createVectorStore, existingCheckpoint, jobIdentity } from '../adapters/factory.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
-import { createLogger } from '../runtime/logger.ts'
+import { createToolLogger } from '../runtime/logger.ts'
 import { storedPatterns, type StoredPattern } from './stored-patterns.ts'
 import type { PatternRecord } from '../../checkpoints/store.ts'
 import { field, int, oneOf, optionalField, text } from '../options.ts'
@@ -78,7 +78,7 @@ export const command = defineCommand({
     let patterns: Listed[]
     let title: string
     if (useStore) {
-      const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
+      const store = await createVectorStore(config, { logger: createToolLogger(config.log.format) }, { mustExist: true })
       try {
         patterns = (await storedPatterns(store, { threshold: config.anomaly.threshold, sinceMs, limit })).map(fromStore)
       } finally {

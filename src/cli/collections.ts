@@ -1,13 +1,14 @@
 /**
- * `logstream collections list|info|create|delete|count|vectors`: the collections
- * of the configured store (embedded or Qdrant). Delete asks for confirmation
- * unless --yes; vectors replaces a collection's record of its vectors only with
- * --yes.
+ * `logstream collections list|info|create|delete|count|vectors|share`: the
+ * collections of the configured store (embedded or Qdrant). Delete asks for
+ * confirmation unless --yes; vectors replaces a collection's record of its
+ * vectors only with --yes; share keeps once the vectors that the embedded
+ * store's older rows hold alike.
  */
 import { createInterface } from 'node:readline/promises'
 import { defineCommand } from './command.ts'
 import { LogstreamError } from '../../core/errors.ts'
-import { createLogger } from '../runtime/logger.ts'
+import { createToolLogger } from '../runtime/logger.ts'
 import { createVectorStore } from '../adapters/factory.ts'
 import { vectorsKind } from '../vectors-check.ts'
 import { jsonOption, yesOption } from './common-options.ts'
@@ -16,22 +17,24 @@ import { filterFrom, filterOptions } from './filter-options.ts'
 export const command = defineCommand({
   name: 'collections',
   summary: 'List, inspect, create, delete or count collections',
-  usage: ['collections list|info|create|delete|count|vectors [NAME] [--yes] [--json] [options]'],
+  usage: ['collections list|info|create|delete|count|vectors|share [NAME] [--yes] [--json] [options]'],
   description: `list     every collection with its size, distance and points
 info     one collection (NAME, default the configured one)
 create   the configured collection (the configured dimension, cosine), with its payload indexes on Qdrant
 delete   a collection and all its points (asks unless --yes)
 count    points in the collection, with optional --level/--node-type/--since/--until/--filter
 vectors  record that the collection's vectors are the configured embedder's (--embedder, --embedding-text),
-         replacing what it records (--yes): for a record that is wrong, not to mix vectors of two kinds`,
-  positionals: { name: 'an action: list, info, create, delete, count or vectors', min: 1, max: 2 },
+         replacing what it records (--yes): for a record that is wrong, not to mix vectors of two kinds
+share    embedded store: the vectors that rows hold alike (rows written before the store kept a shared vector once)
+         kept once, a chunk of rows a transaction, beside running jobs; the room freed is reused by later writes`,
+  positionals: { name: 'an action: list, info, create, delete, count, vectors or share', min: 1, max: 2 },
   options: { yes: yesOption('Delete, or replace the record of the vectors,'), json: jsonOption(), ...filterOptions() },
   async run(args) {
     const [action, name] = args.positionals
     const { json, yes } = args.options
     const filter = filterFrom(args.options)
     const config = args.config(name ? { collection: name } : {})
-    const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) })
+    const store = await createVectorStore(config, { logger: createToolLogger(config.log.format) })
     const out = (value: unknown, text: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`)
     try {
       switch (action) {
@@ -83,6 +86,14 @@ vectors  record that the collection's vectors are the configured embedder's (--e
             await store.recordVectors!(kind, { replace: true })
           }
           out({ collection: info.name, vectors: kind, was }, `${info.name}: vectors of ${kind}${was === kind ? ' (already recorded)' : ` (was ${was ?? 'not recorded'})`}`)
+          return 0
+        }
+        case 'share': {
+          if (!store.shareVectors) throw new LogstreamError('USAGE', `share is for the embedded store (--sink embedded); the ${store.name} store keeps its vectors its own way`)
+          const shared = await store.shareVectors(config.collection)
+          if (!shared) throw new LogstreamError('USAGE', `no collection ${config.collection} in the ${store.name} store`)
+          const mb = (shared.bytes / 1e6).toFixed(1)
+          out({ collection: config.collection, ...shared }, `${config.collection}: ${shared.points} points now refer to a stored vector (${shared.vectors} stored once by this run); ${mb} MB of vectors freed for later writes`)
           return 0
         }
         default:

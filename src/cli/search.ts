@@ -4,7 +4,7 @@
  */
 import { defineCommand } from './command.ts'
 import { LogstreamError } from '../../core/errors.ts'
-import { createLogger } from '../runtime/logger.ts'
+import { createToolLogger } from '../runtime/logger.ts'
 import { createEmbedder, createVectorStore } from '../adapters/factory.ts'
 import { checkStoredVectors } from '../vectors-check.ts'
 import { field, int } from '../options.ts'
@@ -29,7 +29,7 @@ export const command = defineCommand({
     if (query === '') throw new LogstreamError('USAGE', 'search needs a TEXT to look for (see --help)')
     const filter = filterFrom(o)
     const config = args.config()
-    const logger = createLogger({ level: 'warn', format: config.log.format })
+    const logger = createToolLogger(config.log.format)
     const store = await createVectorStore(config, { logger }, { mustExist: true })
     await checkStoredVectors(store, config)
     const embedder = await createEmbedder(config, { logger })

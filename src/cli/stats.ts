@@ -12,7 +12,7 @@ import { defineCommand } from './command.ts'
 import type { Config } from '../config.ts'
 import { field, int, optionalField, text } from '../options.ts'
 import { jsonOption } from './common-options.ts'
-import { createLogger } from '../runtime/logger.ts'
+import { createToolLogger } from '../runtime/logger.ts'
 import { createVectorStore, jobIdentity } from '../adapters/factory.ts'
 import type { ScoredPoint, VectorStore } from '../../operators/contracts.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
@@ -159,7 +159,7 @@ export const command = defineCommand({
   async run(args) {
     const { html, json, sample } = args.options
     const config = args.config()
-    const store: VectorStore = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
+    const store: VectorStore = await createVectorStore(config, { logger: createToolLogger(config.log.format) }, { mustExist: true })
     try {
       const s = await collectStats(store, config, { sample })
       if (html) writeFileSync(html, statsHtml(s))

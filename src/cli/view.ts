@@ -1,6 +1,6 @@
 /** `logstream view [--limit N] [--filter level=ERROR,...]`: pages through stored entries. */
 import { defineCommand } from './command.ts'
-import { createLogger } from '../runtime/logger.ts'
+import { createToolLogger } from '../runtime/logger.ts'
 import { createVectorStore } from '../adapters/factory.ts'
 import { field, int, optionalField, text } from '../options.ts'
 import { jsonOption } from './common-options.ts'
@@ -20,7 +20,7 @@ export const command = defineCommand({
     const o = args.options
     const filter = filterFrom(o)
     const config = args.config()
-    const store = await createVectorStore(config, { logger: createLogger({ level: 'warn', format: config.log.format }) }, { mustExist: true })
+    const store = await createVectorStore(config, { logger: createToolLogger(config.log.format) }, { mustExist: true })
     try {
       const page = await store.scroll({ limit: o.limit, after: o.after, filter })
       if (o.json) {

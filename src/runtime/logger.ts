@@ -67,3 +67,12 @@ export function createLogger(opts: LoggerOptions): Logger {
   if (opts.destination) return pino(base, opts.destination)
   return pretty ? pino(base, prettyStream(process.stdout)) : pino(base)
 }
+
+/**
+ * The logger of a tool whose stdout is its answer (`search`, `view`, `stats`, `collections`, `anomalies`): warnings and
+ * errors only, on stderr, so a line such as the store's layout move never lands inside `--json` output.
+ */
+export function createToolLogger(format: LoggerOptions['format']): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true)
+  return createLogger({ level: 'warn', format: 'json', destination: pretty ? prettyStream(process.stderr) : pino.destination({ fd: 2, sync: true }) })
+}

@@ -12,6 +12,8 @@ import { tempDir } from '../helpers/temp-dir.ts'
 import { SAMPLE, runCli } from '../helpers/cli.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { dropCollection, suiteQdrant, suiteQdrantKind } from '../helpers/qdrant.ts'
+import { toLayout2 } from '../helpers/store-layout2.ts'
+import Database from 'better-sqlite3'
 
 type StoreKind = 'embedded' | 'qdrant'
 const STORES: ReadonlyArray<readonly [StoreKind, string]> = [
@@ -112,3 +114,38 @@ for (const [kind, name] of STORES) {
     assert.match(again.stderr, new RegExp(`collection: collection ${collection} does not exist`))
   })
 }
+
+test('collections share keeps once the vectors that a store\'s older rows hold alike; searches answer as before; Qdrant is told it is for the embedded store', async (t) => {
+  const { dir, store, where } = await storedSample(t)
+  const path = join(dir, 'data', 'vectors.sqlite')
+  // The store as a logstream before layout 3 wrote it: every vector in its row.
+  toLayout2(path, { withVectorsColumn: true })
+  const groups = () => {
+    const db = new Database(path, { readonly: true })
+    try {
+      return db.prepare('SELECT COUNT(*) AS rows, COUNT(*) > 1 AS alike FROM points GROUP BY vector').all() as Array<{ rows: number; alike: number }>
+    } finally {
+      db.close()
+    }
+  }
+  const alike = groups().filter((g) => g.alike)
+  const searchArgs = ['search', 'Verification succeeded', '--json', '-k', '50', ...where]
+  const answers = async () => JSON.parse((await runCli(searchArgs)).stdout) as unknown
+  // The first to open the file moves it to the current layout, and says so on stderr: stdout stays the answer.
+  const first = await runCli(searchArgs)
+  assert.match(first.stderr, /gave the embedded store its current layout/)
+  const before = JSON.parse(first.stdout) as unknown
+
+  const res = await runCli(['collections', 'share', '--json', ...store])
+  assert.equal(res.code, 0, res.stderr)
+  const shared = JSON.parse(res.stdout) as { points: number; vectors: number; bytes: number }
+  assert.deepEqual(shared, { collection: 'logs_embeddings', points: alike.reduce((n, g) => n + g.rows, 0), vectors: alike.length, bytes: alike.reduce((n, g) => n + g.rows, 0) * 384 * 4 })
+  assert.ok(shared.points > 1900, `most of the sample's lines share their shape: ${shared.points}`)
+  assert.deepEqual(await answers(), before)
+  const again = await runCli(['collections', 'share', ...store])
+  assert.match(again.stdout, /logs_embeddings: 0 points now refer to a stored vector \(0 stored once by this run\); 0\.0 MB/)
+
+  const qdrant = await runCli(['collections', 'share', '--sink', 'qdrant', '--qdrant-url', 'http://127.0.0.1:1'])
+  assert.equal(qdrant.code, 2)
+  assert.match(qdrant.stderr, /share is for the embedded store/)
+})
