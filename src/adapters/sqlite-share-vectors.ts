@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto'
 import type Database from 'better-sqlite3'
+import { ADD_VECTOR_SQL, FIND_VECTOR_SQL } from './sqlite-store-layout.ts'
 
 export interface ShareOptions {
   /** Rows a transaction (default 5,000): each holds the write lock for a few milliseconds, so jobs sharing the file go on. */
@@ -47,8 +48,8 @@ export function shareVectors(db: Database.Database, collection: number, opts: Sh
   }
   const storedBefore = new Set((db.prepare('SELECT hash FROM vectors WHERE collection = ?').pluck().all(collection) as Buffer[]).map((h) => h.toString('base64', 0, 12)))
   const next = db.prepare('SELECT seq, vector FROM points WHERE collection = ? AND shared IS NULL AND seq > ? ORDER BY seq LIMIT ?')
-  const find = db.prepare('SELECT key FROM vectors WHERE collection = ? AND hash = ?').pluck()
-  const add = db.prepare('INSERT INTO vectors (collection, hash, vector) VALUES (?, ?, ?)')
+  const find = db.prepare(FIND_VECTOR_SQL).pluck()
+  const add = db.prepare(ADD_VECTOR_SQL)
   const refer = db.prepare("UPDATE points SET vector = x'', shared = ? WHERE seq = ? AND shared IS NULL")
   let points = 0
   let vectors = 0

@@ -30,6 +30,9 @@ export const STORE_LAYOUT = 3
 // Vectors that points share (`points.shared` is a key here), keyed within their collection by their bytes' SHA-256.
 const VECTORS_TABLE = 'CREATE TABLE vectors (key INTEGER PRIMARY KEY, collection INTEGER NOT NULL, hash BLOB NOT NULL, vector BLOB NOT NULL) STRICT;'
 const VECTORS_INDEX = 'CREATE UNIQUE INDEX vectors_hash ON vectors (collection, hash);'
+/** A shared vector's key by its collection's key and hash, and the statement that adds one: the writer's and `collections share`'s. */
+export const FIND_VECTOR_SQL = 'SELECT key FROM vectors WHERE collection = ? AND hash = ?'
+export const ADD_VECTOR_SQL = 'INSERT INTO vectors (collection, hash, vector) VALUES (?, ?, ?)'
 
 // Rows go in rowid order and only the small unique index is keyed by the random ids: five times the upsert rate and nine
 // times the look-up rate of a table clustered on the id (measured, 1000-point batches, layout 1).

@@ -23,7 +23,7 @@ import { LogstreamError } from '../../core/errors.ts'
 import { syncWal, useWal } from '../../core/sqlite-wal.ts'
 import { startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
 import { SqliteThreadError, startSqliteThread, type SqliteThread } from './sqlite-thread.ts'
-import { isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
+import { ADD_VECTOR_SQL, FIND_VECTOR_SQL, isUuid, openLayout, uuidText, type LayoutOpened } from './sqlite-store-layout.ts'
 import { shareVectors, type Shared } from './sqlite-share-vectors.ts'
 
 export interface SqliteVectorStoreOptions {
@@ -123,8 +123,6 @@ function handle(m) {
 const UPSERT_SQL = `INSERT INTO points (collection, id, vector, shared, payload, log_level, node_type, source, timestamp) VALUES (?, unhex(?, '-'), ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (collection, id) DO UPDATE SET vector = excluded.vector, shared = excluded.shared, payload = excluded.payload, log_level = excluded.log_level,
     node_type = excluded.node_type, source = excluded.source, timestamp = excluded.timestamp`
-const FIND_VECTOR_SQL = 'SELECT key FROM vectors WHERE collection = ? AND hash = ?'
-const ADD_VECTOR_SQL = 'INSERT INTO vectors (collection, hash, vector) VALUES (?, ?, ?)'
 
 /** A point's vector, in a statement over `points`: its own, or the shared one it refers to. */
 const VECTOR = '(CASE WHEN shared IS NULL THEN vector ELSE (SELECT v.vector FROM vectors v WHERE v.key = shared) END)'
