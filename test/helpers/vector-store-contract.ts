@@ -159,6 +159,19 @@ export function vectorStoreContract(kind: string, factory: StoreFactory): void {
     const nearest = await store.search(shapeA, { k: holdersOfA.length + 1 })
     assert.deepEqual(nearest.slice(0, holdersOfA.length).map((h) => h.id).sort(), holdersOfA, 'the points of shape A are its nearest')
     assert.ok(nearest.slice(0, holdersOfA.length).every((h) => h.score > 1 - 1e-5) && nearest.at(-1)!.score < 0.9)
+    // Every point ranked, shared vectors and own alike: each its own similarity and its own payload.
+    const query = [0.3, 0.9, 0.1, 0.7, 0.2, 0.8, 0.4, 0.6]
+    const textOf = new Map([...first, point(1), ...Array.from({ length: 5 }, (_, i) => point(10 + i))].map((p) => [p.id, p.payload.text]))
+    const ranked = await store.search(query, { k: expected.size })
+    assert.equal(ranked.length, expected.size)
+    for (const h of ranked) {
+      assert.ok(Math.abs(h.score - cosine(query, expected.get(h.id)!)) < 1e-4, `point ${h.payload.text}: its own similarity, ${h.score}`)
+      assert.equal(h.payload.text, textOf.get(h.id), 'its own payload')
+    }
+    assert.ok(ranked.every((h, i) => i === 0 || ranked[i - 1]!.score >= h.score - 1e-6), 'nearest first')
+    const [many] = await store.searchMany!([query], { k: expected.size })
+    assert.deepEqual(new Set(many!.map((h) => h.id)), new Set(expected.keys()))
+    for (const h of many!) assert.ok(Math.abs(h.score - cosine(query, expected.get(h.id)!)) < 1e-4, 'searchMany: the same similarities')
   })
 
   test(`${kind}: searchMany answers each vector's nearest ids and similarities in one call, in order, as search does`, async (t) => {
