@@ -4,7 +4,7 @@
  * errors into an exit code (2 for bad configuration or usage) and one clear line.
  */
 import { COMMANDS } from './commands.ts'
-import { exitCodeFor } from '../../core/errors.ts'
+import { ConfigError, LogstreamError, exitCodeFor } from '../../core/errors.ts'
 import { maskCredentialsInText } from '../../core/secrets.ts'
 
 function usage(): string {
@@ -40,8 +40,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const code = exitCodeFor(err)
     const e = err as Error & { code?: string }
-    process.stderr.write(maskCredentialsInText(`logstream ${name}: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`))
+    process.stderr.write(maskCredentialsInText(`logstream ${name}: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n${detailsLine(err)}`))
     if (code === 1 && process.env.LOGSTREAM_DEBUG) process.stderr.write(maskCredentialsInText(`${e.stack}\n`))
     return code
   }
+}
+
+/**
+ * An error's structured facts as a line of their own (`  field: embedder.text, collection: logs_embeddings`), for the
+ * reader and for scripts; empty when it has none. A configuration error's fields are in its message already.
+ */
+export function detailsLine(err: unknown): string {
+  if (!(err instanceof LogstreamError) || err instanceof ConfigError) return ''
+  const facts = Object.entries(err.details).filter(([, v]) => v !== undefined)
+  if (facts.length === 0) return ''
+  return `  ${facts.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}\n`
 }

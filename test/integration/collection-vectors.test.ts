@@ -48,6 +48,8 @@ test('a job refuses to add vectors of another embedder, or of other texts, to a 
   assert.equal(service.code, 3, service.stderr)
   assert.match(service.stderr, /COLLECTION_MISMATCH/)
   assert.match(service.stderr, /records vectors of the built-in embedder \(embedder\.kind builtin\); this job would add vectors of an embedding service sent each line's message \(embedder\.kind http, embedder\.text message\)/)
+  // The field to change, on a line of its own: the error's details.
+  assert.match(service.stderr, /\n  field: embedder\.kind, collection: \S+, recorded: builtin, configured: http\/message\n/)
   assert.equal(stub.asked.length, 0, 'nothing was embedded')
   assert.equal((await storedPoints(dir)).length, 100, 'nothing was stored')
 
@@ -62,6 +64,7 @@ test('a job refuses to add vectors of another embedder, or of other texts, to a 
   const masked = await runCli([...job(dir, LINES.slice(0, 60), http('masked')), ...other])
   assert.equal(masked.code, 3, masked.stderr)
   assert.match(masked.stderr, /records vectors of an embedding service sent each line's message \(embedder\.kind http, embedder\.text message\); this job would add vectors of an embedding service sent each line's masked message \(embedder\.kind http, embedder\.text masked\)/)
+  assert.match(masked.stderr, /\n  field: embedder\.text, collection: \S+, recorded: http\/message, configured: http\/masked\n/)
 
   // A search compares its text's vector with the stored ones: with another embedder it refuses too.
   const search = await runCli(['search', 'Receiving block', '--json', '--data-dir', join(dir, 'data'), ...http('message')])
