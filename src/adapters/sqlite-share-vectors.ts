@@ -8,8 +8,12 @@
  *
  * Two passes: the first counts each vector's hash over the rows that keep
  * their own, the second moves those whose vector two or more rows hold (or
- * that is stored once already). The room the rows free is reused by later
- * writes; the file does not shrink (`VACUUM`, with the jobs stopped, does).
+ * that is stored once already). Then the stored vectors no row refers to any
+ * more (their points upserted again with another vector) are deleted, in one
+ * transaction that finds them again under the write lock: a job's writer
+ * finds or adds a vector under that lock too, so none is deleted as a row
+ * comes to refer to it. The room freed is reused by later writes; the file
+ * does not shrink (`VACUUM`, with the jobs stopped, does).
  */
 import { createHash } from 'node:crypto'
 import type Database from 'better-sqlite3'
@@ -27,15 +31,17 @@ export interface Shared {
   readonly points: number
   /** Vectors stored once by this run (others were stored already). */
   readonly vectors: number
-  /** Bytes of vectors the rows no longer hold. */
+  /** Bytes of vectors the rows no longer hold, and of the unused vectors deleted. */
   readonly bytes: number
+  /** Stored vectors no row referred to, deleted. */
+  readonly unused: number
 }
 
 const hashOf = (vector: Buffer) => createHash('sha256').update(vector).digest()
 
 /**
  * @example
- * const moved = shareVectors(db, 1)  // { points: 180000, vectors: 16, bytes: 276480000 }
+ * const moved = shareVectors(db, 1)  // { points: 180000, vectors: 16, bytes: 276480000, unused: 0 }
  */
 export function shareVectors(db: Database.Database, collection: number, opts: ShareOptions = {}): Shared {
   const chunk = opts.chunk ?? 5000
@@ -75,5 +81,14 @@ export function shareVectors(db: Database.Database, collection: number, opts: Sh
     after = moveChunk.immediate(after)
     opts.committed?.()
   }
-  return { points, vectors, bytes }
+  // Looked for without the lock first (a scan of the collection's rows), so a file with none keeps its writers going.
+  const unusedSql = 'FROM vectors WHERE collection = ? AND key NOT IN (SELECT shared FROM points WHERE collection = ? AND shared IS NOT NULL)'
+  let unused = 0
+  if ((db.prepare(`SELECT COUNT(*) ${unusedSql}`).pluck().get(collection, collection) as number) > 0) {
+    const dropped = db.transaction(() => db.prepare(`DELETE ${unusedSql} RETURNING length(vector)`).pluck().all(collection, collection) as number[]).immediate()
+    unused = dropped.length
+    for (const length of dropped) bytes += length
+    opts.committed?.()
+  }
+  return { points, vectors, bytes, unused }
 }

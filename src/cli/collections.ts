@@ -25,7 +25,7 @@ delete   a collection and all its points (asks unless --yes)
 count    points in the collection, with optional --level/--node-type/--since/--until/--filter
 vectors  record that the collection's vectors are the configured embedder's (--embedder, --embedding-text),
          replacing what it records (--yes): for a record that is wrong, not to mix vectors of two kinds
-share    embedded store: the vectors that rows hold alike (rows written before the store kept a shared vector once)
+share    embedded store: the vectors that rows hold alike (rows written before the store kept a shared vector once) kept once, and the stored vectors no row refers to deleted
          kept once, a chunk of rows a transaction, beside running jobs; the room freed is reused by later writes`,
   positionals: { name: 'an action: list, info, create, delete, count, vectors or share', min: 1, max: 2 },
   options: { yes: yesOption('Delete, or replace the record of the vectors,'), json: jsonOption(), ...filterOptions() },
@@ -93,7 +93,7 @@ share    embedded store: the vectors that rows hold alike (rows written before t
           const shared = await store.shareVectors(config.collection)
           if (!shared) throw new LogstreamError('USAGE', `no collection ${config.collection} in the ${store.name} store`)
           const mb = (shared.bytes / 1e6).toFixed(1)
-          out({ collection: config.collection, ...shared }, `${config.collection}: ${shared.points} points now refer to a stored vector (${shared.vectors} stored once by this run); ${mb} MB of vectors freed for later writes`)
+          out({ collection: config.collection, ...shared }, `${config.collection}: ${shared.points} points now refer to a stored vector (${shared.vectors} stored once by this run), ${shared.unused} stored vectors no point referred to deleted; ${mb} MB of vectors freed for later writes`)
           return 0
         }
         default:

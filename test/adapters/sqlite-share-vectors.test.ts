@@ -43,13 +43,55 @@ test('rows that hold one vector alike come to refer to one stored copy, a chunk 
   const writing = job.upsert(Array.from({ length: 40 }, (_, i) => ({ ...point(400 + i), vector: shapes[3]! })))
   const shared = (await store.shareVectors!('c', { chunk: 7 }))!
   await writing
-  assert.deepEqual(shared, { points: 91, vectors: 2, bytes: 91 * DIM * 4 })
+  assert.deepEqual(shared, { points: 91, vectors: 2, bytes: 91 * DIM * 4, unused: 0 })
   assert.equal(file.prepare('SELECT COUNT(*) FROM vectors').pluck().get(), 5)
   assert.deepEqual(rows(), [{ refers: 0, n: 10 }, { refers: 1, n: 135 }])
   assert.deepEqual(await store.get([...before.map((p) => p.id), point(300).id], { withVector: true }), readBefore)
   assert.deepEqual(await search(), searchedBefore)
   assert.equal(await store.count(), 145)
 
-  assert.deepEqual(await store.shareVectors!('c'), { points: 0, vectors: 0, bytes: 0 }, 'a second run finds nothing to move')
+  assert.deepEqual(await store.shareVectors!('c'), { points: 0, vectors: 0, bytes: 0, unused: 0 }, 'a second run finds nothing to move')
   assert.equal(await store.shareVectors!('absent'), null)
+})
+
+test('a stored vector no point refers to any more is deleted, in its collection only; a job writing that vector meanwhile keeps a vector to refer to', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const shape = Array.from({ length: DIM }, (_, j) => (j === 2 ? 1 : 0.1))
+  const own = (n: number) => Array.from({ length: DIM }, (_, j) => Math.sin(n * 7.1 + j * 3.3) + 1.2)
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  const other = createSqliteVectorStore({ path, collection: 'd', dim: DIM, distance: 'Cosine' })
+  t.after(() => Promise.all([store.close(), other.close()]))
+  await store.ensureCollection()
+  await other.ensureCollection()
+  // Six points of one shape, stored once; then each upserted again with a vector of its own: the shape's vector is left unused.
+  await store.upsert(Array.from({ length: 6 }, (_, i) => ({ ...point(i), vector: shape })))
+  await other.upsert(Array.from({ length: 3 }, (_, i) => ({ ...point(i), vector: shape })))
+  const mine = Array.from({ length: 6 }, (_, i) => ({ ...point(i), vector: own(i) }))
+  await store.upsert(mine)
+  const file = new Database(path, { readonly: true })
+  t.after(() => file.close())
+  const vectorsOf = (name: string) => file.prepare('SELECT COUNT(*) FROM vectors WHERE collection = (SELECT key FROM collections WHERE name = ?)').pluck().get(name)
+  assert.equal(vectorsOf('c'), 1)
+  const readBefore = await store.get(mine.map((p) => p.id), { withVector: true })
+
+  assert.deepEqual(await store.shareVectors!('c'), { points: 0, vectors: 0, bytes: DIM * 4, unused: 1 })
+  assert.equal(vectorsOf('c'), 0)
+  assert.equal(vectorsOf('d'), 1, "another collection's vector of the same bytes stays")
+  assert.deepEqual(await store.get(mine.map((p) => p.id), { withVector: true }), readBefore)
+  assert.equal((await other.get([point(0).id], { withVector: true }))[0]!.vector!.length, DIM)
+  assert.deepEqual(await store.shareVectors!('c'), { points: 0, vectors: 0, bytes: 0, unused: 0 }, 'a second run finds nothing')
+
+  // Unused again, and a job writes the shape again while share runs: whichever goes first, no row is left without its vector.
+  await store.upsert(Array.from({ length: 4 }, (_, i) => ({ ...point(20 + i), vector: shape })))
+  await store.upsert(Array.from({ length: 4 }, (_, i) => ({ ...point(20 + i), vector: own(20 + i) })))
+  const job = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => job.close())
+  const writing = job.upsert(Array.from({ length: 5 }, (_, i) => ({ ...point(40 + i), vector: shape })))
+  const shared = (await store.shareVectors!('c'))!
+  await writing
+  assert.ok(shared.unused <= 1)
+  assert.equal(file.prepare('SELECT COUNT(*) FROM points WHERE shared IS NOT NULL AND shared NOT IN (SELECT key FROM vectors)').pluck().get(), 0, 'every reference has its vector')
+  for (const p of await store.get(Array.from({ length: 5 }, (_, i) => point(40 + i).id), { withVector: true })) {
+    assert.deepEqual(p.vector!.map((x) => Math.fround(x)), shape.map((x) => Math.fround(x)))
+  }
 })

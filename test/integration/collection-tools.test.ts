@@ -138,12 +138,12 @@ test('collections share keeps once the vectors that a store\'s older rows hold a
 
   const res = await runCli(['collections', 'share', '--json', ...store])
   assert.equal(res.code, 0, res.stderr)
-  const shared = JSON.parse(res.stdout) as { points: number; vectors: number; bytes: number }
-  assert.deepEqual(shared, { collection: 'logs_embeddings', points: alike.reduce((n, g) => n + g.rows, 0), vectors: alike.length, bytes: alike.reduce((n, g) => n + g.rows, 0) * 384 * 4 })
+  const shared = JSON.parse(res.stdout) as { points: number; vectors: number; bytes: number; unused: number }
+  assert.deepEqual(shared, { collection: 'logs_embeddings', points: alike.reduce((n, g) => n + g.rows, 0), vectors: alike.length, bytes: alike.reduce((n, g) => n + g.rows, 0) * 384 * 4, unused: 0 })
   assert.ok(shared.points > 1900, `most of the sample's lines share their shape: ${shared.points}`)
   assert.deepEqual(await answers(), before)
   const again = await runCli(['collections', 'share', ...store])
-  assert.match(again.stdout, /logs_embeddings: 0 points now refer to a stored vector \(0 stored once by this run\); 0\.0 MB/)
+  assert.match(again.stdout, /logs_embeddings: 0 points now refer to a stored vector \(0 stored once by this run\), 0 stored vectors no point referred to deleted; 0\.0 MB/)
 
   const qdrant = await runCli(['collections', 'share', '--sink', 'qdrant', '--qdrant-url', 'http://127.0.0.1:1'])
   assert.equal(qdrant.code, 2)
