@@ -3,7 +3,7 @@
  * collections of the configured store (embedded or Qdrant). Delete asks for
  * confirmation unless --yes; vectors replaces a collection's record of its
  * vectors only with --yes; share keeps once the vectors that the embedded
- * store's older rows hold alike.
+ * store's older rows hold alike, and deletes the stored vectors no row uses.
  */
 import { createInterface } from 'node:readline/promises'
 import { defineCommand } from './command.ts'
@@ -25,8 +25,9 @@ delete   a collection and all its points (asks unless --yes)
 count    points in the collection, with optional --level/--node-type/--since/--until/--filter
 vectors  record that the collection's vectors are the configured embedder's (--embedder, --embedding-text),
          replacing what it records (--yes): for a record that is wrong, not to mix vectors of two kinds
-share    embedded store: the vectors that rows hold alike (rows written before the store kept a shared vector once) kept once, and the stored vectors no row refers to deleted
-         kept once, a chunk of rows a transaction, beside running jobs; the room freed is reused by later writes`,
+share    embedded store: the vectors that rows hold alike (rows written before the store kept a shared vector once)
+         kept once, a chunk of rows a transaction, beside running jobs, and the stored vectors no row refers to any
+         more deleted; the room freed is reused by later writes`,
   positionals: { name: 'an action: list, info, create, delete, count, vectors or share', min: 1, max: 2 },
   options: { yes: yesOption('Delete, or replace the record of the vectors,'), json: jsonOption(), ...filterOptions() },
   async run(args) {
