@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import * as sqliteVec from 'sqlite-vec'
-import type { CollectionInfo, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
+import type { CollectionInfo, Neighbour, Point, PointPayload, ScoredPoint, SearchFilter, VectorStore } from '../../operators/contracts.ts'
 import { LogstreamError } from '../../core/errors.ts'
 import { syncWal, useWal } from '../../core/sqlite-wal.ts'
 import { startPointWriter, type PointWriter } from './sqlite-point-writer.ts'
@@ -341,14 +341,19 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
       const f = filterSql(o.filter)
       // Ids and similarities only: each query scans the collection, and carrying payloads through it would cost more than the distances.
       const nearest = db.prepare(nearestSql(f.sql))
-      return storageErrors('neighbour search', () =>
-        db.transaction(() =>
-          vectors.map((v) => {
-            const q = toBlob(v)
-            return (nearest.all(q, c, q, c, ...f.params, o.k) as Array<{ id: Buffer; score: number }>).map((r) => ({ id: uuidText(r.id), score: r.score }))
-          }),
-        )(),
-      )
+      const answers: Neighbour[][] = []
+      for (const v of vectors) {
+        // A query scans the collection on this thread (a quarter of a second at 1,000,000 points): the event loop runs
+        // between queries (metrics, signals, the source), so a batch of many new shapes does not hold it for all of them.
+        if (answers.length > 0) {
+          await new Promise(setImmediate)
+          if (!db.open) throw new LogstreamError('ABORTED', 'the embedded store was closed during a neighbour search')
+        }
+        const q = toBlob(v)
+        const rows = storageErrors('neighbour search', () => nearest.all(q, c, q, c, ...f.params, o.k) as Array<{ id: Buffer; score: number }>)
+        answers.push(rows.map((r) => ({ id: uuidText(r.id), score: r.score })))
+      }
+      return answers
     },
     async scroll(o) {
       const f = filterSql(o.filter)

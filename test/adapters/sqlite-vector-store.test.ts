@@ -102,6 +102,27 @@ test('upserts run on the writer thread: acknowledged means committed (another co
   assert.deepEqual(new Float32Array(stored!.vector.buffer.slice(stored!.vector.byteOffset, stored!.vector.byteOffset + stored!.vector.byteLength)), Float32Array.from(points[7]!.vector))
 })
 
+test('searchMany lets the event loop run between its queries, so many new shapes do not hold it for all of them; a store closed meanwhile answers ABORTED', async (t) => {
+  const path = join(tempDir(t), 'vectors.sqlite')
+  const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  await store.ensureCollection()
+  await store.upsert(Array.from({ length: 20 }, (_, i) => point(i)))
+  const queries = [0, 1, 2].map((i) => point(i).vector)
+  const order: string[] = []
+  setImmediate(() => order.push('other work'))
+  const answers = await store.searchMany!(queries, { k: 3 })
+  order.push('answered')
+  assert.deepEqual(order, ['other work', 'answered'], 'other work ran before the last query')
+  for (const [i, q] of queries.entries()) assert.deepEqual(answers[i], (await store.search(q, { k: 3 })).map((h) => ({ id: h.id, score: h.score })), `query ${i}: as search answers`)
+
+  // A store that only searches (no writer thread to finish first) closes within one turn of the event loop.
+  const searcher = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
+  const searching = searcher.searchMany!(queries, { k: 3 })
+  setImmediate(() => void searcher.close())
+  await assert.rejects(searching, { code: 'ABORTED' })
+})
+
 test('a vector that points share is stored once, across batches and the jobs sharing the file; one of a single point stays in its row; a deleted collection takes its shared vectors', async (t) => {
   const path = join(tempDir(t), 'vectors.sqlite')
   const store = createSqliteVectorStore({ path, collection: 'c', dim: DIM, distance: 'Cosine' })
