@@ -58,13 +58,15 @@ const RATE = num('BENCH_RATE', 5000, 2000)
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 20, 5)
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 0.1)
 const ROWS = process.env.BENCH_ROWS?.split(',').map((r) => r.trim())
-/** BENCH_JOB_FLAGS='heap-growing-percent=0 max-in-flight=20000': flags added to every job row, for experiments. */
-const EXTRA_FLAGS: Record<string, string> = Object.fromEntries(
-  (process.env.BENCH_JOB_FLAGS ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-)
+/**
+ * BENCH_JOB_FLAGS='heap-growing-percent=0 max-in-flight=20000': flags added to every job row, for experiments; a flag
+ * named twice is repeated (`kafka-property=fetch.min.bytes=1 kafka-property=…`).
+ */
+const EXTRA_FLAGS: Record<string, string[]> = {}
+for (const kv of (process.env.BENCH_JOB_FLAGS ?? '').split(/\s+/).filter(Boolean)) {
+  const name = kv.slice(0, kv.indexOf('='))
+  ;(EXTRA_FLAGS[name] ??= []).push(kv.slice(kv.indexOf('=') + 1))
+}
 const want = (row: string) => !ROWS || ROWS.includes(row)
 
 interface Row extends RowResult {
@@ -164,9 +166,8 @@ function jobFlags(topic: string, partitions: number, dir: string, more: Record<s
     'stop-when-idle': '2s',
     'log-level': 'warn',
     ...more,
-    ...EXTRA_FLAGS,
   }
-  return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, [v]]))
+  return { ...Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, [v]])), ...EXTRA_FLAGS }
 }
 
 /** Waits until a collection's optimizers are done (status green); returns the seconds it took. */
