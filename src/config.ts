@@ -103,11 +103,11 @@ const fields = {
   dataDir: field(text(), '.logstream', { flag: 'data-dir', env: ['LOGSTREAM_DATA_DIR'], description: 'Directory of the embedded vector store' }),
   embeddedCacheMb: field(int(1, 65_536), 16, { flag: 'embedded-cache-mb', env: ['LOGSTREAM_EMBEDDED_CACHE_MB'], description: "Page cache of the embedded vector store in MiB: more keeps a large store's id index in memory, at that cost in RSS" }),
   // Why 100 and what it costs: src/runtime/heap.ts.
-  heapGrowingPercent: field(int(0, 1000), 100, {
+  heapGrowingPercent: field(int(0, 1000), 200, {
     flag: 'heap-growing-percent',
     env: ['LOGSTREAM_HEAP_GROWING_PERCENT'],
     description:
-      "How far V8's heap may grow past what a full collection left alive, in percent: 100 holds it to twice the live data (a 1,000,000-message backlog drains in about 200 MB of RSS) for some CPU (up to 16% a message measured); 0 leaves V8's own growth (up to 4x)",
+      "How far V8's heap may grow past what a full collection left alive, in percent: 200 holds it to three times the live data (a 1,000,000-message backlog drains in about 255 MB of RSS); 100 to twice (about 230 MB, for 5-10% more CPU a message); 0 leaves V8's own growth (up to 4x, about 280 MB)",
   }),
   checkpointDir: field(text(), '.logstream/checkpoints', { flag: 'checkpoint-dir', env: ['CHECKPOINT_DIR', 'LOGSTREAM_CHECKPOINT_DIR'], description: 'Directory of the checkpoint files (mount it as a volume)' }),
 

@@ -6,10 +6,10 @@
  * way to the commit, so it is promoted, and dies in the old generation. V8
  * grows the old generation up to 4× its live size when collecting is cheap,
  * which it is here: draining a 1,000,000-message backlog, 45 MB alive became
- * a 230 MB heap and 350–360 MB of RSS. Draining it again one run after another
- * (with the compact recent-id cache): V8's default 263 MB peak RSS and
- * 67.8 CPU µs a message, 2× growth 201 MB and 70.7 µs, 1.5× 195 MB and
- * 78.1 µs (more frequent full collections; BENCHMARKS.md, row 7).
+ * a 230 MB heap and 350–360 MB of RSS. Held to 3× (200%), the same backlog
+ * peaks at 251–255 MB against 225–230 MB at 2× and 281 MB at V8's own, and
+ * the embedded replay and the production first load spend 5–10% less CPU a
+ * message than at 2× (fewer full collections; BENCHMARKS.md, Round 20).
  */
 import { setFlagsFromString } from 'node:v8'
 
