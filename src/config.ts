@@ -102,7 +102,7 @@ const fields = {
   dim: field(int(1, 65_536), 384, { flag: 'dim', env: ['DIM'], description: 'Vector dimension' }),
   dataDir: field(text(), '.logstream', { flag: 'data-dir', env: ['LOGSTREAM_DATA_DIR'], description: 'Directory of the embedded vector store' }),
   embeddedCacheMb: field(int(1, 65_536), 16, { flag: 'embedded-cache-mb', env: ['LOGSTREAM_EMBEDDED_CACHE_MB'], description: "Page cache of the embedded vector store in MiB: more keeps a large store's id index in memory, at that cost in RSS" }),
-  // Why 100 and what it costs: src/runtime/heap.ts.
+  // Why 200 and what it costs: src/runtime/heap.ts.
   heapGrowingPercent: field(int(0, 1000), 200, {
     flag: 'heap-growing-percent',
     env: ['LOGSTREAM_HEAP_GROWING_PERCENT'],
