@@ -71,7 +71,7 @@ export async function scoringRow(traffic: 'hdfs' | 'new', count: number, sink: '
     await store.ensureCollection()
     const embedder = createBuiltinEmbedder({ dim: DIM })
     const ctx = { step: 'score', logger: pino({ level: 'silent' }), metrics: createPipelineMetrics(new Registry()), signal: new AbortController().signal }
-    const stage = score(ctx, { store, threshold: 0.5, cache: new ShapeCache(10_000), tracker: new AnomalyTracker({ ledger: checkpoints.anomalies(), threshold: 0.5, quietMs: 3_600_000 }), job: 'bench' })
+    const stage = score(ctx, { store, threshold: 0.5, cache: new ShapeCache(10_000), tracker: new AnomalyTracker({ ledger: checkpoints.anomalies(), threshold: 0.5, quietMs: 3_600_000 }), job: 'bench', vectorPerShape: embedder.vectorPerShape })
     const entries: ParsedEntry[] = []
     let offset = 0
     // The sample from the working directory: the compiled build runs from dist/, which holds no data.

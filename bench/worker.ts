@@ -118,7 +118,7 @@ async function job(task: Task): Promise<RowResult> {
   let sinkWrites = 0
   // Counting wrappers: the replay row must show that nothing was embedded and nothing written.
   const inner = await createEmbedder(config, { logger })
-  const embedder: Embedder = { name: inner.name, dim: inner.dim, embed: (texts, o) => (embedCalls++, inner.embed(texts, o)), close: inner.close?.bind(inner) }
+  const embedder: Embedder = { name: inner.name, dim: inner.dim, vectorPerShape: inner.vectorPerShape, embed: (texts, o) => (embedCalls++, inner.embed(texts, o)), close: inner.close?.bind(inner) }
   const innerStore = await createVectorStore(config, { logger })
   const store: VectorStore = Object.assign(Object.create(innerStore) as VectorStore, {
     upsert: (points: Parameters<VectorStore['upsert']>[0]) => (sinkWrites++, innerStore.upsert(points)),

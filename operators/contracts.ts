@@ -241,6 +241,11 @@ export interface SourceContext {
 export interface Embedder {
   readonly name: string
   readonly dim: number
+  /**
+   * Lines of one shape get one vector object and lines of different shapes different ones (the built-in embedder, and
+   * any with `--embedding-text masked`), so a stage may know a line's shape by its vector.
+   */
+  readonly vectorPerShape?: boolean
   embed(texts: readonly string[], opts?: { signal?: AbortSignal }): Promise<Float32Array[]>
   close?(): Promise<void>
 }

@@ -49,6 +49,8 @@ export interface ScoreOptions {
   /** Whole-batch attempts of the neighbour query before it is split (default 3). */
   readonly attempts?: number
   readonly delayMs?: (n: number) => number
+  /** The embedder gives each shape one vector object (`Embedder.vectorPerShape`): a line's shape is then its vector's. */
+  readonly vectorPerShape?: boolean
 }
 
 interface Group {
@@ -102,17 +104,23 @@ export function score(ctx: StepContext, opts: ScoreOptions) {
     const fresh = batch.fresh
     if (fresh.length === 0) return { ...batch, scoring: { scored: 0, unscored: 0, anomalous: 0, threshold: opts.threshold, max: 0, queried: 0, cached: 0, announced: [] } }
 
-    // One group per shape, in order of first appearance.
-    const shapes = fresh.map((e) => shapeOf(e.entry.text))
+    // One group per shape, in order of first appearance. With an embedder that gives each shape one vector object, a
+    // line's group is its vector's, and a shape is looked up once a vector instead of once a line.
     const byShape = new Map<string, number>()
+    const byVector = opts.vectorPerShape ? new Map<Float32Array, number>() : undefined
     const groups: Group[] = []
-    const groupOf = shapes.map((shape, i) => {
+    const groupOf = fresh.map((e, i) => {
+      const vector = batch.vectors[i]!
+      const known = byVector?.get(vector)
+      if (known !== undefined) return known
+      const shape = shapeOf(e.entry.text)
       let g = byShape.get(shape)
       if (g === undefined) {
         g = groups.length
         byShape.set(shape, g)
-        groups.push({ shape, vector: batch.vectors[i]!, stored: null, hits: [] })
+        groups.push({ shape, vector, stored: null, hits: [] })
       }
+      byVector?.set(vector, g)
       return g
     })
     let cached = 0

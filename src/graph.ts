@@ -125,7 +125,7 @@ export function buildGraph(
       at('after-dedup'),
       embed(ctx('embed'), { embedder, release }),
       at('after-embed'),
-      anomaly && tracker ? score(ctx('score'), { store, threshold: anomaly.threshold, cache: new ShapeCache(anomaly.cacheShapes), tracker, stored, job: anomaly.job }) : identity,
+      anomaly && tracker ? score(ctx('score'), { store, threshold: anomaly.threshold, cache: new ShapeCache(anomaly.cacheShapes), tracker, stored, job: anomaly.job, vectorPerShape: embedder.vectorPerShape === true }) : identity,
       at('after-score'),
     )
     .pipe(

@@ -103,6 +103,7 @@ export function createBuiltinEmbedder(opts: BuiltinEmbedderOptions): Embedder {
   return {
     name: 'builtin',
     dim: opts.dim,
+    vectorPerShape: true,
     async embed(texts) {
       return (await memory.vectorsOf(texts.map(rememberShapeOf), embedShapes)).vectors
     },

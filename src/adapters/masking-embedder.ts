@@ -34,6 +34,7 @@ export function createMaskingEmbedder(inner: Embedder, opts: MaskingEmbedderOpti
   return {
     name: `${inner.name}, masked text`,
     dim: inner.dim,
+    vectorPerShape: true,
     async embed(texts, callOpts) {
       const { vectors, asked } = await memory.vectorsOf(texts.map(rememberShapeOf), async (shapes) => {
         const answers = await inner.embed(shapes, callOpts)

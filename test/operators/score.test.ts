@@ -209,3 +209,24 @@ test('no fresh entries: nothing is asked', async (t) => {
   assert.equal(r.store.calls.searchMany, 0)
 })
 
+
+test("lines are grouped by shape whether they share their shape's vector (vectorPerShape) or hold their own; one vector for lines of several shapes is not taken for one shape", async (t) => {
+  const r = rig(t)
+  await r.run([...lines('Receiving block blk_# src: /10.0.0.1:# dest: /10.0.0.2:#', 20), ...lines('PacketResponder # for block blk_# terminating', 20)], 0)
+  const texts = [...lines('Receiving block blk_# src: /10.0.0.1:# dest: /10.0.0.2:#', 3), ...lines('Deleting block blk_# file /data/#', 4), ...lines('Receiving block blk_# src: /10.0.0.1:# dest: /10.0.0.2:#', 2), ...lines('Served block blk_# to /10.0.0.#', 3)]
+  const batch = await embedded(texts, 1, r.checkpoints)
+  assert.equal(new Set(batch.vectors).size, 3, "the built-in embedder gives each shape one vector object")
+  const scoreWith = (b: EmbeddedBatch, vectorPerShape: boolean) =>
+    firstValueFrom(of(b).pipe(score(createTestContext('score'), { store: r.store, threshold: 0.5, cache: new ShapeCache(1000), job: 'j', now: () => r.clock, vectorPerShape })))
+  const copy = (b: EmbeddedBatch): EmbeddedBatch => ({ ...b, fresh: b.fresh.map((e) => ({ ...e, entry: { ...e.entry } })) })
+  const shared = await scoreWith(copy(batch), true)
+  // As an embedding service's vectors: every line its own object, the same numbers.
+  const own = await scoreWith({ ...copy(batch), vectors: batch.vectors.map((v) => Float32Array.from(v)) }, false)
+  assert.equal(shared.scoring!.queried, 3, 'three shapes asked of the store')
+  assert.equal(own.scoring!.queried, 3, 'three shapes asked of the store, though every line has a vector of its own')
+  assert.deepEqual(scoresOf(shared), scoresOf(own))
+  // The no-op embedder's one vector for every line: lines of three shapes stay three groups.
+  const unit = batch.vectors[0]!
+  const noop = await scoreWith({ ...copy(batch), vectors: batch.vectors.map(() => unit) }, false)
+  assert.equal(noop.scoring!.queried, 3)
+})
