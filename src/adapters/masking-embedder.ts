@@ -40,7 +40,9 @@ export function createMaskingEmbedder(inner: Embedder, opts: MaskingEmbedderOpti
         const answers = await inner.embed(shapes, callOpts)
         // A wrong count cannot be pinned on a shape, so it cannot be handed out to lines either.
         if (answers.length !== shapes.length) throw new EmbeddingShapeError(`embedder returned ${answers.length} vectors for ${shapes.length} texts`)
-        return answers
+        // One object a shape (`vectorPerShape`), even from a service that hands the same one back for two shapes.
+        const seen = new Set<Float32Array>()
+        return answers.map((v) => (seen.has(v) ? Float32Array.from(v) : (seen.add(v), v)))
       })
       opts.metrics?.embeddingTextsShared.inc(texts.length - asked)
       return vectors

@@ -103,3 +103,14 @@ test('shapes past 1,024 characters are asked each time; close reaches the servic
   await embedder.close!()
   assert.equal(closed(), 1)
 })
+
+test('lines of different shapes never share a vector object (vectorPerShape), even from a service that answers every text with one object', async () => {
+  const one = embedText('one', DIM)
+  const { service } = recordingService((texts) => texts.map(() => one))
+  const embedder = createMaskingEmbedder(service)
+  assert.equal(embedder.vectorPerShape, true)
+  const vectors = await embedder.embed([receiving(1), served('10.251.30.85', '-2918'), receiving(2)])
+  assert.equal(vectors[0], vectors[2], 'one shape, one object')
+  assert.notEqual(vectors[0], vectors[1], 'two shapes, two objects')
+  assert.deepEqual(Array.from(vectors[1]!), Array.from(one), 'the same numbers')
+})
