@@ -209,7 +209,6 @@ test('no fresh entries: nothing is asked', async (t) => {
   assert.equal(r.store.calls.searchMany, 0)
 })
 
-
 test("lines are grouped by shape whether they share their shape's vector (vectorPerShape) or hold their own; one vector for lines of several shapes is not taken for one shape", async (t) => {
   const r = rig(t)
   await r.run([...lines('Receiving block blk_# src: /10.0.0.1:# dest: /10.0.0.2:#', 20), ...lines('PacketResponder # for block blk_# terminating', 20)], 0)
