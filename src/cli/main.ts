@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
  * An error's structured facts as a line of their own (`  field: embedder.text, collection: logs_embeddings`), for the
  * reader and for scripts; empty when it has none. A configuration error's fields are in its message already.
  */
-export function detailsLine(err: unknown): string {
+function detailsLine(err: unknown): string {
   if (!(err instanceof LogstreamError) || err instanceof ConfigError) return ''
   const facts = Object.entries(err.details).filter(([, v]) => v !== undefined)
   if (facts.length === 0) return ''
