@@ -25,6 +25,7 @@ import { Registry } from 'prom-client'
 import { hdfsTraffic, prng } from './hdfs-traffic.ts'
 import { parseRecord } from '../operators/parse.ts'
 import type { EmbeddedBatch, ParsedEntry } from '../operators/contracts.ts'
+import { deduped } from '../operators/dedup.ts'
 import { score } from '../operators/score.ts'
 import { pointsOf } from '../operators/sink.ts'
 import { ShapeCache } from '../operators/shape-cache.ts'
@@ -92,7 +93,7 @@ export async function scoringRow(traffic: 'hdfs' | 'new', count: number, sink: '
       const fresh = entries.slice(i, i + BATCH)
       const ranges = [{ partition: 'bench/0', from: fresh[0]!.record.offset, to: fresh.at(-1)!.record.nextOffset }]
       const seq = i / BATCH
-      const batch: EmbeddedBatch = { id: batchIdFor(ranges), seq, ranges, entries: fresh, deadLetters: [], openedAt: performance.now(), stageTimings: {}, fresh, skippedExisting: 0, duplicatesInBatch: 0, vectors: await embedder.embed(fresh.map((e) => e.entry.text)) }
+      const batch: EmbeddedBatch = { ...deduped({ id: batchIdFor(ranges), seq, ranges, entries: fresh, deadLetters: [], openedAt: performance.now(), stageTimings: {} }, fresh, 0, 0), vectors: await embedder.embed(fresh.map((e) => e.entry.text)) }
       checkpoints.plan({ id: batch.id, seq, ranges })
       const cpu0 = process.cpuUsage()
       const store0 = qdrant?.cpuSeconds() ?? 0

@@ -143,9 +143,9 @@ async function job(task: Task): Promise<RowResult> {
             if (now - lastCommitAt > 500) commitGaps++
           }
           lastCommitAt = now
-          if (task.latencies) {
+          if (task.latencies && 'sourceTimesMs' in batch) {
             const now = Date.now()
-            for (const e of batch.entries) if (e.record.timestampMs) latencies.push(now - e.record.timestampMs)
+            for (const sourceMs of batch.sourceTimesMs) if (!Number.isNaN(sourceMs)) latencies.push(now - sourceMs)
           }
         }
       },

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino'
 import { concatMap, map, pipe, tap, type OperatorFunction } from 'rxjs'
 import type { CheckpointStore, DroppedDeadLetters } from '../checkpoints/store.ts'
-import type { Batch, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
+import type { BatchBase, CommittedBatch, Source, StepContext, StoredBatch } from './contracts.ts'
 import type { PipelineMetrics } from './metrics.ts'
 import { timed } from './stage.ts'
 import type { FlowControl } from './flow-control.ts'
@@ -21,7 +21,7 @@ export const STORED_ID_SAMPLE = 16
  * plan is durable (the fsync runs off the main thread, shared by the plans
  * written meanwhile).
  */
-export function planBatch<T extends Batch>(ctx: StepContext, opts: { checkpoints: CheckpointStore }): OperatorFunction<T, T> {
+export function planBatch<T extends BatchBase>(ctx: StepContext, opts: { checkpoints: CheckpointStore }): OperatorFunction<T, T> {
   const log = ctx.logger.child({ step: ctx.step })
   return pipe(
     map((batch: T) => {
@@ -69,7 +69,7 @@ export function spread<T>(items: readonly T[], n: number): T[] {
 export function batchReport(batch: StoredBatch): string[] {
   const lines = [
     `Processing batch ${batch.seq}...`,
-    `  Batch size: ${batch.entries.length + batch.deadLetters.length} messages`,
+    `  Batch size: ${batch.received} messages`,
     `  Skipped ${batch.skippedExisting} existing entries`,
   ]
   if (batch.duplicatesInBatch > 0) lines.push(`  Dropped ${batch.duplicatesInBatch} duplicates within the batch`)
@@ -109,7 +109,7 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
   const write = map((batch: StoredBatch) => {
     const started = performance.now()
     const positions = new Map(batch.ranges.map((r) => [r.partition, r.to]))
-    const size = batch.entries.length + batch.deadLetters.length
+    const size = batch.received
     const { droppedDeadLetters } = opts.checkpoints.commit({
       batchId: batch.id,
       positions,
@@ -162,14 +162,14 @@ export function commitBatch(ctx: StepContext, opts: CommitOptions): OperatorFunc
       m.deadLettered.labels('checkpoint').inc(batch.deadLetters.length)
       m.lastCommitTimestamp.set(batch.committedAt / 1000)
       m.recordsInFlight.set(opts.flow.inFlight)
-      for (const e of batch.entries) {
-        if (e.record.timestampMs !== undefined) m.endToEndLatency.observe(Math.max(0, batch.committedAt - e.record.timestampMs) / 1000)
+      for (const sourceMs of batch.sourceTimesMs) {
+        if (!Number.isNaN(sourceMs)) m.endToEndLatency.observe(Math.max(0, batch.committedAt - sourceMs) / 1000)
       }
       log.info(
         {
           batch: batch.seq,
           batchId: batch.id,
-          size: batch.entries.length + batch.deadLetters.length,
+          size: batch.received,
           skippedExisting: batch.skippedExisting,
           duplicatesInBatch: batch.duplicatesInBatch,
           deadLettered: batch.deadLetters.length,

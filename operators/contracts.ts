@@ -114,14 +114,13 @@ export interface PartitionRange {
   readonly to: number
 }
 
-/** A closed micro-batch: every record between its ranges, parsed or dead-lettered. */
-export interface Batch {
+/** What a batch is at every stage: where it is in the source, its dead letters, its times. */
+export interface BatchBase {
   /** Deterministic from the ranges it covers (see `batchIdFor`). */
   readonly id: string
   /** Sequence number of the batch in this job, for people ("Processing batch 7..."). */
   readonly seq: number
   readonly ranges: readonly PartitionRange[]
-  readonly entries: readonly ParsedEntry[]
   readonly deadLetters: readonly DeadLetter[]
   /** Monotonic time (ms, `performance.now()`) the batch opened, for its duration. */
   readonly openedAt: number
@@ -129,16 +128,29 @@ export interface Batch {
   readonly stageTimings: StageTimings
 }
 
+/** A closed micro-batch: every record between its ranges, parsed or dead-lettered. */
+export interface Batch extends BatchBase {
+  readonly entries: readonly ParsedEntry[]
+}
+
 /** Seconds spent per stage on one batch. */
 export type StageTimings = Partial<Record<StageName, number>>
 export type StageName = 'dedup' | 'embed' | 'score' | 'sink' | 'publish' | 'commit'
 
 /**
- * After dedup, a stage that cannot embed or store some entries moves them from
- * `entries` and `fresh` to `deadLetters`, so the batch still accounts for every
- * record it covers: received = entries + dead letters.
+ * A batch after dedup holds its fresh entries only. The others (duplicates,
+ * entries already stored: all of a replay's) are let go there, so they die
+ * young instead of living in V8's heap until their batch commits; of them the
+ * commit needs only their count and their source times.
+ *
+ * A stage that cannot embed or store some entries moves them from `fresh` to
+ * `deadLetters`; `received` stays what it was.
  */
-export interface DedupedBatch extends Batch {
+export interface DedupedBatch extends BatchBase {
+  /** Records the batch covers, entries and dead letters: what its commit counts as received and gives back to flow control. */
+  readonly received: number
+  /** The source times (ms) of the batch's entries, NaN where a record has none: the end-to-end latency at its commit. */
+  readonly sourceTimesMs: Float64Array
   /** Entries to embed and store: first of their id in the batch and not yet stored. */
   readonly fresh: readonly ParsedEntry[]
   /** Entries whose id the store (or the recent-id cache) already holds. */

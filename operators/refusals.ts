@@ -53,9 +53,8 @@ export function refusal(e: ParsedEntry, reason: 'embedding-failed' | 'store-reje
 }
 
 /**
- * The batch with its refused entries moved from `entries` and `fresh` to its
- * dead letters, so received = entries + dead letters still holds; they are
- * counted in `logstream_messages_malformed_total{reason}` and their ids
+ * The batch with its refused entries moved from `fresh` to its dead letters
+ * (`received` stays what it was); they are counted in `logstream_messages_malformed_total{reason}` and their ids
  * released from the recent-id cache (they were never stored).
  */
 export function withoutRefused<B extends DedupedBatch>(batch: B, refused: readonly DeadLetter[], ctx: StepContext, release?: (ids: readonly string[]) => void): B {
@@ -65,7 +64,6 @@ export function withoutRefused<B extends DedupedBatch>(batch: B, refused: readon
   release?.(refused.flatMap((d) => (d.id ? [d.id] : [])))
   return {
     ...batch,
-    entries: batch.entries.filter((e) => !gone.has(e.record)),
     fresh: batch.fresh.filter((e) => !gone.has(e.record)),
     deadLetters: [...batch.deadLetters, ...refused],
   }

@@ -6,13 +6,13 @@
  */
 import { concatMap, finalize, map, pipe, type OperatorFunction } from 'rxjs'
 import type { Logger } from 'pino'
-import type { Batch, StageName, StepContext } from './contracts.ts'
+import type { BatchBase, StageName, StepContext } from './contracts.ts'
 
 /**
  * @example
  * export const embed = (ctx, opts) => stage(ctx, async (batch, log) => ({ ...batch, vectors: await ... }))
  */
-export function stage<In extends Batch, Out extends Batch>(ctx: StepContext, work: (batch: In, log: Logger) => Promise<Out>): OperatorFunction<In, Out> {
+export function stage<In extends BatchBase, Out extends BatchBase>(ctx: StepContext, work: (batch: In, log: Logger) => Promise<Out>): OperatorFunction<In, Out> {
   const log = ctx.logger.child({ step: ctx.step })
   return concatMap(async (batch) => {
     const started = performance.now()
@@ -22,7 +22,7 @@ export function stage<In extends Batch, Out extends Batch>(ctx: StepContext, wor
 }
 
 /** `batch` with the time its step took in its stage timings, observed in `logstream_stage_duration_seconds{step}`. */
-export function timed<B extends Batch>(ctx: StepContext, batch: B, seconds: number): B {
+export function timed<B extends BatchBase>(ctx: StepContext, batch: B, seconds: number): B {
   ctx.metrics.stageDuration.labels(ctx.step).observe(seconds)
   return { ...batch, stageTimings: { ...batch.stageTimings, [ctx.step as StageName]: seconds } }
 }
@@ -38,7 +38,7 @@ export function timed<B extends Batch>(ctx: StepContext, batch: B, seconds: numb
  * @example
  * export const sink = (ctx, opts) => overlappingStage(ctx, 2, async (batch) => ({ ...batch, stored: await ... }))
  */
-export function overlappingStage<In extends Batch, Out extends Batch>(
+export function overlappingStage<In extends BatchBase, Out extends BatchBase>(
   ctx: StepContext,
   concurrency: number,
   work: (batch: In, log: Logger) => Promise<Out>,

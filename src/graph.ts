@@ -10,7 +10,7 @@
  */
 import { filter, identity, tap, type Observable, type SchedulerLike } from 'rxjs'
 import type { Logger } from 'pino'
-import type { Batch, CommittedBatch, PipelineServices, PositionOutOfRange, StepContext, StoredBatch } from '../operators/contracts.ts'
+import type { Batch, CommittedBatch, DedupedBatch, PipelineServices, PositionOutOfRange, StepContext, StoredBatch } from '../operators/contracts.ts'
 import { FlowControl } from '../operators/flow-control.ts'
 import type { PipelineMetrics } from '../operators/metrics.ts'
 import { parse } from '../operators/parse.ts'
@@ -55,7 +55,7 @@ export type Boundary = 'after-fetch' | 'after-plan' | 'after-dedup' | 'after-emb
 
 export interface GraphHooks {
   /** Called at each stage boundary of each batch; crash tests kill the process here. */
-  readonly onBoundary?: ((boundary: Boundary, batch: Batch) => void) | undefined
+  readonly onBoundary?: ((boundary: Boundary, batch: Batch | DedupedBatch) => void) | undefined
 }
 
 export interface Graph {
@@ -87,7 +87,7 @@ export function buildGraph(
   const recent = new RecentIds(opts.recentIds)
   if (opts.recentSeed) recent.addPacked(opts.recentSeed)
   const ctx = (step: string): StepContext => ({ step, logger: runtime.logger, metrics: runtime.metrics, signal: runtime.signal, scheduler: runtime.scheduler })
-  const at = <T extends Batch>(boundary: Boundary) => tap<T>((batch) => runtime.hooks?.onBoundary?.(boundary, batch))
+  const at = <T extends Batch | DedupedBatch>(boundary: Boundary) => tap<T>((batch) => runtime.hooks?.onBoundary?.(boundary, batch))
 
   // Entries a stage dead-letters were never stored: their ids leave the cache, so a later copy is not taken for stored.
   const release = (ids: readonly string[]) => ids.forEach((id) => recent.delete(id))

@@ -150,7 +150,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
           state.batchCommitted(b)
           return {
             batches: sum.batches + 1,
-            received: sum.received + b.entries.length + b.deadLetters.length,
+            received: sum.received + b.received,
             stored: sum.stored + b.stored,
             skippedExisting: sum.skippedExisting + b.skippedExisting,
             duplicatesInBatch: sum.duplicatesInBatch + b.duplicatesInBatch,

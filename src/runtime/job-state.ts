@@ -73,7 +73,7 @@ export class JobState {
       seq: b.seq,
       id: b.id,
       committedAt: b.committedAt,
-      received: b.entries.length + b.deadLetters.length,
+      received: b.received,
       stored: b.stored,
       skippedExisting: b.skippedExisting,
       duplicatesInBatch: b.duplicatesInBatch,

@@ -7,17 +7,14 @@ import { FlowControl } from '../../operators/flow-control.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
 import { batchOf, entry } from '../helpers/batches.ts'
+import { deduped } from '../../operators/dedup.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 
 const stored = (): StoredBatch => {
   const b = batchOf([entry('a', 0), entry('b', 1), entry('a', 2)], 4)
+  const withDeadLetter = { ...b, deadLetters: [{ kind: 'dead-letter' as const, reason: 'empty' as const, detail: 'empty message', record: record('', 3, 'logs/0') }], ranges: [{ partition: 'logs/0', from: 0, to: 4 }] }
   return {
-    ...b,
-    deadLetters: [{ kind: 'dead-letter', reason: 'empty', detail: 'empty message', record: record('', 3, 'logs/0') }],
-    ranges: [{ partition: 'logs/0', from: 0, to: 4 }],
-    fresh: b.entries.slice(0, 1),
-    skippedExisting: 1,
-    duplicatesInBatch: 1,
+    ...deduped(withDeadLetter, b.entries.slice(0, 1), 1, 1),
     vectors: [new Float32Array(2)],
     stored: 1,
   }
@@ -52,6 +49,10 @@ test('commit advances positions with the dead letters, then the source commits, 
   const report = ctx.lines.find((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('Processing batch 4'))
   assert.ok(report, 'the batch report is logged')
   assert.equal(report.stored, 1)
+  assert.equal(report.size, 4)
+  const latency = await ctx.metrics.endToEndLatency.get()
+  const observed = latency.values.find((v) => v.metricName === 'logstream_end_to_end_latency_seconds_count')?.value
+  assert.equal(observed, 3, 'one end-to-end latency an entry: the stored one and the two let go at dedup')
 })
 
 test('dead letters dropped past their room are counted and logged as the commit is written', async (t) => {

@@ -4,7 +4,7 @@ import { firstValueFrom, lastValueFrom, of, toArray } from 'rxjs'
 import { dedup } from '../../operators/dedup.ts'
 import { RecentIds } from '../../operators/recent-ids.ts'
 import { createMemoryStore } from '../helpers/memory-store.ts'
-import { counterValue, createTestContext } from '../helpers/context.ts'
+import { counterValue, createTestContext, record } from '../helpers/context.ts'
 import { batchOf, entry } from '../helpers/batches.ts'
 
 test('duplicates inside a batch are dropped and stored ids are skipped', async () => {
@@ -35,4 +35,20 @@ test('ids in the recent cache cost no store look-up, and a later batch in flight
   assert.equal(second!.fresh.length, 0)
   assert.equal(second!.skippedExisting, 2)
   assert.equal(store.calls.existing, 1, 'the second batch needs no look-up')
+})
+
+test('a deduped batch holds its fresh entries only, and the count and source times of all it received', async () => {
+  const recent = new RecentIds(100)
+  recent.claim(entry('stored before', 0).id)
+  const untimed = { ...entry('no source time', 3), record: record('{}', 3, 'logs/0') }
+  const entries = [entry('stored before', 0), entry('new', 1), entry('new', 2), untimed]
+  const dead = { kind: 'dead-letter' as const, reason: 'empty' as const, detail: 'empty message', record: record('', 4, 'logs/0') }
+  const batch = { ...batchOf(entries), deadLetters: [dead] }
+  const out = await firstValueFrom(of(batch).pipe(dedup(createTestContext('dedup'), { store: createMemoryStore({ dim: 2 }), recent })))
+  assert.deepEqual(out.fresh.map((e) => e.entry.text), ['new', 'no source time'])
+  assert.equal('entries' in out, false, 'the duplicate and the stored entry are not held until the commit')
+  assert.equal(out.received, 5)
+  assert.deepEqual([...out.sourceTimesMs.slice(0, 3)], entries.slice(0, 3).map((e) => e.record.timestampMs))
+  assert.ok(Number.isNaN(out.sourceTimesMs[3]), 'a record without a source time has none')
+  assert.deepEqual(out.deadLetters, [dead])
 })

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { firstValueFrom, of } from 'rxjs'
 import type { DedupedBatch, Embedder } from '../../operators/contracts.ts'
 import { checkVectors, embed } from '../../operators/embed.ts'
+import { deduped } from '../../operators/dedup.ts'
 import { createTestContext, counterValue } from '../helpers/context.ts'
 import { batchOf, entry } from '../helpers/batches.ts'
 
@@ -19,15 +20,15 @@ function countingEmbedder(dim: number, reply?: (texts: readonly string[]) => Flo
   }
 }
 
-const deduped = (fresh: string[], all = fresh): DedupedBatch => {
+const dedupedOf = (fresh: string[], all = fresh): DedupedBatch => {
   const batch = batchOf(all.map((t, i) => entry(t, i)))
-  return { ...batch, fresh: batch.entries.filter((e) => fresh.includes(e.entry.text)), skippedExisting: all.length - fresh.length, duplicatesInBatch: 0 }
+  return deduped(batch, batch.entries.filter((e) => fresh.includes(e.entry.text)), all.length - fresh.length, 0)
 }
 
 test('only the fresh entries are embedded, in order', async () => {
   const embedder = countingEmbedder(3)
   const ctx = createTestContext('embed')
-  const out = await firstValueFrom(of(deduped(['b', 'c'], ['a', 'b', 'c'])).pipe(embed(ctx, { embedder })))
+  const out = await firstValueFrom(of(dedupedOf(['b', 'c'], ['a', 'b', 'c'])).pipe(embed(ctx, { embedder })))
   assert.deepEqual(embedder.asked, [['b', 'c']])
   assert.equal(out.vectors.length, 2)
   assert.equal(await counterValue(ctx.metrics, 'embeddingsGenerated'), 2)
@@ -35,7 +36,7 @@ test('only the fresh entries are embedded, in order', async () => {
 
 test('a batch with nothing fresh asks the embedder for nothing', async () => {
   const embedder = countingEmbedder(3)
-  const out = await firstValueFrom(of(deduped([], ['a'])).pipe(embed(createTestContext('embed'), { embedder })))
+  const out = await firstValueFrom(of(dedupedOf([], ['a'])).pipe(embed(createTestContext('embed'), { embedder })))
   assert.equal(embedder.asked.length, 0)
   assert.deepEqual(out.vectors, [])
 })
@@ -53,10 +54,10 @@ test('a text whose vector is bad is dead-lettered with reason embedding-failed; 
     const embedder = countingEmbedder(3, (texts) => texts.map((t, i) => (t === 'poison' ? corrupt(Float32Array.from([1, 2, 3])) : Float32Array.from([i + 1, 1, 1]))) as Float32Array[])
     const released: string[] = []
     const ctx = createTestContext('embed')
-    const out = await firstValueFrom(of(deduped(['a', 'poison', 'c'])).pipe(embed(ctx, { embedder, ...fast, release: (ids) => released.push(...ids) })))
+    const out = await firstValueFrom(of(dedupedOf(['a', 'poison', 'c'])).pipe(embed(ctx, { embedder, ...fast, release: (ids) => released.push(...ids) })))
     assert.deepEqual(out.fresh.map((e) => e.entry.text), ['a', 'c'])
     assert.equal(out.vectors.length, 2)
-    assert.deepEqual(out.entries.map((e) => e.entry.text), ['a', 'c'])
+    assert.equal(out.received, 3, 'the refused entry is still received')
     assert.equal(out.deadLetters.length, 1)
     assert.equal(out.deadLetters[0]!.reason, 'embedding-failed')
     assert.match(out.deadLetters[0]!.detail, /EMBEDDER_BAD_RESPONSE/)
@@ -70,7 +71,7 @@ test('a vector shared by several texts is judged for each of them: a bad one ref
   const broken = new Float32Array(3) // all zero
   const embedder = countingEmbedder(3, (texts) => texts.map((t) => (t.startsWith('bad') ? broken : shared)))
   const ctx = createTestContext('embed')
-  const out = await firstValueFrom(of(deduped(['good 1', 'bad 1', 'good 2', 'bad 2'])).pipe(embed(ctx, { embedder, ...fast })))
+  const out = await firstValueFrom(of(dedupedOf(['good 1', 'bad 1', 'good 2', 'bad 2'])).pipe(embed(ctx, { embedder, ...fast })))
   assert.deepEqual(out.fresh.map((e) => e.entry.text), ['good 1', 'good 2'])
   assert.deepEqual(out.vectors, [shared, shared])
   assert.deepEqual(out.deadLetters.map((d) => [d.record.offset, d.reason]), [[1, 'embedding-failed'], [3, 'embedding-failed']])
@@ -88,7 +89,7 @@ test('a text the service refuses every request for is found by splitting the bat
   }
   const ctx = createTestContext('embed')
   const texts = Array.from({ length: 12 }, (_, i) => `t${i}`)
-  const out = await firstValueFrom(of(deduped(texts)).pipe(embed(ctx, { embedder: refusing, ...fast })))
+  const out = await firstValueFrom(of(dedupedOf(texts)).pipe(embed(ctx, { embedder: refusing, ...fast })))
   assert.deepEqual(out.deadLetters.map((d) => d.record.offset), [5])
   assert.equal(out.vectors.length, 11)
   assert.equal(await counterValue(ctx.metrics, 'batchRetries'), 1)
@@ -108,7 +109,7 @@ test('a service that answers wrongly for everything, a probe too, is waited for:
     },
   }
   const ctx = createTestContext('embed')
-  const out = await firstValueFrom(of(deduped(['a', 'b'])).pipe(embed(ctx, { embedder, ...fast })))
+  const out = await firstValueFrom(of(dedupedOf(['a', 'b'])).pipe(embed(ctx, { embedder, ...fast })))
   assert.equal(out.deadLetters.length, 0)
   assert.equal(out.vectors.length, 2)
   assert.ok((await counterValue(ctx.metrics, 'dependencyRetries', { dependency: 'embedder' })) >= 1)

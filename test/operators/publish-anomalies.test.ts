@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Subject, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs'
 import type { AnomalyMessage, AnomalySink, StoredBatch } from '../../operators/contracts.ts'
+import { deduped } from '../../operators/dedup.ts'
 import { WAITING_KEPT, publishAnomalies } from '../../operators/publish-anomalies.ts'
 import { checkpointPath, openCheckpointStore } from '../../checkpoints/sqlite-store.ts'
 import type { PatternRecord } from '../../checkpoints/store.ts'
@@ -46,7 +47,7 @@ function setup(t: { after(fn: () => unknown): void }) {
   const stored = (seq: number, deadIds: string[] = []): StoredBatch => {
     const b = batchOf([entry(`line ${seq}`, seq)], seq)
     const deadLetters = deadIds.map((id) => ({ kind: 'dead-letter' as const, reason: 'store-rejected' as const, detail: 'refused', record: b.entries[0]!.record, id }))
-    return { ...b, deadLetters, fresh: b.entries, skippedExisting: 0, duplicatesInBatch: 0, vectors: [], stored: 1 }
+    return { ...deduped({ ...b, deadLetters }, b.entries, 0, 0), vectors: [], stored: 1 }
   }
   return { ledger, stored }
 }

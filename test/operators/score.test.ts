@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { firstValueFrom, of } from 'rxjs'
 import type { AnomalyMessage, EmbeddedBatch, VectorStore } from '../../operators/contracts.ts'
+import { deduped } from '../../operators/dedup.ts'
 import { score, type ScoreOptions } from '../../operators/score.ts'
 import { ShapeCache } from '../../operators/shape-cache.ts'
 import { AnomalyTracker } from '../../operators/anomaly-tracker.ts'
@@ -29,7 +30,7 @@ async function embedded(texts: readonly string[], seq: number, checkpoints: Chec
   const entries = texts.map((t) => entry(t, offset++, 'logs/0', new Date(Date.UTC(2026, 0, 1, 0, 0, 0, offset)).toISOString()))
   const batch = batchOf(entries, seq)
   checkpoints.plan({ id: batch.id, seq, ranges: batch.ranges })
-  return { ...batch, fresh: entries, skippedExisting: 0, duplicatesInBatch: 0, vectors: await embedder.embed(texts) }
+  return { ...deduped(batch, entries, 0, 0), vectors: await embedder.embed(texts) }
 }
 
 interface Rig {

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { firstValueFrom, lastValueFrom, of, Subject, toArray } from 'rxjs'
 import type { DeadLetter, EmbeddedBatch, Point } from '../../operators/contracts.ts'
+import { deduped } from '../../operators/dedup.ts'
 import { sink } from '../../operators/sink.ts'
 import { createMemoryStore } from '../helpers/memory-store.ts'
 import { counterValue, createTestContext, record } from '../helpers/context.ts'
@@ -10,7 +11,7 @@ import { eventually } from '../helpers/cli.ts'
 
 const embedded = (texts: string[], deadLetters: DeadLetter[] = []): EmbeddedBatch => {
   const batch = batchOf(texts.map((t, i) => entry(t, i)))
-  return { ...batch, deadLetters, fresh: batch.entries, skippedExisting: 0, duplicatesInBatch: 0, vectors: batch.entries.map(() => Float32Array.from([1, 0])) }
+  return { ...deduped({ ...batch, deadLetters }, batch.entries, 0, 0), vectors: batch.entries.map(() => Float32Array.from([1, 0])) }
 }
 
 test('points carry every message field, their source position and ingest time', async () => {
@@ -63,7 +64,8 @@ test('a point the store refuses is dead-lettered with reason store-rejected and 
   assert.deepEqual([...store.points.values()].map((p) => p.payload.text).sort(), ['a', 'b', 'c'])
   assert.deepEqual(out.deadLetters.map((d) => d.reason), ['store-rejected'])
   assert.deepEqual(published.map((d) => d.record.offset), [1])
-  assert.equal(out.entries.length + out.deadLetters.length, 4, 'every record is still accounted for')
+  assert.equal(out.fresh.length + out.deadLetters.length, 4, 'every record is still accounted for')
+  assert.equal(out.received, 4)
 })
 
 test('a fatal store error (a full disk) fails the batch at once', async () => {
@@ -123,7 +125,7 @@ test('the next batch goes to the store while the one before waits for its acknow
   waiting[2]!.ack()
   batches.complete()
   const out = await done
-  assert.deepEqual(out.map((b) => b.entries.map((e) => e.entry.text)), [['a'], ['b'], ['c']])
+  assert.deepEqual(out.map((b) => b.fresh.map((e) => e.entry.text)), [['a'], ['b'], ['c']])
 })
 
 test('once the sink is unsubscribed (the job stopping), a batch still waiting for its turn is never sent', async () => {
