@@ -25,7 +25,7 @@ import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
 import { ORIGIN_FIELD_NAME, entryOfJsonObject } from './formats/json-message.ts'
 import { originOf, pointId } from './point-id.ts'
 import { payloadProblem } from './payload-guard.ts'
-import { DecodedRecord } from './decoded-record.ts'
+import { PackedRecord, chunkBuffer } from './packed-record.ts'
 
 export interface ParseOptions {
   /** Largest message accepted, in bytes; larger ones are dead-lettered as `oversized`. */
@@ -55,7 +55,7 @@ export function parseRecord(record: SourceRecord, opts: ParseOptions, decoder = 
   return typeof text === 'string' ? parseText(text, record, opts) : text
 }
 
-/** Strict UTF-8 that keeps a byte-order mark, so the text encodes back to the very bytes (`DecodedRecord`). */
+/** Strict UTF-8 that keeps a byte-order mark (`parseText` drops it with the whitespace). */
 const textDecoder = () => new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** A record's bytes as text, all of them (a byte-order mark too: `parseText` drops it), or why they are none. */
@@ -144,6 +144,9 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
   return map((records) => {
     ctx.metrics.messagesReceived.inc(records.length)
     const items: ParsedItem[] = new Array(records.length)
+    // The entries' bytes, packed into one buffer for the chunk (see `PackedRecord`).
+    const chunk = chunkBuffer(records)
+    let packed = 0
     let logged = 0
     let unlogged = 0
     for (let i = 0; i < records.length; i++) {
@@ -151,8 +154,10 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
       const text = decodeRecord(record, opts, decoder)
       const outcome = typeof text === 'string' ? parseText(text, record, opts) : text
       if ('entry' in outcome) {
-        // The entry keeps its record's bytes as their text: no Buffer a record in flight (see `DecodedRecord`).
-        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record: new DecodedRecord(record, text as string) }
+        const start = packed
+        chunk.set(record.value, start)
+        packed += record.value.length
+        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record: new PackedRecord(record, chunk, start, packed) }
         continue
       }
       const dead: DeadLetter = { kind: 'dead-letter', reason: outcome.reason, detail: outcome.detail, record }

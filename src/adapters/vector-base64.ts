@@ -35,7 +35,7 @@ export function vectorFromBase64(s: string): Float32Array {
  * `vectorFromBase64` for every vector of an answer, decoded into one shared
  * buffer: one ArrayBuffer an answer instead of one a vector. A vector lives
  * until its point is stored, and every ArrayBuffer is memory outside V8's heap
- * that the collector tracks and sweeps one by one (see `operators/decoded-record.ts`).
+ * that the collector tracks and sweeps one by one (see `operators/packed-record.ts`).
  */
 export function vectorsFromBase64(list: readonly string[]): Float32Array[] {
   const sizes = list.map((s) => Buffer.byteLength(s, 'base64'))

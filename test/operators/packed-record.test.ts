@@ -21,14 +21,24 @@ async function parsedEntries(): Promise<ParsedEntry[]> {
   return items as ParsedEntry[]
 }
 
-test("an entry's record holds no Buffer, yet gives back its source's bytes exactly, with every other field", async () => {
+test("the entries of a chunk share one buffer, the source's own let go, and each record gives back its source's bytes exactly, with every other field", async () => {
   const entries = await parsedEntries()
+  const shared = entries[0]!.record.value.buffer
+  assert.equal(shared.byteLength, sources.reduce((n, r) => n + r.value.length, 0), "one buffer of the chunk's bytes, not Node's shared pool")
   entries.forEach((e, i) => {
     const source = sources[i]!
-    assert.ok(!Object.values(e.record).some((v) => Buffer.isBuffer(v)), `record ${i} keeps a Buffer`)
+    assert.equal(e.record.value.buffer, shared, `record ${i} has a buffer of its own`)
+    assert.notEqual(e.record.value.buffer, source.value.buffer, `record ${i} keeps its source's buffer`)
     assert.ok(e.record.value.equals(source.value), `record ${i}: ${e.record.value.toString('hex')} is not ${source.value.toString('hex')}`)
     for (const field of ['partition', 'offset', 'nextOffset', 'key', 'timestampMs', 'headers'] as const) assert.deepEqual(e.record[field], source[field], `${field} of record ${i}`)
   })
+})
+
+test('a malformed record between entries keeps its own bytes, and the entries after it theirs', async () => {
+  const mixed = [sources[0]!, record('{"text": broken', 9), sources[1]!, record('', 10), sources[2]!]
+  const [items] = await lastValueFrom(of(mixed).pipe(parse(createTestContext('parse'), { maxMessageBytes: 1000 }), toArray()))
+  assert.deepEqual(items!.map((i) => i.kind), ['entry', 'dead-letter', 'entry', 'dead-letter', 'entry'])
+  items!.forEach((item, i) => assert.ok(item.record.value.equals(mixed[i]!.value), `item ${i}`))
 })
 
 test('an entry dead-lettered after the parse (refused by the embedder) carries its original bytes to the dead-letter store', async () => {
