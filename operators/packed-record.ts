@@ -6,7 +6,7 @@
  * it later (an embedding or the store refused it), and then they must be the
  * very bytes the source gave. Held as the source's Buffer, a record kept an
  * ArrayBuffer of its own until its batch committed, which the collector tracks
- * and sweeps one by one (*Round 5*: letting it go took 4–6 CPU µs a message
+ * and sweeps one by one (BENCHMARKS.md, *Round 5*: letting it go took 4–6 CPU µs a message
  * off the engine row). Held as its decoded text, the record kept a string as
  * long as the message in V8's heap, which every young-generation collection
  * copied while the batch was in flight (*Round 21*: packed instead, the
