@@ -49,9 +49,15 @@ export class PackedRecord implements SourceRecord {
   }
 }
 
-/** One buffer with room for the values of `records`, not from Node's shared pool (which it would keep alive). */
-export function chunkBuffer(records: readonly SourceRecord[]): Buffer {
+/**
+ * One buffer with room for the values of `records` that can become entries (`maxBytes` at most each: a larger one is a
+ * dead letter, and must not make the chunk's buffer as large as it), not from Node's shared pool (which it would keep alive).
+ */
+export function chunkBuffer(records: readonly SourceRecord[], maxBytes: number): Buffer {
   let total = 0
-  for (let i = 0; i < records.length; i++) total += records[i]!.value.length
+  for (let i = 0; i < records.length; i++) {
+    const n = records[i]!.value.length
+    if (n <= maxBytes) total += n
+  }
   return Buffer.allocUnsafeSlow(total)
 }

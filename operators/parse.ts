@@ -145,7 +145,7 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
     ctx.metrics.messagesReceived.inc(records.length)
     const items: ParsedItem[] = new Array(records.length)
     // The entries' bytes, packed into one buffer for the chunk (see `PackedRecord`).
-    const chunk = chunkBuffer(records)
+    const chunk = chunkBuffer(records, opts.maxMessageBytes)
     let packed = 0
     let logged = 0
     let unlogged = 0

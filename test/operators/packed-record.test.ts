@@ -34,11 +34,14 @@ test("the entries of a chunk share one buffer, the source's own let go, and each
   })
 })
 
-test('a malformed record between entries keeps its own bytes, and the entries after it theirs', async () => {
-  const mixed = [sources[0]!, record('{"text": broken', 9), sources[1]!, record('', 10), sources[2]!]
+test('a malformed record between entries keeps its own bytes, and the entries after it theirs; an oversized one takes no room in the buffer', async () => {
+  const oversized = record(`{"text":"${'x'.repeat(5000)}"}`, 11)
+  const mixed = [sources[0]!, record('{"text": broken', 9), sources[1]!, oversized, record('', 10), sources[2]!]
   const [items] = await lastValueFrom(of(mixed).pipe(parse(createTestContext('parse'), { maxMessageBytes: 1000 }), toArray()))
-  assert.deepEqual(items!.map((i) => i.kind), ['entry', 'dead-letter', 'entry', 'dead-letter', 'entry'])
+  assert.deepEqual(items!.map((i) => i.kind), ['entry', 'dead-letter', 'entry', 'dead-letter', 'dead-letter', 'entry'])
   items!.forEach((item, i) => assert.ok(item.record.value.equals(mixed[i]!.value), `item ${i}`))
+  const shared = items![0]!.record.value.buffer
+  assert.ok(shared.byteLength < 1000, `the chunk's buffer holds ${shared.byteLength} bytes, the oversized record's included`)
 })
 
 test('an entry dead-lettered after the parse (refused by the embedder) carries its original bytes to the dead-letter store', async () => {
