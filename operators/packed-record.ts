@@ -6,12 +6,12 @@
  * it later (an embedding or the store refused it), and then they must be the
  * very bytes the source gave. Held as the source's Buffer, a record kept an
  * ArrayBuffer of its own until its batch committed, which the collector tracks
- * and sweeps one by one (BENCHMARKS.md, *Round 5*: letting it go took 4–6 CPU µs a message
- * off the engine row). Held as its decoded text, the record kept a string as
- * long as the message in V8's heap, which every young-generation collection
- * copied while the batch was in flight (*Round 21*: packed instead, the
- * engine row ran at 46–47% of the ceiling against 42–46%, at 27.1–28.5 CPU µs
- * a message against 28.0–29.9). One buffer a chunk is neither: outside the
+ * and sweeps one by one (BENCHMARKS.md, *Round 5*: letting it go took 4–6 CPU
+ * µs a message off the engine row). Held as its decoded text, the record kept
+ * a string as long as the message in V8's heap, which every young-generation
+ * collection copied while the batch was in flight (*Round 21*: packed instead,
+ * the engine row ran at 46–47% of the ceiling against 42–46%, at 27.1–28.5 CPU
+ * µs a message against 28.0–29.9). One buffer a chunk is neither: outside the
  * heap, one for a thousand records, and gone with the chunk's last entry.
  *
  * `value` is a getter: a record spread (`{ ...record }`) or structured-cloned
@@ -30,7 +30,7 @@ export class PackedRecord implements SourceRecord {
   readonly #start: number
   readonly #end: number
 
-  /** The record's bytes are `chunk[start, end)`, copied there from `record.value` (`packValues`). */
+  /** The record's bytes are `chunk[start, end)`, copied there from `record.value` (`chunkPacker`). */
   constructor(record: SourceRecord, chunk: Buffer, start: number, end: number) {
     this.partition = record.partition
     this.offset = record.offset
@@ -50,14 +50,26 @@ export class PackedRecord implements SourceRecord {
 }
 
 /**
- * One buffer with room for the values of `records` that can become entries (`maxBytes` at most each: a larger one is a
- * dead letter, and must not make the chunk's buffer as large as it), not from Node's shared pool (which it would keep alive).
+ * Packs the records of one chunk that become entries, in turn, into one buffer. It has room for the values of `records`
+ * of `maxBytes` at most (a larger one is a dead letter, and must not make the buffer as large as itself), and is not
+ * from Node's shared pool (which it would keep alive).
+ *
+ * @example
+ * const pack = chunkPacker(records, 1 << 20)
+ * const record = pack(records[0])  // a PackedRecord whose value is a view of the chunk's buffer
  */
-export function chunkBuffer(records: readonly SourceRecord[], maxBytes: number): Buffer {
+export function chunkPacker(records: readonly SourceRecord[], maxBytes: number): (record: SourceRecord) => PackedRecord {
   let total = 0
   for (let i = 0; i < records.length; i++) {
     const n = records[i]!.value.length
     if (n <= maxBytes) total += n
   }
-  return Buffer.allocUnsafeSlow(total)
+  const chunk = Buffer.allocUnsafeSlow(total)
+  let packed = 0
+  return (record) => {
+    const start = packed
+    chunk.set(record.value, start)
+    packed += record.value.length
+    return new PackedRecord(record, chunk, start, packed)
+  }
 }

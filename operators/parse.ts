@@ -25,7 +25,7 @@ import { AUTO, readTextLine, type LineFormatSpec } from './formats/index.ts'
 import { ORIGIN_FIELD_NAME, entryOfJsonObject } from './formats/json-message.ts'
 import { originOf, pointId } from './point-id.ts'
 import { payloadProblem } from './payload-guard.ts'
-import { PackedRecord, chunkBuffer } from './packed-record.ts'
+import { chunkPacker } from './packed-record.ts'
 
 export interface ParseOptions {
   /** Largest message accepted, in bytes; larger ones are dead-lettered as `oversized`. */
@@ -145,8 +145,7 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
     ctx.metrics.messagesReceived.inc(records.length)
     const items: ParsedItem[] = new Array(records.length)
     // The entries' bytes, packed into one buffer for the chunk (see `PackedRecord`).
-    const chunk = chunkBuffer(records, opts.maxMessageBytes)
-    let packed = 0
+    const pack = chunkPacker(records, opts.maxMessageBytes)
     let logged = 0
     let unlogged = 0
     for (let i = 0; i < records.length; i++) {
@@ -154,10 +153,7 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
       const text = decodeRecord(record, opts, decoder)
       const outcome = typeof text === 'string' ? parseText(text, record, opts) : text
       if ('entry' in outcome) {
-        const start = packed
-        chunk.set(record.value, start)
-        packed += record.value.length
-        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record: new PackedRecord(record, chunk, start, packed) }
+        items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record: pack(record) }
         continue
       }
       const dead: DeadLetter = { kind: 'dead-letter', reason: outcome.reason, detail: outcome.detail, record }

@@ -54,8 +54,9 @@ export function refusal(e: ParsedEntry, reason: 'embedding-failed' | 'store-reje
 
 /**
  * The batch with its refused entries moved from `fresh` to its dead letters
- * (`received` stays what it was); they are counted in `logstream_messages_malformed_total{reason}` and their ids
- * released from the recent-id cache (they were never stored).
+ * (`received` stays what it was); they are counted in
+ * `logstream_messages_malformed_total{reason}` and their ids released from
+ * the recent-id cache (they were never stored).
  */
 export function withoutRefused<B extends DedupedBatch>(batch: B, refused: readonly DeadLetter[], ctx: StepContext, release?: (ids: readonly string[]) => void): B {
   if (refused.length === 0) return batch
