@@ -25,19 +25,28 @@ class Bytes extends GrowingBytes {
 /** Characters a number takes at most: a sign and the longest shortest form of a double. */
 const MAX_NUMBER_CHARS = 25
 const ZERO = 48
-/** The digits of 00 to 99, two bytes each. */
-const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => ZERO + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)))
+/** "0000" to "9999", each as its four ASCII bytes in a little-endian 32-bit word: four digits in one store. */
+const QUADS = Uint32Array.from({ length: 10_000 }, (_, i) => {
+  const digit = (k: number) => ZERO + (Math.floor(i / 10 ** k) % 10)
+  return (digit(3) | (digit(2) << 8) | (digit(1) << 16) | (digit(0) << 24)) >>> 0
+})
+/** "0.00" and "0000" as little-endian words: a number's "0." and the zeros after it, written in two stores. */
+const POINT_ZEROS = 0x30302e30
+const FOUR_ZEROS = 0x30303030
 
 /**
  * Writes the components of a vector (float32 values) as comma-separated JSON
- * numbers at `pos`; returns the position after them, or -1 - j when component
- * j is not finite. Components in [1e-6, 1) in magnitude, which are nearly all
- * of an embedding's, are written as 0.ddd with 9 significant digits from
- * integer arithmetic; the rest as JavaScript prints them (the shortest form of
- * the value, exact). NaN and the infinities fail the range test, so they are
- * caught on the rare path and cost the common one nothing.
+ * numbers at `pos` of `b` (`view` over the same bytes); returns the position
+ * after them, or -1 - j when component j is not finite. Components in
+ * [1e-6, 1) in magnitude, which are nearly all of an embedding's, are written
+ * as 0.ddd with 9 significant digits from integer arithmetic, four digits a
+ * store; the rest as JavaScript prints them (the shortest form of the value,
+ * exact). NaN and the infinities fail the range test, so they are caught on
+ * the rare path and cost the common one nothing. A component's stores reach
+ * at most 18 bytes past its comma: the caller makes room for
+ * MAX_NUMBER_CHARS + 1 a component.
  */
-function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
+function writeVector(b: Uint8Array, view: DataView, pos: number, v: ArrayLike<number>): number {
   for (let j = 0; j < v.length; j++) {
     let x = v[j]!
     if (j > 0) b[pos++] = 44 // ','
@@ -46,7 +55,7 @@ function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
     if (x >= 1e-6 && x < 1) {
       if (negative) b[pos++] = 45 // '-'
       // x = m · 10^(e − 8), m of 9 digits (a leading 0 when x sits just under a power of ten: still exact to 9 digits).
-      let e = x >= 0.1 ? -1 : x >= 0.01 ? -2 : x >= 0.001 ? -3 : x >= 1e-4 ? -4 : x >= 1e-5 ? -5 : -6
+      let e = x >= 0.01 ? (x >= 0.1 ? -1 : -2) : x >= 0.001 ? -3 : x >= 1e-4 ? -4 : x >= 1e-5 ? -5 : -6
       let m = (x * POW10[8 - e]! + 0.5) | 0
       if (m >= 1e9) {
         // Rounding carried into a tenth digit: x rounds to 10^(e+1).
@@ -56,21 +65,18 @@ function writeVector(b: Uint8Array, pos: number, v: ArrayLike<number>): number {
           continue
         }
       }
-      b[pos++] = ZERO
-      b[pos++] = 46 // '.'
-      for (let i = -1; i > e; i--) b[pos++] = ZERO
-      // Nine digits, written from the last, two at a time from a table (half the divisions).
-      const end = pos + 9
-      let i = end
-      for (let k = 0; k < 4; k++) {
-        const q = (m / 100) | 0
-        const r = (m - q * 100) << 1
-        b[--i] = PAIRS[r + 1]!
-        b[--i] = PAIRS[r]!
-        m = q
-      }
-      b[pos] = ZERO + m
-      pos = end
+      // "0.000000" written whole, of which the "0." and the -1 - e zeros stay.
+      view.setUint32(pos, POINT_ZEROS, true)
+      view.setUint32(pos + 4, FOUR_ZEROS, true)
+      pos += 1 - e
+      // m = d · 10^8 + h · 10^4 + l: one digit, then two groups of four.
+      const d = (m / 100_000_000) | 0
+      const r = m - d * 100_000_000
+      const h = (r / 10_000) | 0
+      b[pos] = ZERO + d
+      view.setUint32(pos + 1, QUADS[h]!, true)
+      view.setUint32(pos + 5, QUADS[r - h * 10_000]!, true)
+      pos += 9
       while (b[pos - 1] === ZERO) pos--
     } else {
       if (!Number.isFinite(x)) return -1 - j
@@ -94,6 +100,8 @@ export function upsertBody(points: readonly Point[], into?: Buffer): Buffer {
   // Where each vector was written: points sharing one (lines of one shape, from the built-in embedder or
   // `--embedding-text masked`) copy its text instead of printing it again.
   const written = new Map<Point['vector'], { start: number; end: number }>()
+  // Over the body's buffer (made again when the buffer grows).
+  let view: DataView | undefined
   out.text('{"points":[')
   points.forEach((p, i) => {
     out.text(`${i > 0 ? ',' : ''}{"id":${JSON.stringify(p.id)},"vector":[`)
@@ -104,8 +112,9 @@ export function upsertBody(points: readonly Point[], into?: Buffer): Buffer {
       out.at += out.buf.copy(out.buf, out.at, before.start, before.end)
     } else {
       out.room(v.length * (MAX_NUMBER_CHARS + 1))
+      if (view?.buffer !== out.buf.buffer) view = new DataView(out.buf.buffer, out.buf.byteOffset, out.buf.byteLength)
       // A vector of plain numbers is stored as Qdrant stores any: as float32.
-      const end = writeVector(out.buf, out.at, v instanceof Float32Array ? v : Float32Array.from(v))
+      const end = writeVector(out.buf, view, out.at, v instanceof Float32Array ? v : Float32Array.from(v))
       if (end < 0) throw new RangeError(`point ${p.id}: a non-finite number at position ${-1 - end} of its vector`)
       written.set(v, { start: out.at, end })
       out.at = end
