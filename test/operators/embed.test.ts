@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { firstValueFrom, of } from 'rxjs'
 import type { DedupedBatch, Embedder } from '../../operators/contracts.ts'
-import { checkVectors, embed } from '../../operators/embed.ts'
+import { checkVectors, embed, vectorProblem } from '../../operators/embed.ts'
 import { deduped } from '../../operators/dedup.ts'
 import { createTestContext, counterValue } from '../helpers/context.ts'
 import { batchOf, entry } from '../helpers/batches.ts'
@@ -119,4 +119,20 @@ test('checkVectors names what is wrong', () => {
   assert.throws(() => checkVectors([[1, Infinity]], 1, 2), /non-finite/)
   assert.throws(() => checkVectors([[0, 0]], 1, 2), /all-zero/)
   assert.throws(() => checkVectors([[1]], 2, 1), /1 vectors for 2 texts/)
+})
+
+test('vectorProblem finds a non-finite number at any position, and takes huge finite numbers and tiny ones', () => {
+  // Every position of a 7-number vector (the four sums' lanes and the tail after them), each kind of non-finite number.
+  for (const bad of [Number.NaN, Infinity, -Infinity]) {
+    for (let at = 0; at < 7; at++) {
+      const v = Array.from({ length: 7 }, (_, i) => (i === at ? bad : 0.5))
+      assert.equal(vectorProblem(v, 7), `a non-finite number at position ${at}`)
+      assert.equal(vectorProblem(Float32Array.from(v), 7), `a non-finite number at position ${at}`)
+    }
+  }
+  // Squares that overflow a double, or that are far below float32's range, still make a usable vector.
+  assert.equal(vectorProblem([1e200, 1e200, 0, 0, 0], 5), null)
+  assert.equal(vectorProblem(Float32Array.from([0, 0, 0, 0, 1.4e-45]), 5), null)
+  assert.equal(vectorProblem(new Float32Array(384), 384), 'an all-zero vector (cosine similarity is undefined for it)')
+  assert.equal(vectorProblem([-0, 0, -0], 3), 'an all-zero vector (cosine similarity is undefined for it)')
 })
