@@ -38,13 +38,13 @@ const FOUR_ZEROS = 0x30303030
  * Writes the components of a vector (float32 values) as comma-separated JSON
  * numbers at `pos` of `b` (`view` over the same bytes); returns the position
  * after them, or -1 - j when component j is not finite. Components in
- * [1e-6, 1) in magnitude, which are nearly all of an embedding's, are written
- * as 0.ddd with 9 significant digits from integer arithmetic, four digits a
- * store; the rest as JavaScript prints them (the shortest form of the value,
- * exact). NaN and the infinities fail the range test, so they are caught on
- * the rare path and cost the common one nothing. A component's stores reach
- * at most 18 bytes past its comma: the caller makes room for
- * MAX_NUMBER_CHARS + 1 a component.
+ * [1e-6, 1) in magnitude, which are nearly all of a dense embedding's, are
+ * written as 0.ddd with 9 significant digits from integer arithmetic, four
+ * digits a store; zero as "0"; the rest as JavaScript prints them (the
+ * shortest form of the value, exact). NaN and the infinities fail the range
+ * test, so they are caught on the rare path and cost the common one nothing.
+ * A component's stores reach at most 18 bytes past its comma: the caller
+ * makes room for MAX_NUMBER_CHARS + 1 a component.
  */
 function writeVector(b: Uint8Array, view: DataView, pos: number, v: ArrayLike<number>): number {
   for (let j = 0; j < v.length; j++) {
@@ -78,6 +78,9 @@ function writeVector(b: Uint8Array, view: DataView, pos: number, v: ArrayLike<nu
       view.setUint32(pos + 5, QUADS[r - h * 10_000]!, true)
       pos += 9
       while (b[pos - 1] === ZERO) pos--
+    } else if (x === 0) {
+      // Most of a sparse vector's components (the built-in embedder's: 349 of 384 for an HDFS line); -0 too, as JSON has it.
+      b[pos++] = ZERO
     } else {
       if (!Number.isFinite(x)) return -1 - j
       const s = String(negative ? -x : x)

@@ -70,3 +70,10 @@ test('a vector shared by several points is written whole for each, also when the
   const copies = points.map((p) => ({ ...p, vector: Float32Array.from(p.vector) }))
   assert.deepEqual(upsertBody(points, Buffer.alloc(64)), upsertBody(copies))
 })
+
+test('zero components, -0 among them, are written as 0, as JSON.stringify writes them', () => {
+  const vector = Float32Array.from([0, -0, 0.5, 0, -0.25, -0])
+  const body = upsertBody([{ id: 'z', vector, payload: payload('z') }]).toString('utf8')
+  assert.ok(body.includes('"vector":[0,0,0.5,0,-0.25,0]'), body)
+  assert.ok(body.includes(`"vector":${JSON.stringify(Array.from(vector))}`), body)
+})
