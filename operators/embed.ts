@@ -19,14 +19,30 @@ import { stage } from './stage.ts'
 export function vectorProblem(v: ArrayLike<number> | null | undefined, dim: number): string | null {
   if (!v || typeof v.length !== 'number') return 'no vector'
   if (v.length !== dim) return `a vector of ${v.length} numbers, expected ${dim}`
-  // The squared norm in four sums (four independent additions a step, not one chain of 384): a NaN or an infinity
-  // anywhere leaves it NaN or infinite, and only then is the vector read again for the position.
+  // Every embedder answers float32, whose squares sum to a finite number exactly when every component is finite: one
+  // fast pass, and a second only for a bad vector. Anything else (a plain array may hold null or text) is read number by number.
+  const norm = v instanceof Float32Array ? squaredNorm(v) : Number.NaN
+  if (!(norm < Infinity)) {
+    let sum = 0
+    for (let j = 0; j < v.length; j++) {
+      const x = v[j]!
+      if (!Number.isFinite(x)) return `a non-finite number at position ${j}`
+      sum += x * x
+    }
+    return sum === 0 ? ALL_ZERO : null
+  }
+  return norm === 0 ? ALL_ZERO : null
+}
+
+const ALL_ZERO = 'an all-zero vector (cosine similarity is undefined for it)'
+
+/** The sum of the squares of `v`, in four independent sums (four additions a step, not one chain of 384). */
+function squaredNorm(v: Float32Array): number {
   let s0 = 0
   let s1 = 0
   let s2 = 0
   let s3 = 0
-  const n = v.length
-  const whole = n - (n % 4)
+  const whole = v.length - (v.length % 4)
   let j = 0
   for (; j < whole; j += 4) {
     const x0 = v[j]!
@@ -38,14 +54,8 @@ export function vectorProblem(v: ArrayLike<number> | null | undefined, dim: numb
     s2 += x2 * x2
     s3 += x3 * x3
   }
-  for (; j < n; j++) s0 += v[j]! * v[j]!
-  const norm = s0 + s1 + s2 + s3
-  // Finite numbers whose squares overflow a double (plain numbers only, never float32) make it infinite too: not a problem.
-  if (!(norm < Infinity)) {
-    for (let k = 0; k < n; k++) if (!Number.isFinite(v[k]!)) return `a non-finite number at position ${k}`
-  }
-  if (norm === 0) return 'an all-zero vector (cosine similarity is undefined for it)'
-  return null
+  for (; j < v.length; j++) s0 += v[j]! * v[j]!
+  return s0 + s1 + s2 + s3
 }
 
 /** Throws unless `vectors` holds one usable vector of `dim` numbers per text. */

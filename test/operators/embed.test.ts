@@ -130,6 +130,9 @@ test('vectorProblem finds a non-finite number at any position, and takes huge fi
       assert.equal(vectorProblem(Float32Array.from(v), 7), `a non-finite number at position ${at}`)
     }
   }
+  // A plain array is read number by number: null and numeric text are not numbers (JSON.parse gives both).
+  assert.equal(vectorProblem([0.5, null, 0.5] as unknown as number[], 3), 'a non-finite number at position 1')
+  assert.equal(vectorProblem([0.5, 0.5, '0.5'] as unknown as number[], 3), 'a non-finite number at position 2')
   // Squares that overflow a double, or that are far below float32's range, still make a usable vector.
   assert.equal(vectorProblem([1e200, 1e200, 0, 0, 0], 5), null)
   assert.equal(vectorProblem(Float32Array.from([0, 0, 0, 0, 1.4e-45]), 5), null)
