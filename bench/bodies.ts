@@ -16,23 +16,16 @@
 import { createBuiltinEmbedder } from '../src/adapters/builtin-embedder.ts'
 import { upsertBody } from '../src/adapters/points-json.ts'
 import { upsertFrame } from '../src/adapters/qdrant-proto.ts'
-import { parseRecord } from '../operators/parse.ts'
 import { pointsOf } from '../operators/sink.ts'
-import type { ParsedEntry, Point } from '../operators/contracts.ts'
-import { hdfsTraffic, prng } from './hdfs-traffic.ts'
+import type { Point } from '../operators/contracts.ts'
+import { freshEntries } from './fresh-entries.ts'
+import { prng } from './hdfs-traffic.ts'
 
 const DIM = 384
 const POINTS = 1000
 const ROUNDS = Number(process.env.BENCH_BODY_ROUNDS ?? 50)
 
-const fresh: ParsedEntry[] = []
-let offset = 0
-for (const line of hdfsTraffic({ count: POINTS, duplicateShare: 0, seed: 3 })) {
-  const record = { partition: 'bench/0', offset, nextOffset: offset + 1, key: null, value: Buffer.from(line) }
-  offset++
-  const parsed = parseRecord(record, { maxMessageBytes: 1 << 20 })
-  if ('entry' in parsed) fresh.push({ kind: 'entry', id: parsed.id, entry: parsed.entry, record })
-}
+const fresh = freshEntries(POINTS)
 
 const random = prng(5)
 /** A unit vector with every component non-zero, as a model's (a sum of uniforms: near-normal components). */

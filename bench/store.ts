@@ -21,10 +21,10 @@ import { createBuiltinEmbedder } from '../src/adapters/builtin-embedder.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSqliteVectorStore } from '../src/adapters/sqlite-vector-store.ts'
-import { parseRecord } from '../operators/parse.ts'
 import { pointsOf } from '../operators/sink.ts'
-import type { ParsedEntry, Point } from '../operators/contracts.ts'
-import { hdfsTraffic, prng } from './hdfs-traffic.ts'
+import type { Point } from '../operators/contracts.ts'
+import { freshEntries } from './fresh-entries.ts'
+import { prng } from './hdfs-traffic.ts'
 
 const POINTS = Number(process.env.BENCH_STORE_POINTS ?? 100_000)
 const DIM = 384
@@ -33,14 +33,7 @@ const BATCH = 1000
 /** Points as the sink writes them (`pointsOf`), from generated HDFS traffic. */
 function makePoints(): Point[] {
   const random = prng(7)
-  const fresh: ParsedEntry[] = []
-  let offset = 0
-  for (const line of hdfsTraffic({ count: POINTS, duplicateShare: 0, seed: 3 })) {
-    const record = { partition: 'bench/0', offset, nextOffset: offset + 1, key: null, value: Buffer.from(line) }
-    offset++
-    const parsed = parseRecord(record, { maxMessageBytes: 1 << 20 })
-    if ('entry' in parsed) fresh.push({ kind: 'entry', id: parsed.id, entry: parsed.entry, record })
-  }
+  const fresh = freshEntries(POINTS)
   const vectors = fresh.map(() => Float32Array.from({ length: DIM }, () => random() - 0.5))
   return pointsOf({ fresh, vectors }, new Date().toISOString())
 }
