@@ -150,8 +150,7 @@ export function parse(ctx: StepContext, opts: ParseOptions): OperatorFunction<re
     let unlogged = 0
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!
-      const text = decodeRecord(record, opts, decoder)
-      const outcome = typeof text === 'string' ? parseText(text, record, opts) : text
+      const outcome = parseRecord(record, opts, decoder)
       if ('entry' in outcome) {
         items[i] = { kind: 'entry', id: outcome.id, entry: outcome.entry, record: pack(record) }
         continue
