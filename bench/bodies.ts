@@ -34,12 +34,10 @@ function dense(): Float32Array {
   const norm = Math.hypot(...v)
   return v.map((x) => x / norm)
 }
-const builtin = createBuiltinEmbedder({ dim: DIM })
-const texts = fresh.map((f) => f.entry.text)
-// An HTTP embedder's vectors are each their own object (views of its answer), so the sparse ones are copied apart.
-const sparse = (await builtin.embed(texts)).map((v) => Float32Array.from(v))
-const masked = createBuiltinEmbedder({ dim: DIM })
-const shared = await masked.embed(texts)
+// The built-in embedder gives the lines of one shape one vector object: shared as they come, and each copied apart for
+// the sparse kind, as an HTTP embedder's vectors are each their own object (views of its answer).
+const shared = await createBuiltinEmbedder({ dim: DIM }).embed(fresh.map((f) => f.entry.text))
+const sparse = shared.map((v) => Float32Array.from(v))
 const now = new Date().toISOString()
 const kinds: Array<[string, Point[]]> = [
   ['dense (a model)', pointsOf({ fresh, vectors: fresh.map(dense) }, now)],
