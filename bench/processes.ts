@@ -26,7 +26,9 @@ export function imageProcessEnv(root: string): Record<string, string> {
   const dockerfile = readFileSync(join(root, 'deploy/Dockerfile'), 'utf8')
   const env: Record<string, string> = {}
   for (const name of IMAGE_PROCESS_VARIABLES) {
-    const value = new RegExp(`^(?:ENV)?\\s+${name}=(\\S+?)\\s*\\\\?$`, 'm').exec(dockerfile)?.[1]
+    // A value with spaces is quoted: NODE_OPTIONS="--a --b".
+    const m = new RegExp(`^(?:ENV)?\\s+${name}=(?:"([^"]*)"|(\\S+?))\\s*\\\\?$`, 'm').exec(dockerfile)
+    const value = m?.[1] ?? m?.[2]
     if (value === undefined) throw new Error(`deploy/Dockerfile sets no ${name}`)
     env[name] = value
   }

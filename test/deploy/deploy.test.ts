@@ -125,11 +125,15 @@ test('the Dockerfile builds in two stages, runs as a non-root user with a health
   const processVariables: readonly string[] = IMAGE_PROCESS_VARIABLES
   for (const m of dockerfile.matchAll(/^\s+(\w+)=\S+/gm)) if (!['NODE_ENV', ...processVariables].includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `ENV ${m[1]} is a configuration variable`)
   const unit = read('systemd/logstream@.service')
-  for (const m of unit.matchAll(/^Environment=(\w+)=/gm)) if (!processVariables.includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `the unit sets ${m[1]}, a configuration variable`)
+  for (const m of unit.matchAll(/^Environment="?(\w+)=/gm)) if (!processVariables.includes(m[1]!)) assert.ok(CONFIG_FIELDS.some((f) => f.meta.env?.includes(m[1]!)), `the unit sets ${m[1]}, a configuration variable`)
   // The unit runs the job as the image does, and the bench measures it so (it reads the image's values).
   const imageEnv = imageProcessEnv(ROOT)
   assert.deepEqual(Object.keys(imageEnv), processVariables)
-  for (const [name, value] of Object.entries(imageEnv)) assert.match(unit, new RegExp(`^Environment=${name}=${value}$`, 'm'), `the unit sets ${name}=${value} as the image does`)
+  for (const [name, value] of Object.entries(imageEnv)) {
+    // systemd takes a value with spaces quoted whole: Environment="NODE_OPTIONS=--a --b".
+    const setting = `${name}=${value}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    assert.match(unit, new RegExp(`^Environment=(?:${setting}|"${setting}")$`, 'm'), `the unit sets ${name}=${value} as the image does`)
+  }
   execFileSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: imageEnv.NODE_OPTIONS } })
   assert.match(unit, /^KillSignal=SIGTERM$/m)
   assert.match(unit, /^ExecStart=.*bin\/logstream\.js run/m)
