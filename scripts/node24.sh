@@ -36,7 +36,9 @@ key="$version"
 for p in "${native[@]}"; do key="$key-$(node -p "require('./node_modules/$p/package.json').version")"; done
 built="$cache/native/$key"
 rm -rf "$tree/node_modules"
-cp -al node_modules "$tree/node_modules"
+# node_modules/. : the contents, also when node_modules is itself a link (a worktree sharing another's modules).
+mkdir -p "$tree/node_modules"
+cp -al node_modules/. "$tree/node_modules/"
 for p in "${native[@]}"; do rm -rf "$tree/node_modules/$p"; done
 if [ ! -f "$built/.done" ]; then
   echo "node24: building the native modules for Node $version (several minutes, once)"
