@@ -9,6 +9,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+if (process.env.BENCH_NODE && process.env.BENCH_NODE !== '24') {
+  console.error(`BENCH_NODE=${process.env.BENCH_NODE}: the bench runs on the machine's Node, or on Node 24 (the image's) with BENCH_NODE=24`)
+  process.exit(2)
+}
 // In .node24/tree the checkout's set-up has run: its copied package files look newer than the installed modules.
 if (!process.env.LOGSTREAM_BENCH_ON_NODE24) execFileSync('bash', ['scripts/setup.sh', '--test'], { cwd: root, stdio: 'inherit' })
 if (process.env.BENCH_NODE === '24' && !process.env.LOGSTREAM_BENCH_ON_NODE24) {
