@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import { leaveYoungGenerationToThreads } from '../runtime/heap.ts'
 
 /** A failed request: `stage` says whether SQLite (`sqlite`, a SQLite error code), an fsync (`sync`, an errno code) or the thread itself failed. */
 export class SqliteThreadError extends Error {
@@ -78,6 +79,7 @@ parentPort.on('message', (m) => {
  */
 export function startSqliteThread(opts: SqliteThreadOptions): SqliteThread {
   const require = createRequire(import.meta.url)
+  leaveYoungGenerationToThreads()
   const worker = new Worker(prelude + opts.script + loop, {
     eval: true,
     // What a thread allocates (a batch's strings, a look-up's answer) dies within its request: a small young generation
