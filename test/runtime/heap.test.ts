@@ -3,10 +3,14 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import { limitHeapGrowth } from '../../src/runtime/heap.ts'
 import { loadConfig } from '../../src/config.ts'
 import { ConfigError } from '../../core/errors.ts'
+import { imageProcessEnv } from '../../bench/processes.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 test('the heap growth limit: 200% by default, set from the configuration, 0 leaves V8 its own', () => {
   assert.equal(loadConfig().heapGrowingPercent, 200)
@@ -30,12 +34,14 @@ test("the store's threads keep their 4 MB young generation when NODE_OPTIONS siz
     process.stdout.write(String(await thread.request({})))
     await thread.close()
   `
+  const imageOptions = imageProcessEnv(ROOT).NODE_OPTIONS ?? ''
+  assert.match(imageOptions, /--max-semi-space-size=[1-9]/, "the image sizes the main thread's young generation (deploy/Dockerfile)")
   const dir = mkdtempSync(join(tmpdir(), 'logstream-heap-'))
   writeFileSync(join(dir, 'probe.mts'), script)
   let out: string
   try {
     out = execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'probe.mts')], {
-      env: { ...process.env, NODE_OPTIONS: '--v8-pool-size=1 --max-semi-space-size=16' },
+      env: { ...process.env, NODE_OPTIONS: imageOptions },
       encoding: 'utf8',
     })
   } finally {
