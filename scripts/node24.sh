@@ -8,7 +8,8 @@
 #   .node24/tree   a copy of the sources; its node_modules links to the machine's
 #   .node24/native the native packages built for Node 24, by version
 #   scripts/node24.sh [FILE...]   (default: the unit tests and test/integration/job-file.test.ts)
-#   scripts/node24.sh --prepare   only makes .node24/ ready (`BENCH_NODE=24 npm run bench` runs the bench there)
+#   scripts/node24.sh --prepare   only makes .node24/ ready, then prints tree=<its tree> and node=<its node>
+#                                 (`BENCH_NODE=24 npm run bench` runs the bench there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +53,10 @@ else
   for p in "${native[@]}"; do cp -a "$built/$p" "$tree/node_modules/$p"; done
 fi
 
-[ "${1:-}" = "--prepare" ] && exit 0
+if [ "${1:-}" = "--prepare" ]; then
+  printf 'tree=%s\nnode=%s\n' "$tree" "$node24"
+  exit 0
+fi
 
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
