@@ -6,7 +6,7 @@
 import type { Logger } from 'pino'
 import type { Boundary, GraphHooks } from '../graph.ts'
 
-const BOUNDARIES: readonly Boundary[] = ['after-fetch', 'after-plan', 'after-dedup', 'after-embed', 'after-score', 'after-sink', 'after-publish', 'after-checkpoint']
+const BOUNDARIES: readonly Boundary[] = ['after-fetch', 'after-dedup', 'after-plan', 'after-embed', 'after-score', 'after-sink', 'after-publish', 'after-checkpoint']
 
 export function crashHooksFromEnv(env: NodeJS.ProcessEnv, logger: Logger): GraphHooks | undefined {
   const spec = env.LOGSTREAM_CRASH_AT

@@ -51,7 +51,7 @@ function deadLetters(dir: string, topic: string) {
   }
 }
 
-const BOUNDARIES = ['after-fetch', 'after-plan', 'after-dedup', 'after-embed', 'after-sink', 'after-checkpoint'] as const
+const BOUNDARIES = ['after-fetch', 'after-dedup', 'after-plan', 'after-embed', 'after-sink', 'after-checkpoint'] as const
 
 test('SIGKILL at every stage boundary, then a restart, ends with the store of one uninterrupted run', async (t) => {
   const { topic, messages, args, referencePoints } = await setup(t, 1500, 7)
