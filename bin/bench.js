@@ -22,11 +22,14 @@ if (!process.env.LOGSTREAM_BENCH_ON_NODE24) execFileSync('bash', ['scripts/setup
 if (handOver) {
   // --prepare says where it made the tree and Node 24 (tree=…, node=…); its other lines are progress.
   const said = execFileSync('bash', ['scripts/node24.sh', '--prepare'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
-  const ready = Object.fromEntries(said.split('\n').map((line) => line.match(/^(tree|node)=(.+)$/)?.slice(1) ?? []).filter((pair) => pair.length === 2))
-  process.stdout.write(said.split('\n').filter((line) => line && !/^(tree|node)=/.test(line)).map((line) => `${line}\n`).join(''))
+  const ready = {}
+  for (const line of said.split('\n')) {
+    const m = /^(tree|node)=(.+)$/.exec(line)
+    if (m) ready[m[1]] = m[2]
+    else if (line) console.log(line)
+  }
   if (!ready.tree || !ready.node) throw new Error(`scripts/node24.sh --prepare did not say where Node 24 is ready:\n${said}`)
-  const tree = ready.tree
-  const node24 = ready.node
+  const { tree, node: node24 } = ready
   // The checkout's Kafka and Qdrant binaries, not second copies in the tree.
   const env = {
     ...process.env,

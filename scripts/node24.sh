@@ -9,7 +9,7 @@
 #   .node24/native the native packages built for Node 24, by version
 #   scripts/node24.sh [FILE...]   (default: the unit tests and test/integration/job-file.test.ts)
 #   scripts/node24.sh --prepare   only makes .node24/ ready, then prints tree=<its tree> and node=<its node>
-#                                 (`BENCH_NODE=24 npm run bench` runs the bench there)
+#                                 (`npm run bench` runs the bench there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -21,7 +21,7 @@ test('the heap growth limit: 200% by default, set from the configuration, 0 leav
   assert.equal(limitHeapGrowth(100), true)
 })
 
-test("the store's threads keep their 4 MB young generation when NODE_OPTIONS sizes the main thread's (the image's --max-semi-space-size=16)", () => {
+test("the store's threads keep their 4 MB young generation when NODE_OPTIONS sizes the main thread's (the image's --max-semi-space-size)", () => {
   // The flag must be there when the process starts, as the image sets it: a child process. Its thread makes garbage,
   // then says how large its young generation grew (16 MB when the flag overrides the thread's own limit).
   const script = `
