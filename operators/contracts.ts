@@ -344,6 +344,12 @@ export interface VectorStore {
    * them at start, so reading again what was stored last (a restart's replay, a rebuild) costs no look-up.
    */
   recentIds?(limit: number): Promise<Uint8Array>
+  /**
+   * True while the collection holds no id but those `recentIds` last answered with, all of them (fewer than its
+   * limit), and those upserted through this store since: no other writer has added one (the embedded store tells from
+   * SQLite's `data_version` at every write). Dedup then takes an id its cache does not hold for new, with no look-up.
+   */
+  knowsAllIds?(): boolean
   upsert(points: readonly Point[]): Promise<void>
   /**
    * Resolves true when the store takes writes for ordinary points (server up,

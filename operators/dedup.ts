@@ -1,7 +1,14 @@
 /**
  * Dedup: of each batch, keeps the entries to embed and store — the first of
  * their id in the batch whose id is neither in the recent-id cache nor in the
- * store. The store is asked only for the ids the cache does not know.
+ * store. The store is asked only for the ids the cache does not know, and not
+ * at all while the cache holds every id the store holds: the store named them
+ * all at start (`VectorStore.knowsAllIds`: no other writer since) and the
+ * cache has dropped none (a first load into an embedded store of its own).
+ * Another job that starts writing to the same store is seen at this job's
+ * next write; the batches deduplicated before that look nothing up, as
+ * batches whose look-ups came before the other job's write never could: an
+ * id both jobs read is embedded by both, and stored as one point.
  *
  * The cache is checked and the batch's ids claimed in it as the batch
  * arrives, in batch order, so a later batch in flight never embeds the same
@@ -17,7 +24,7 @@ import type { RecentIds } from './recent-ids.ts'
 import { coalescedExistence } from './existence-lookups.ts'
 
 export interface DedupOptions {
-  readonly store: Pick<VectorStore, 'existing'>
+  readonly store: Pick<VectorStore, 'existing'> & Partial<Pick<VectorStore, 'knowsAllIds'>>
   readonly recent: RecentIds
   /** Ids in one store look-up at most when look-ups of several batches are merged (default 5,000). */
   readonly lookupIds?: number
@@ -29,6 +36,8 @@ interface Started {
   readonly batch: Batch
   readonly unique: readonly ParsedEntry[]
   readonly unknown: readonly ParsedEntry[]
+  /** Ids the store was asked about: the unknown ones, or none while the cache holds all the store's. */
+  readonly lookedUp: number
   readonly startedAt: number
   /** The look-up's answer and when it came. */
   readonly existing: Promise<{ found: Set<string>; at: number }>
@@ -53,14 +62,16 @@ export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Ba
     }
     // Each id is claimed as it is checked: the batch's ids are distinct, so this is `has` for all, then `add` for all.
     const unknown = unique.filter((e) => !opts.recent.claim(e.id))
-    const lookup = unknown.length > 0 ? existing(unknown.map((e) => e.id)) : Promise.resolve(new Set<string>())
+    // Asked after the claims: a claim that pushed out an id (perhaps one of this batch's) ends it.
+    const cacheIsWhole = opts.recent.keptAll && opts.store.knowsAllIds?.() === true
+    const lookup = unknown.length > 0 && !cacheIsWhole ? existing(unknown.map((e) => e.id)) : Promise.resolve(new Set<string>())
     const answered = lookup.then((found) => ({ found, at: performance.now() }))
     // Awaited in batch order below; a failure before then is not unhandled.
     answered.catch(() => {})
-    return { batch, unique, unknown, startedAt, existing: answered }
+    return { batch, unique, unknown, lookedUp: cacheIsWhole ? 0 : unknown.length, startedAt, existing: answered }
   }
 
-  const finish = async ({ batch, unique, unknown, startedAt, existing: answered }: Started): Promise<DedupedBatch> => {
+  const finish = async ({ batch, unique, unknown, lookedUp, startedAt, existing: answered }: Started): Promise<DedupedBatch> => {
     const { found, at } = await answered
     const fresh = unknown.filter((e) => !found.has(e.id))
     const duplicatesInBatch = batch.entries.length - unique.length
@@ -69,7 +80,7 @@ export function dedup(ctx: StepContext, opts: DedupOptions): OperatorFunction<Ba
     ctx.metrics.entriesSkippedExisting.inc(skippedExisting)
     ctx.metrics.entriesNew.inc(fresh.length)
     // The stage's time is the batch's own work and look-up, not the wait for the batches before it.
-    log.debug({ batch: batch.id, fresh: fresh.length, skippedExisting, duplicatesInBatch, lookedUp: unknown.length }, 'deduplicated')
+    log.debug({ batch: batch.id, fresh: fresh.length, skippedExisting, duplicatesInBatch, lookedUp }, 'deduplicated')
     return timed(ctx, deduped(batch, fresh, skippedExisting, duplicatesInBatch), (at - startedAt) / 1000)
   }
 

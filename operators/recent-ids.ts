@@ -25,6 +25,7 @@ export class RecentIds {
   #head = EMPTY
   #tail = EMPTY
   #size = 0
+  #dropped = false
   /** Slots never used yet, then freed slots (linked through `#younger`). */
   #unused = 0
   #free = EMPTY
@@ -45,6 +46,11 @@ export class RecentIds {
 
   get size(): number {
     return this.#size
+  }
+
+  /** True while every id added and not deleted is still here: none has fallen out to make room (and the capacity is not 0). */
+  get keptAll(): boolean {
+    return this.capacity > 0 && !this.#dropped
   }
 
   has(id: string): boolean {
@@ -78,6 +84,7 @@ export class RecentIds {
       return true
     }
     if (this.#size === this.capacity) {
+      this.#dropped = true
       this.#remove(this.#head)
       // The removal may have shifted entries of the probe run (`#k` is untouched): find the place again.
       this.#insert(this.#find())
@@ -110,6 +117,7 @@ export class RecentIds {
   }
 
   clear(): void {
+    this.#dropped = true
     this.#table.fill(EMPTY)
     this.#head = this.#tail = this.#free = EMPTY
     this.#size = this.#unused = 0

@@ -11,6 +11,12 @@
  * buffer of its distinct vectors, so nothing is copied twice. A vector that
  * several points share (one object: the built-in embedder's lines of one
  * shape) goes once, and is stored once (layout 3, `sqlite-store-layout.ts`).
+ *
+ * The thread also reads the ids stored last (the census the recent-id cache
+ * starts with), on its own connection, so that every write can tell whether
+ * any other connection has written to the file since: SQLite's
+ * `data_version` changes with other connections' commits and never with the
+ * connection's own.
  */
 import type { Point } from '../../operators/contracts.ts'
 import { syncWal } from '../../core/sqlite-wal.ts'
@@ -27,11 +33,19 @@ export interface PointWriterOptions {
   /** The statements that find a shared vector's key by its collection's key and hash, and add one. */
   readonly findVectorSql: string
   readonly addVectorSql: string
+  /** The statement that reads a collection's ids stored last, packed, oldest first (its collection's name and a limit). */
+  readonly recentIdsSql: string
 }
 
 export interface PointWriter {
-  /** Inserts or replaces `points` of `collection` in one transaction, then syncs the WAL. */
-  write(collection: string, points: readonly Point[]): Promise<void>
+  /**
+   * Inserts or replaces `points` of `collection` in one transaction, then syncs the WAL. Resolves whether the file may
+   * have been written by another connection since the last `census`: true when there was none, or when SQLite's
+   * `data_version` has moved since.
+   */
+  write(collection: string, points: readonly Point[]): Promise<boolean>
+  /** The newest `limit` ids of `collection`, 16 bytes each, packed, oldest first; the point from which `write` tells of others' writes. */
+  census(collection: string, limit: number): Promise<Uint8Array>
   /** Finishes the writes in flight and stops the worker. */
   close(): Promise<void>
 }
@@ -45,8 +59,22 @@ const upsert = db.prepare(workerData.upsertSql)
 const keyOf = db.prepare(workerData.keySql).pluck()
 const findVector = db.prepare(workerData.findVectorSql).pluck()
 const addVector = db.prepare(workerData.addVectorSql)
+const dataVersion = db.prepare('PRAGMA data_version').pluck()
+const recentIds = db.prepare(workerData.recentIdsSql).pluck()
 const NONE = Buffer.alloc(0)
+// data_version as of the census's snapshot: another connection's commit moves it, this connection's own commits never do.
+let census
+const readCensus = db.transaction((m) => {
+  // The read first: it opens the snapshot that data_version then describes.
+  const packed = recentIds.get(m.collection, m.census)
+  census = dataVersion.get()
+  if (!packed) return new Uint8Array(0)
+  // The answer's buffer is moved to the main thread: a blob that is not the whole of its buffer is copied first.
+  return packed.byteLength === packed.buffer.byteLength ? new Uint8Array(packed.buffer) : Uint8Array.from(packed)
+})
 const write = db.transaction((m) => {
+  // Anyone else's commit since the census, seen under the write lock: from then on, every write says so.
+  if (census !== undefined && dataVersion.get() !== census) census = undefined
   // Inside the write transaction: the collection cannot go while its points go in.
   const key = keyOf.get(m.collection)
   if (key === undefined) throw Object.assign(new Error('the embedded store has no collection ' + m.collection), { code: 'COLLECTION_LOST' })
@@ -67,10 +95,12 @@ const write = db.transaction((m) => {
   }
 })
 function handle(m) {
+  if (m.census !== undefined) return readCensus(m)
   // IMMEDIATE: the write lock before the first read. A transaction that reads first and then writes, after another job
   // sharing the file committed, fails at once with SQLITE_BUSY (its snapshot is stale, so the busy handler cannot help).
   write.immediate(m)
   try { syncWal(workerData.path) } catch (err) { err.stage = 'sync'; throw err }
+  return census === undefined
 }
 `
 
@@ -78,7 +108,7 @@ const nullable = (v: unknown): string | null => (typeof v === 'string' ? v : v =
 
 /**
  * @example
- * const writer = startPointWriter({ path: '.logstream/vectors.sqlite', cacheMb: 16, upsertSql, keySql, findVectorSql, addVectorSql })
+ * const writer = startPointWriter({ path: '.logstream/vectors.sqlite', cacheMb: 16, upsertSql, keySql, findVectorSql, addVectorSql, recentIdsSql })
  * await writer.write('logs_embeddings', points)
  */
 export function startPointWriter(opts: PointWriterOptions): PointWriter {
@@ -88,7 +118,8 @@ export function startPointWriter(opts: PointWriterOptions): PointWriter {
   const sentShared = new WeakSet<object>()
   return {
     write(collection, points) {
-      if (points.length === 0) return Promise.resolve()
+      // Nothing written, nothing seen.
+      if (points.length === 0) return Promise.resolve(false)
       const dim = points[0]!.vector.length
       // Each distinct vector once (by object: the points of one shape hold one), and which of them several points share.
       const slots = new Int32Array(points.length)
@@ -133,8 +164,9 @@ export function startPointWriter(opts: PointWriterOptions): PointWriter {
         sources[i] = nullable(q.source)
         timestamps[i] = nullable(q.timestamp)
       }
-      return thread.request<void>({ collection, dim, ids, payloads, levels, nodeTypes, sources, timestamps, vectors: vectors.buffer, slots, shared }, [vectors.buffer, slots.buffer, shared.buffer])
+      return thread.request<boolean>({ collection, dim, ids, payloads, levels, nodeTypes, sources, timestamps, vectors: vectors.buffer, slots, shared }, [vectors.buffer, slots.buffer, shared.buffer])
     },
+    census: (collection, limit) => thread.request<Uint8Array>({ collection, census: limit }),
     close: () => thread.close(),
   }
 }

@@ -101,21 +101,11 @@ const EXISTING_SQL = `SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FR
 const RECENT_IDS_SQL = `SELECT unhex(group_concat(hex(id), '' ORDER BY rowid)) FROM
   (SELECT rowid, id FROM points INDEXED BY points_id WHERE collection = ${KEY} ORDER BY rowid DESC LIMIT ?)`
 
-/**
- * The reader thread: dedup's id look-ups, off the main thread (a tenth or more of its time in a first load or a
- * replay), and the ids stored last.
- */
+/** The reader thread: dedup's id look-ups, off the main thread (a tenth or more of its time in a first load or a replay). */
 const LOOKUP_SCRIPT = `
 const existing = db.prepare(workerData.existingSql).pluck()
-// Prepared when first asked: a statement that cannot be prepared fails that request, not the thread's look-ups.
-let recentIds
 function handle(m) {
-  if (m.recent === undefined) return existing.all(m.ids, m.collection)
-  recentIds ??= db.prepare(workerData.recentIdsSql).pluck()
-  const packed = recentIds.get(m.collection, m.recent)
-  if (!packed) return new Uint8Array(0)
-  // The answer's buffer is moved to the main thread: a blob that is not the whole of its buffer is copied first.
-  return packed.byteLength === packed.buffer.byteLength ? new Uint8Array(packed.buffer) : Uint8Array.from(packed)
+  return existing.all(m.ids, m.collection)
 }
 `
 
@@ -218,7 +208,19 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
   // Upserts go to a writer thread of their own, started on the first (tools that only read never start it); look-ups to a reader thread.
   let writer: PointWriter | undefined
   let reader: SqliteThread | undefined
-  const startReader = () => startSqliteThread({ role: 'reader', path: opts.path, cacheMb: opts.cacheMb ?? 16, script: LOOKUP_SCRIPT, data: { existingSql: EXISTING_SQL, recentIdsSql: RECENT_IDS_SQL } })
+  const startReader = () => startSqliteThread({ role: 'reader', path: opts.path, cacheMb: opts.cacheMb ?? 16, script: LOOKUP_SCRIPT, data: { existingSql: EXISTING_SQL } })
+  const startWriter = () =>
+    startPointWriter({
+      path: opts.path,
+      cacheMb: opts.cacheMb ?? 16,
+      upsertSql: UPSERT_SQL,
+      keySql: KEY_SQL,
+      findVectorSql: FIND_VECTOR_SQL,
+      addVectorSql: ADD_VECTOR_SQL,
+      recentIdsSql: RECENT_IDS_SQL,
+    })
+  // True from a census that named all the collection's ids until a write finds that another connection has written.
+  let censusWhole = false
   const info = (name: string): CollectionInfo | null => {
     const row = statements.collection.get(name) as
       | { key: number; name: string; dim: number; distance: CollectionInfo['distance']; marker: string | null; vectors: string | null }
@@ -279,29 +281,28 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     },
     async recentIds(limit) {
       if (limit <= 0) return new Uint8Array(0)
-      reader ??= startReader()
-      return reader.request<Uint8Array>({ recent: limit, collection: c }).catch((err: unknown) => {
+      // On the writer's connection, whose writes then tell whether anyone else has written since (`knowsAllIds`).
+      writer ??= startWriter()
+      censusWhole = false
+      const ids = await writer.census(c, limit).catch((err: unknown) => {
         throw threadError('reading the ids stored last', err)
       })
+      censusWhole = ids.length / 16 < limit
+      return ids
     },
+    knowsAllIds: () => censusWhole,
     async upsert(points) {
       for (const p of points) {
         checkVector(p.vector)
         // Qdrant takes UUIDs (or integers, which the job never makes) as ids, and so does this store: it keeps their 16 bytes.
         if (!isUuid(p.id)) throw new LogstreamError('STORE_REJECTED', `point id ${JSON.stringify(p.id)} is not a UUID`)
       }
-      writer ??= startPointWriter({
-        path: opts.path,
-        cacheMb: opts.cacheMb ?? 16,
-        upsertSql: UPSERT_SQL,
-        keySql: KEY_SQL,
-        findVectorSql: FIND_VECTOR_SQL,
-        addVectorSql: ADD_VECTOR_SQL,
-      })
+      writer ??= startWriter()
       // Acknowledged only once committed and durable (the writer syncs the WAL before it answers).
-      await writer.write(c, points).catch((err: unknown) => {
+      const othersWrote = await writer.write(c, points).catch((err: unknown) => {
         throw threadError('upsert', err)
       })
+      if (othersWrote) censusWhole = false
     },
     async probe() {
       // Takes (and gives back) the write lock: the file is there, writable, and not locked for ever.

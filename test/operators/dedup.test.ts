@@ -52,3 +52,32 @@ test('a deduped batch holds its fresh entries only, and the count and source tim
   assert.ok(Number.isNaN(out.sourceTimesMs[3]), 'a record without a source time has none')
   assert.deepEqual(out.deadLetters, [dead])
 })
+
+test('while the cache holds every id the store holds, nothing is looked up; once it has dropped one, or the store no longer knows, ids are looked up again', async () => {
+  const store = createMemoryStore({ dim: 2 })
+  let knowsAll = true
+  const wholeStore = Object.assign(store, { knowsAllIds: () => knowsAll })
+  const recent = new RecentIds(3)
+  const ctx = createTestContext('dedup')
+  const run = (texts: string[], seq: number) => firstValueFrom(of(batchOf(texts.map((t, i) => entry(t, seq * 10 + i)), seq)).pipe(dedup(ctx, { store: wholeStore, recent })))
+
+  const first = await run(['a', 'b'], 0)
+  assert.deepEqual(first.fresh.map((e) => e.entry.text), ['a', 'b'])
+  assert.equal(store.calls.existing, 0, 'the store and the cache both hold nothing yet')
+
+  knowsAll = false
+  const second = await run(['c'], 1)
+  assert.equal(second.fresh.length, 1)
+  assert.equal(store.calls.existing, 1, 'another writer: the store is asked')
+
+  knowsAll = true
+  // 'd' takes the room of 'a', the oldest: from then on the cache no longer holds all, starting with the batch that made it drop one.
+  await run(['d'], 2)
+  assert.equal(store.calls.existing, 2, 'an id one of its own claims could have pushed out is looked up')
+  const stored = entry('a', 99)
+  await store.upsert([{ id: stored.id, vector: [1, 0], payload: { ...stored.entry, source_position: '', ingested_at: '' } }])
+  const fourth = await run(['a'], 3)
+  assert.equal(store.calls.existing, 3, 'an id dropped from the cache is looked up')
+  assert.equal(fourth.fresh.length, 0)
+  assert.equal(fourth.skippedExisting, 1)
+})
