@@ -10,6 +10,7 @@ import { createSqliteVectorStore } from '../../src/adapters/sqlite-vector-store.
 import { uuidText } from '../../src/adapters/sqlite-store-layout.ts'
 import { LogstreamError } from '../../core/errors.ts'
 import { DIM, point, vectorStoreContract } from '../helpers/vector-store-contract.ts'
+import type { Point } from '../../operators/contracts.ts'
 import { tempDir } from '../helpers/temp-dir.ts'
 
 const dirs = new Map<unknown, string>()
@@ -277,4 +278,17 @@ test('the store knows it holds only the ids it named and stored since, until a c
   assert.equal(store.knowsAllIds!(), false, 'and it stays seen')
   assert.equal((await store.recentIds!(100)).length, 23 * 16)
   assert.equal(store.knowsAllIds!(), true, 'a new census names them all again')
+})
+
+test("a point's payload is stored as JSON.stringify gives it, its filter columns as text, a missing one as none", async (t) => {
+  const store = createSqliteVectorStore({ path: join(tempDir(t), 'vectors.sqlite'), collection: 'c', dim: DIM, distance: 'Cosine' })
+  t.after(() => store.close())
+  await store.ensureCollection()
+  const odd = point(1)
+  const payload = { ...odd.payload, log_level: 7, node_type: undefined, ratio: NaN, fields: { thread: 'main' } } as unknown as Point['payload']
+  await store.upsert([{ ...odd, payload }])
+  assert.equal(await store.count({ logLevel: '7' }), 1, 'a number filters as its text')
+  assert.equal(await store.count({ nodeType: 'datanode' }) + (await store.count({ nodeType: 'namenode' })), 0, 'no node type')
+  const [got] = await store.get([odd.id])
+  assert.deepEqual(got!.payload, JSON.parse(JSON.stringify(payload)))
 })
