@@ -60,11 +60,13 @@ const keyOf = db.prepare(workerData.keySql).pluck()
 const findVector = db.prepare(workerData.findVectorSql).pluck()
 const addVector = db.prepare(workerData.addVectorSql)
 const dataVersion = db.prepare('PRAGMA data_version').pluck()
-const recentIds = db.prepare(workerData.recentIdsSql).pluck()
+// Prepared when first asked: a statement that cannot be prepared fails the census, not the writes.
+let recentIds
 const NONE = Buffer.alloc(0)
 // data_version as of the census's snapshot: another connection's commit moves it, this connection's own commits never do.
 let census
 const readCensus = db.transaction((m) => {
+  recentIds ??= db.prepare(workerData.recentIdsSql).pluck()
   // The read first: it opens the snapshot that data_version then describes.
   const packed = recentIds.get(m.collection, m.census)
   census = dataVersion.get()
