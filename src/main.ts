@@ -105,7 +105,7 @@ export async function runJob(config: Config, opts: RunOptions): Promise<RunSumma
     await checkCollectionVectors(store, collection, vectors, log)
     if (collection.marker) checkpoints.adoptStore(collection.marker)
     log.info({ collection: collection.name, dim: collection.dim, points: collection.points, store: store.name }, `Using collection ${collection.name} (${collection.points} points)`)
-    // Read on the store's reader thread while the other services start; never rejects.
+    // Read on the store's writer thread while the other services start; never rejects.
     const seeding = seedOfRecentIds(store, config.recentIds, log)
     const embedder = opts.services?.embedder ?? (await createEmbedder(config, adapterCtx))
     opened.push(() => embedder.close?.())

@@ -205,7 +205,7 @@ export function createSqliteVectorStore(opts: SqliteVectorStoreOptions): VectorS
     countAll: db.prepare('SELECT COUNT(*) AS n FROM points WHERE collection = ?'),
     get: db.prepare(`SELECT id, payload, ${VECTOR} AS vector FROM points WHERE collection = ${KEY} AND id IN (SELECT unhex(value, '-') FROM json_each(?))`),
   }
-  // Upserts go to a writer thread of their own, started on the first (tools that only read never start it); look-ups to a reader thread.
+  // Upserts go to a writer thread of their own, started by the census or the first upsert (tools that only read never start it); look-ups to a reader thread.
   let writer: PointWriter | undefined
   let reader: SqliteThread | undefined
   const startReader = () => startSqliteThread({ role: 'reader', path: opts.path, cacheMb: opts.cacheMb ?? 16, script: LOOKUP_SCRIPT, data: { existingSql: EXISTING_SQL } })
