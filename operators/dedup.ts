@@ -6,9 +6,9 @@
  * all at start (`VectorStore.knowsAllIds`: no other writer since) and the
  * cache has dropped none (a first load into an embedded store of its own).
  * Another job that starts writing to the same store is seen at this job's
- * next write; the batches deduplicated before that look nothing up, as
- * batches whose look-ups came before the other job's write never could: an
- * id both jobs read is embedded by both, and stored as one point.
+ * next write, and the batches deduplicated before that look nothing up. A
+ * look-up made before the other job's write could not see it either: an id
+ * both jobs read then is embedded by both, and stored as one point.
  *
  * The cache is checked and the batch's ids claimed in it as the batch
  * arrives, in batch order, so a later batch in flight never embeds the same

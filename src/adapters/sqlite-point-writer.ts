@@ -63,7 +63,8 @@ const dataVersion = db.prepare('PRAGMA data_version').pluck()
 // Prepared when first asked: a statement that cannot be prepared fails the census, not the writes.
 let recentIds
 const NONE = Buffer.alloc(0)
-// data_version as of the census's snapshot: another connection's commit moves it, this connection's own commits never do.
+// data_version as of the census's snapshot (another connection's commit moves it, this connection's own commits never
+// do); undefined when no census was read, or once a write has seen another connection's commit since.
 let census
 const readCensus = db.transaction((m) => {
   recentIds ??= db.prepare(workerData.recentIdsSql).pluck()
